@@ -1,0 +1,36 @@
+# Sunlight — the two commands of the README are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install lint format bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## Run the product with demo data on SQLite, a task worker and the site on 127.0.0.1:8000.
+run: install
+	bash scripts/run-demo
+
+## Run the whole suite on PostgreSQL and then on SQLite (and lint first).
+test: install
+	bash scripts/test
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	bash scripts/bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,52 @@
+"""Staff admin over programs, batches, disbursements and import jobs."""
+
+from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+
+from funds.models import Batch, Disbursement, ImportJob, Program
+from funds.resources import ProgramResource
+
+
+@admin.register(Program)
+class ProgramAdmin(ImportExportModelAdmin):
+    resource_classes = [ProgramResource]
+    list_display = ["name", "category", "funding_level", "rate", "unit", "is_builtin"]
+    list_filter = ["category", "funding_level", "is_builtin"]
+    search_fields = ["name", "department"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "program", "period", "township", "status", "row_count", "total_amount", "publicity_end",
+    ]
+    list_filter = ["status", "program", "township"]
+    list_select_related = ["program", "township"]
+    search_fields = ["source_name", "source_sha256", "title"]
+    readonly_fields = [
+        "source_sha256", "source_name", "row_count", "household_count", "person_count",
+        "total_amount", "uploaded_by", "created_at", "published_at",
+    ]
+    raw_id_fields = ["corrects"]
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(admin.ModelAdmin):
+    list_display = ["person", "program", "period", "village", "amount", "status", "pay_date"]
+    list_filter = ["status", "program", "is_reversal"]
+    list_select_related = ["person", "program", "village"]
+    exclude = ["account_hash"]
+    raw_id_fields = ["batch", "person", "payee", "household", "village", "corrects"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Published rows are never edited in place; corrections go through a new batch.
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "program", "period", "status", "progress", "created_at"]
+    list_filter = ["status", "program"]
+    readonly_fields = ["sha256", "report", "status", "progress", "message", "batch"]

@@ -1,0 +1,293 @@
+"""Programs, payment batches and disbursements; the import job that fills them.
+
+Money is ``Decimal`` with two places everywhere. A published row is never edited:
+corrections are reversal and replacement rows in a new batch that points at the
+batch it corrects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from villages.models import Household, Person, Township, Village
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Program(models.Model):
+    """A subsidy or assistance program (项目), with what disclosure rules require."""
+
+    class Category(models.TextChoices):
+        AGRICULTURE = "agriculture", _("惠农补贴")
+        ASSISTANCE = "assistance", _("社会救助")
+        WELFARE = "welfare", _("社会福利")
+        DISABILITY = "disability", _("残疾人补贴")
+        OTHER = "other", _("其他")
+
+    class FundingLevel(models.TextChoices):
+        CENTRAL = "central", _("中央")
+        PROVINCIAL = "provincial", _("省级")
+        MUNICIPAL = "municipal", _("市级")
+        COUNTY = "county", _("县级")
+        MIXED = "mixed", _("多级共担")
+
+    name = models.CharField(_("项目名称"), max_length=100, unique=True)
+    slug = models.SlugField(_("标识"), max_length=60, unique=True)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    funding_level = models.CharField(_("资金级次"), max_length=20, choices=FundingLevel.choices)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    rate = models.DecimalField(_("补贴标准"), null=True, blank=True, **MONEY)
+    unit = models.CharField(_("计量单位"), max_length=20, blank=True, help_text=_("如：亩、人、月"))
+    cap = models.DecimalField(_("单笔上限"), null=True, blank=True, **MONEY)
+    min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("最高年龄"), null=True, blank=True)
+    department = models.CharField(_("主管部门"), max_length=100, blank=True)
+    policy_basis = models.TextField(_("政策依据"), blank=True)
+    application_guide = models.TextField(_("申领指南"), blank=True)
+    complaints_channel = models.TextField(_("投诉渠道"), blank=True)
+    is_builtin = models.BooleanField(_("内置项目"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("补贴项目")
+        verbose_name_plural = _("补贴项目")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchQuerySet(models.QuerySet["Batch"]):
+    def published(self) -> BatchQuerySet:
+        """Batches the public may see: in publicity or final."""
+        return self.filter(status__in=Batch.PUBLIC_STATUSES)
+
+
+class Batch(models.Model):
+    """One payment roster (发放批次) as imported from one source file."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLICITY = "publicity", _("公示中")
+        FINAL = "final", _("已定稿")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    PUBLIC_STATUSES = (Status.PUBLICITY, Status.FINAL)
+
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="batches", verbose_name=_("项目")
+    )
+    period = models.CharField(_("发放期间"), max_length=7, help_text=_("YYYY-MM"))
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="batches", verbose_name=_("乡镇")
+    )
+    title = models.CharField(_("标题"), max_length=200, blank=True)
+    source_name = models.CharField(_("源文件名"), max_length=255)
+    source_sha256 = models.CharField(_("源文件 SHA-256"), max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    publicity_start = models.DateField(_("公示开始"), null=True, blank=True)
+    publicity_end = models.DateField(_("公示结束"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("更正的批次"),
+    )
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    household_count = models.PositiveIntegerField(_("户数"), default=0)
+    person_count = models.PositiveIntegerField(_("人数"), default=0)
+    total_amount = models.DecimalField(_("合计金额"), default=Decimal("0.00"), **MONEY)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        verbose_name = _("发放批次")
+        verbose_name_plural = _("发放批次")
+        indexes = [models.Index(fields=["program", "period"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period__regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), name="batch_period_format"
+            ),
+            models.CheckConstraint(condition=Q(total_amount__gte=0) | Q(corrects__isnull=False),
+                                   name="batch_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.period} {self.township}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+
+class DisbursementQuerySet(models.QuerySet["Disbursement"]):
+    def published(self) -> DisbursementQuerySet:
+        """Rows of published batches only."""
+        return self.filter(batch__status__in=Batch.PUBLIC_STATUSES)
+
+
+class Disbursement(models.Model):
+    """One payment to one beneficiary, as one row of a roster."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("已发放")
+        FAILED = "failed", _("发放失败")
+        STOPPED = "stopped", _("停发")
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="disbursements", verbose_name=_("批次")
+    )
+    # Program, period and village are copied from the batch and household so that the
+    # database can enforce "paid at most once" and filter big tables without joins.
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="+", verbose_name=_("项目")
+    )
+    period = models.CharField(_("发放期间"), max_length=7)
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="disbursements", verbose_name=_("村")
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="disbursements", verbose_name=_("农户")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="disbursements", verbose_name=_("享受人")
+    )
+    payee = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("收款人"),
+    )
+    quantity = models.DecimalField(
+        _("数量"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    rate = models.DecimalField(_("标准"), max_digits=14, decimal_places=4, null=True, blank=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    pay_date = models.DateField(_("发放日期"), null=True, blank=True)
+    account_masked = models.CharField(_("账号（脱敏）"), max_length=40, blank=True)
+    account_hash = models.CharField(_("账号密钥散列"), max_length=80, blank=True, db_index=True)
+    status = models.CharField(
+        _("发放状态"), max_length=10, choices=Status.choices, default=Status.PAID
+    )
+    is_reversal = models.BooleanField(_("冲销行"), default=False)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("更正的记录"),
+    )
+    note = models.CharField(_("备注（已脱敏）"), max_length=500, blank=True)
+    source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
+    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
+
+    objects = DisbursementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("发放记录")
+        verbose_name_plural = _("发放记录")
+        indexes = [
+            models.Index(fields=["program", "period"]),
+            models.Index(fields=["village", "period"]),
+            models.Index(fields=["household", "period"]),
+            models.Index(fields=["person", "program", "period"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "person", "program", "period"],
+                condition=Q(is_reversal=False),
+                name="disbursement_once_per_program_period_in_batch",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(is_reversal=True),
+                name="disbursement_amount_not_negative_unless_reversal",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_reversal=False) | Q(corrects__isnull=False),
+                name="disbursement_reversal_points_at_corrected_row",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.program_id} {self.period} {self.amount}"
+
+
+class ImportJob(models.Model):
+    """An uploaded roster on its way in: parse → validate → preview → confirm."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        PARSING = "parsing", _("解析中")
+        READY = "ready", _("待确认")
+        REJECTED = "rejected", _("未通过校验")
+        IMPORTING = "importing", _("导入中")
+        IMPORTED = "imported", _("已导入")
+        DUPLICATE = "duplicate", _("重复文件")
+        FAILED = "failed", _("出错")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="+", verbose_name=_("项目")
+    )
+    period = models.CharField(_("发放期间"), max_length=7)
+    township_name = models.CharField(_("乡镇"), max_length=100, blank=True)
+    publish = models.BooleanField(_("导入后发布"), default=False)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    message = models.CharField(_("当前步骤"), max_length=200, blank=True)
+    report = models.JSONField(_("校验报告"), default=dict, blank=True)
+    staged = models.FileField(_("暂存数据"), upload_to="staged/", blank=True)
+    batch = models.ForeignKey(
+        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("批次"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -1,0 +1,149 @@
+"""The places and the people: townships, villages, households and persons.
+
+No field here ever holds a raw ID number, bank account or full name: persons keep
+a masked name, a masked ID and keyed hashes (see ``villages.identity``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from villages import identity, personal
+
+
+class Township(models.Model):
+    name = models.CharField(_("乡镇"), max_length=100, unique=True)
+    code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    county = models.CharField(_("县（市、区）"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("乡镇")
+        verbose_name_plural = _("乡镇")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Village(models.Model):
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="villages", verbose_name=_("乡镇")
+    )
+    name = models.CharField(_("村（社区）"), max_length=100)
+    code = models.CharField(_("区划代码"), max_length=12, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["township__name", "name"]
+        verbose_name = _("村（社区）")
+        verbose_name_plural = _("村（社区）")
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="village_unique_per_township")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    """A household (户), identified by the keyed hash of its head's ID number."""
+
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, related_name="households", verbose_name=_("村")
+    )
+    group = models.CharField(_("村民小组"), max_length=50, blank=True)
+    head = models.OneToOneField(
+        "Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_household",
+        verbose_name=_("户主"),
+    )
+    head_id_hash = models.CharField(_("户主身份证号密钥散列"), max_length=80, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["village", "group", "id"]
+        verbose_name = _("农户")
+        verbose_name_plural = _("农户")
+        indexes = [models.Index(fields=["village", "group"])]
+
+    def __str__(self) -> str:
+        return str(_("%(village)s 第%(id)s户") % {"village": self.village_id, "id": self.pk})
+
+
+class PersonManager(models.Manager["Person"]):
+    def identify(
+        self, *, name: str, id_number: str, relation_to_head: str = "", household=None
+    ) -> Person:
+        """Return the person with this ID number, creating them from masked values."""
+        check = identity.check_id_number(id_number)
+        if not check.valid:
+            raise ValidationError(check.reason, code=check.code)
+        values = Person.values_from(name=name, check=check)
+        person, _created = self.get_or_create(
+            id_hash=values.pop("id_hash"),
+            defaults={**values, "relation_to_head": relation_to_head, "household": household},
+        )
+        return person
+
+
+class Person(models.Model):
+    """A person, known only by masked values, keyed hashes and what the ID tells."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+        UNKNOWN = "", _("未知")
+
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("所属农户"),
+    )
+    name_masked = models.CharField(_("姓名（脱敏）"), max_length=50)
+    name_hash = models.CharField(_("姓名密钥散列"), max_length=80)
+    id_hash = models.CharField(_("身份证号密钥散列"), max_length=80, unique=True)
+    id_masked = models.CharField(_("身份证号（脱敏）"), max_length=20)
+    key_version = models.PositiveSmallIntegerField(_("密钥版本"), default=1)
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
+    relation_to_head = models.CharField(_("与户主关系"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = PersonManager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+
+    def __str__(self) -> str:
+        return f"{self.name_masked} {self.id_masked}"
+
+    @staticmethod
+    def values_from(*, name: str, check: identity.IdCheck) -> dict[str, Any]:
+        """Return the stored values for a person: masks, hashes and what the ID tells."""
+        birth_year, sex = identity.birth_year_and_sex(check.number)
+        return {
+            "name_masked": personal.mask_name(name),
+            "name_hash": personal.hash_name(name),
+            "id_hash": personal.hash_id_number(check.number),
+            "id_masked": personal.mask_id_number(check.number),
+            "key_version": personal.key_version(),
+            "birth_year": birth_year,
+            "sex": sex,
+        }
+
+    def name_matches(self, name: str) -> bool:
+        """Say whether NAME is this person's name (compared by keyed hash)."""
+        return personal.hash_name(name) == self.name_hash
