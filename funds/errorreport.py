@@ -1,0 +1,172 @@
+"""Write the error report: the original rows, masked, with each row's problems beside it.
+
+The report is written once, at staging time, while the upload still exists, and kept
+after the upload is deleted; so every cell is masked before it is written: numbers that
+look like ID numbers, accounts or phones are scrubbed, and the cells of name columns are
+masked by the deployment's policy. Staff see where the problem is without the file
+holding raw personal data at rest.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+from villages import personal
+
+log = logging.getLogger(__name__)
+
+NAME_HEADERS = (
+    "姓名",
+    "户主",
+    "收款人",
+    "享受人",
+    "领款人",
+    "代领人",
+    "领取人",
+    "申请人",
+    "监护人",
+)
+NOT_NAME_HEADERS = (
+    "身份证",
+    "证件",
+    "关系",
+    "账号",
+    "帐号",
+    "卡号",
+    "电话",
+    "手机",
+    "人数",
+    "号码",
+)
+MAX_ROWS = 200_000
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _read_sheets(source: Path | bytes, filename: str) -> Iterator[tuple[str, list[list[Any]]]]:
+    """Yield (sheet name, rows) of the original file, as plain cell values."""
+    suffix = Path(filename).suffix.lower()
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if suffix in (".csv", ".txt"):
+        import csv
+
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return
+        yield Path(filename).stem, list(csv.reader(io.StringIO(text)))
+        return
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+    for name in book.sheet_names:
+        yield name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def _name_columns(rows: list[list[Any]]) -> tuple[int, set[int]]:
+    """Return the header row index and the columns holding names (by header words)."""
+    for index, row in enumerate(rows[:30]):
+        cells = [str(c or "") for c in row]
+        columns = {
+            i
+            for i, text in enumerate(cells)
+            if any(w in text for w in NAME_HEADERS) and not any(w in text for w in NOT_NAME_HEADERS)
+        }
+        if columns:
+            return index, columns
+    return -1, set()
+
+
+def _masked(value: Any, *, is_name: bool) -> Any:
+    """Return a cell value safe to keep: names masked, personal numbers scrubbed."""
+    if value is None or value == "":
+        return value
+    if isinstance(value, bool | date | datetime):
+        return value
+    if isinstance(value, int | float):
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if len(text.lstrip("-").split(".")[0]) < 7:
+            return value  # amounts, areas, counts
+        return personal.scrub_text(text)
+    text = str(value)
+    if is_name and text.strip():
+        return personal.mask_name(text)
+    text = personal.scrub_text(text)
+    # Cells are values, never formulas, in a file staff will open in Excel.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def build(source: Path | bytes, *, filename: str, sheets: list[str], report: Any) -> bytes:
+    """Return the xlsx bytes of the error report for REPORT."""
+    problems: dict[tuple[str, int | None], list[str]] = defaultdict(list)
+    for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
+        for item in items:
+            column = f"[{item['column']}] " if item.get("column") else ""
+            problems[(item.get("sheet") or "", item.get("row"))].append(
+                f"{kind}：{column}{item['message']}"
+            )
+    book = Workbook(write_only=True)
+    bold, red = Font(bold=True), PatternFill("solid", fgColor="FFE0E0")
+    general = problems.pop(("", None), [])
+    summary = book.create_sheet(_("问题汇总"))
+    summary.append([_("工作表"), _("行号"), _("列"), _("说明")])
+    for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
+        for item in items:
+            summary.append(
+                [item.get("sheet") or "", item.get("row"), item.get("column") or "",
+                 f"{kind}：{item['message']}"]
+            )  # fmt: skip
+    del general
+    try:
+        originals = list(_read_sheets(source, filename))
+    except Exception:  # an unreadable file still gets the summary sheet
+        log.warning("error report: original rows could not be read")
+        originals = []
+    only_sheet = originals[0][0] if len(originals) == 1 else None
+    for index, (name, rows) in enumerate(originals):
+        parsed_name = sheets[index] if index < len(sheets) else name
+        header, name_cols = _name_columns(rows)
+        out = book.create_sheet(name[:31] or f"Sheet{index + 1}")
+        for number, row in enumerate(rows[:MAX_ROWS], start=1):
+            found = problems.get((parsed_name, number)) or problems.get((name, number))
+            if found is None and only_sheet is not None:
+                found = next(
+                    (v for (s, r), v in problems.items() if r == number and s not in sheets), None
+                )
+            cell = WriteOnlyCell(out, value="；".join(found) if found else "")
+            if found:
+                cell.fill, cell.font = red, bold
+            values = [
+                _masked(v, is_name=number - 1 > header and i in name_cols)
+                for i, v in enumerate(row)
+            ]
+            out.append([*values, cell] if number - 1 != header else [*values, _("校验结果")])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def save(source: Path | bytes, *, filename: str, sha256: str, roster: Any, report: Any) -> str:
+    """Write the error report to storage and return its name ('' when it cannot be built)."""
+    try:
+        data = build(source, filename=filename, sheets=list(roster.sheets), report=report)
+    except Exception:
+        log.exception("error report for %s could not be written", sha256[:12])
+        return ""
+    return default_storage.save(f"reports/{sha256[:16]}-errors.xlsx", ContentFile(data))

@@ -1,0 +1,468 @@
+"""Import a payment roster: check the file, parse, validate, mask, stage, preview, load.
+
+``stage_roster`` and ``confirm_import`` are the two halves the staff web flow runs as
+background tasks; ``import_roster`` runs both at once for the command and the demo. All
+three share ``_prepare`` and ``funds.loading.load_staged``: one code path.
+
+Privacy of files at rest: the uploaded source (raw IDs and accounts) lives only until
+staging ends; then it is deleted. Confirm reads the staged file (masks and keyed hashes
+only), and the error report is written at staging time with every personal value masked,
+so nothing kept after staging holds a raw ID number, account or full name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from funds import errorreport
+from funds.filesafety import UnsafeFile, check_upload
+from funds.loading import load_staged
+from funds.models import Batch, ImportJob, Program
+from funds.staging import Staged, stage_rows
+from villages.models import Township, Village
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+PREVIEW_ROWS = 20
+
+
+class Status:
+    IMPORTED = "imported"
+    CHECKED = "checked"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    READY = "ready"
+
+
+@dataclass
+class ImportReport:
+    """What an import did or would do, with every problem found; masked values only."""
+
+    file: str
+    status: str = Status.REJECTED
+    sha256: str = ""
+    batch: int | None = None
+    rows: int = 0
+    households: int = 0
+    persons: int = 0
+    total: Decimal = Decimal("0.00")
+    kind: str = ""
+    township: str = ""
+    sheets: list[str] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    villages: list[dict] = field(default_factory=list)  # per village: name, rows, households, total
+    new_townships: list[str] = field(default_factory=list)
+    new_villages: list[str] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)
+    error_report: str = ""  # storage name of the masked xlsx, when there are problems
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != Status.REJECTED
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as JSON-safe data (money as strings with two decimals)."""
+        data = asdict(self)
+        data["total"] = f"{self.total:.2f}"
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportReport:
+        data = {**data, "total": Decimal(data.get("total") or "0")}
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_line(self) -> dict[str, Any]:
+        """Return the one-line summary the command prints with --json."""
+        keys = ("sheet", "row", "column", "message")
+        return {
+            "file": self.file,
+            "status": self.status,
+            "batch": self.batch,
+            "rows": self.rows,
+            "households": self.households,
+            "persons": self.persons,
+            "total": f"{self.total:.2f}",
+            "errors": [{k: e.get(k) for k in keys} for e in self.errors],
+            "warnings": [{k: w.get(k) for k in keys} for w in self.warnings],
+        }
+
+
+def file_sha256(source: Path | bytes) -> str:
+    """Return the SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    if isinstance(source, bytes):
+        digest.update(source)
+        return digest.hexdigest()
+    with open(source, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _issue(issue: Any) -> dict[str, Any]:
+    return {
+        "sheet": issue.sheet,
+        "row": issue.row,
+        "column": issue.column,
+        "message": str(issue.message),
+        "code": getattr(issue, "code", ""),
+    }
+
+
+def _file_error(report: ImportReport, message: str, code: str) -> ImportReport:
+    report.status = Status.REJECTED
+    report.errors.append({"sheet": "", "row": None, "column": "", "message": message, "code": code})
+    return report
+
+
+def _duplicate(report: ImportReport) -> ImportReport:
+    report.status = Status.DUPLICATE
+    report.batch = (
+        Batch.objects.filter(source_sha256=report.sha256).values_list("pk", flat=True).first()
+    )
+    return report
+
+
+def _summarise(report: ImportReport, staged: Staged) -> None:
+    """Fill counts, totals per village, new places and the masked preview."""
+    rows = staged.rows
+    report.rows = len(rows)
+    report.households = len({r.head_hash for r in rows})
+    report.persons = len({r.id_hash for r in rows})
+    report.total = staged.total
+    report.township = staged.township
+    per_village: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"rows": 0, "households": set(), "total": Decimal("0.00")}
+    )
+    for r in rows:
+        entry = per_village[r.village]
+        entry["rows"] += 1
+        entry["households"].add(r.head_hash)
+        entry["total"] += r.amount
+    report.villages = [
+        {
+            "name": name,
+            "rows": v["rows"],
+            "households": len(v["households"]),
+            "total": f"{v['total']:.2f}",
+        }
+        for name, v in sorted(per_village.items())
+    ]
+    town = Township.objects.filter(name=staged.township).first()
+    report.new_townships = [] if town else [staged.township]
+    known = (
+        set(
+            Village.objects.filter(township=town, name__in=per_village).values_list(
+                "name", flat=True
+            )
+        )
+        if town
+        else set()
+    )
+    report.new_villages = sorted(set(per_village) - known)
+    persons = staged.persons
+    report.preview = [
+        {
+            "sheet": r.sheet,
+            "row": r.row,
+            "village": r.village,
+            "group": staged.households[r.head_hash][1],
+            "head": persons[r.head_hash].name_masked,
+            "name": persons[r.id_hash].name_masked,
+            "id_masked": persons[r.id_hash].id_masked,
+            "relation": persons[r.id_hash].relation,
+            "quantity": None if r.quantity is None else str(r.quantity),
+            "rate": None if r.rate is None else str(r.rate),
+            "amount": f"{r.amount:.2f}",
+            "account": r.account_masked,
+            "status": r.status,
+            "note": r.note,
+        }
+        for r in rows[:PREVIEW_ROWS]
+    ]
+
+
+def _read_roster(source: Path | bytes, **options: Any) -> Any:
+    """Parse a roster with funds.sheets (imported late: it is the heavy part)."""
+    from funds.sheets import read_roster
+
+    return read_roster(source, **options)
+
+
+def _township_of(parsed: Any, township: str | None) -> tuple[str, list[dict]]:
+    """Return the one township of the roster, or errors when it is missing or ambiguous."""
+    found = {r.township.strip() for r in parsed.rows if getattr(r, "township", "")}
+    name = (township or "").strip()
+    if name:
+        return name, []
+    if len(found) == 1:
+        return found.pop(), []
+    message = (
+        _("一个文件只能包含一个乡镇的花名册（发现：%s）") % "、".join(sorted(found))
+        if found
+        else _("无法确定乡镇：请在表格标题或“乡镇”列中写明，或在导入时指定乡镇")
+    )
+    return "", [
+        {"sheet": "", "row": None, "column": _("乡镇"), "message": message, "code": "township"}
+    ]
+
+
+def _prepare(
+    source: Path | bytes,
+    *,
+    filename: str,
+    township: str | None,
+    sha256: str,
+    progress: Progress | None = None,
+) -> tuple[ImportReport, Staged | None]:
+    """Check, parse, validate, mask and hash a roster; stage it when it has no errors."""
+    started = time.monotonic()
+    report = ImportReport(file=filename, sha256=sha256)
+    if Batch.objects.filter(source_sha256=sha256).exists():
+        return _duplicate(report), None
+    try:
+        check_upload(
+            source,
+            filename=filename,
+            max_bytes=settings.SUNLIGHT_MAX_UPLOAD_BYTES,
+            max_uncompressed=settings.SUNLIGHT_MAX_UNCOMPRESSED_BYTES,
+        )
+    except UnsafeFile as exc:
+        return _file_error(report, str(exc.message), exc.code), None
+    try:
+        parsed = _read_roster(
+            source,
+            filename=filename,
+            township=township,
+            max_rows=settings.SUNLIGHT_MAX_ROWS,
+            progress=progress,
+        )
+    except Exception:  # a reader bug or a file no check caught must not become a 500
+        log.exception("roster %s could not be read", sha256[:12])
+        return _file_error(
+            report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"
+        ), None
+    report.sheets, report.kind = list(parsed.sheets), parsed.kind
+    report.errors = [_issue(e) for e in parsed.errors]
+    report.warnings = [_issue(w) for w in parsed.warnings]
+    town, town_errors = _township_of(parsed, township)
+    report.errors += town_errors
+    staged: Staged | None = None
+    if not report.errors:
+        staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
+        report.errors += duplicates
+        _summarise(report, staged)
+    if not parsed.rows and not report.errors:
+        report.errors.append(
+            {
+                "sheet": "",
+                "row": None,
+                "column": "",
+                "message": _("文件中没有发放记录"),
+                "code": "empty",
+            }
+        )
+    if report.errors:
+        report.status, staged = Status.REJECTED, None
+    else:
+        report.status = Status.READY
+    if report.errors or report.warnings:
+        report.error_report = errorreport.save(
+            source, filename=filename, sha256=sha256, roster=parsed, report=report
+        )
+    report.seconds = round(time.monotonic() - started, 3)
+    return report, staged
+
+
+def _load(
+    staged: Staged,
+    report: ImportReport,
+    *,
+    program: Program,
+    period: str,
+    user: Any,
+    publish: bool,
+    progress: Progress | None,
+) -> ImportReport:
+    """Load staged rows in one transaction; a racing import of the same file gives a duplicate."""
+    from funds.publishing import publish_batch
+
+    try:
+        with transaction.atomic():
+            batch = load_staged(
+                staged=staged,
+                program=program,
+                period=period,
+                source_name=report.file,
+                sha256=report.sha256,
+                user=user,
+                progress=progress,
+            )
+            if publish:
+                publish_batch(batch=batch, user=user)
+    except IntegrityError:
+        if Batch.objects.filter(source_sha256=report.sha256).exists():
+            return _duplicate(report)
+        raise
+    report.status, report.batch = Status.IMPORTED, batch.pk
+    return report
+
+
+def import_roster(
+    *,
+    path: Path,
+    program: Program,
+    period: str,
+    township: str | None = None,
+    publish: bool = False,
+    dry_run: bool = False,
+    user: Any = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check and import one roster file in one go (the command and the demo use this)."""
+    path = Path(path)
+    report, staged = _prepare(
+        path,
+        filename=path.name,
+        township=township,
+        sha256=file_sha256(path),
+        progress=progress,
+    )
+    if staged is None:
+        return report
+    if dry_run:
+        report.status = Status.CHECKED
+        return report
+    return _load(
+        staged, report, program=program, period=period, user=user, publish=publish, progress=None
+    )
+
+
+def _job_progress(job: ImportJob, start: int, end: int, message: str) -> Progress:
+    """Return a progress callback that saves the job at most every half second."""
+    last = [0.0]
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5 and done < total:
+            return
+        last[0] = now
+        share = done / total if total else 1
+        job.progress = min(end, start + int((end - start) * share))
+        job.message = message
+        ImportJob.objects.filter(pk=job.pk).update(progress=job.progress, message=message)
+
+    return update
+
+
+def _set(job: ImportJob, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(job, name, value)
+    job.save(update_fields=[*values, "updated_at"])
+
+
+def _drop_upload(job: ImportJob) -> None:
+    """Delete the uploaded source: it holds raw IDs and accounts and is not needed any more."""
+    if job.file:
+        job.file.delete(save=False)
+        job.file = ""
+
+
+def stage_roster(*, job: ImportJob) -> ImportReport:
+    """Parse and validate an uploaded roster; stage it for confirm or record why it is rejected."""
+    _set(job, status=ImportJob.Status.PARSING, progress=1, message=_("正在检查文件"))
+    with job.file.open("rb") as fh:
+        data = fh.read()
+    report, staged = _prepare(
+        data,
+        filename=job.original_name,
+        township=job.township_name or None,
+        sha256=job.sha256 or file_sha256(data),
+        progress=_job_progress(job, 5, 90, _("正在解析和校验")),
+    )
+    del data
+    if staged is not None:
+        name = default_storage.save(f"staged/{job.pk}.jsonl.gz", ContentFile(staged.dump()))
+        job.staged.name = name
+    status = {
+        Status.READY: ImportJob.Status.READY,
+        Status.DUPLICATE: ImportJob.Status.DUPLICATE,
+    }.get(report.status, ImportJob.Status.REJECTED)
+    _drop_upload(job)
+    done = {
+        ImportJob.Status.READY: _("校验通过，请确认导入"),
+        ImportJob.Status.DUPLICATE: _("该文件已经导入过"),
+        ImportJob.Status.REJECTED: _("校验未通过"),
+    }[status]
+    batch_id = report.batch if status == ImportJob.Status.DUPLICATE else None
+    _set(
+        job,
+        status=status,
+        progress=100,
+        message=done,
+        report=report.as_json(),
+        file=job.file,
+        staged=job.staged,
+        batch_id=batch_id,
+    )
+    return report
+
+
+def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -> Batch | None:
+    """Load a staged job in one transaction without parsing again; return its batch."""
+    if job.status not in (ImportJob.Status.READY, ImportJob.Status.IMPORTING) or not job.staged:
+        raise ValueError("only a staged job that is ready can be confirmed")
+    _set(job, status=ImportJob.Status.IMPORTING, progress=0, message=_("正在写入数据库"))
+    with job.staged.open("rb") as fh:
+        staged = Staged.load(fh.read())
+    report = ImportReport.from_json(job.report)
+    report = _load(
+        staged,
+        report,
+        program=job.program,
+        period=job.period,
+        user=user,
+        publish=publish,
+        progress=_job_progress(job, 0, 99, _("正在写入数据库")),
+    )
+    job.staged.delete(save=False)
+    if report.status == Status.DUPLICATE:
+        _set(
+            job,
+            status=ImportJob.Status.DUPLICATE,
+            progress=100,
+            message=_("该文件已经导入过"),
+            report=report.as_json(),
+            staged="",
+            batch_id=report.batch,
+        )
+    else:
+        _set(
+            job,
+            status=ImportJob.Status.IMPORTED,
+            progress=100,
+            message=_("导入完成"),
+            report=report.as_json(),
+            staged="",
+            batch_id=report.batch,
+            publish=publish,
+        )
+    return Batch.objects.filter(pk=report.batch).first()

@@ -1,0 +1,258 @@
+"""Turn a parsed roster into staged rows: masked values and keyed hashes only.
+
+Pure Python (settings for the key, no ORM): the staged rows are what confirm loads, so that
+confirm never parses or validates the file again, and nothing raw ever reaches disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from villages import identity, personal
+
+STAGED_FORMAT = 1
+
+
+@dataclass
+class StagedPerson:
+    """One person as stored: masks, hashes and what the ID tells."""
+
+    id_hash: str
+    name_masked: str
+    name_hash: str
+    id_masked: str
+    key_version: int
+    birth_year: int | None
+    sex: str
+    relation: str
+    head_hash: str  # the household this person belongs to
+
+    def as_list(self) -> list[Any]:
+        return [
+            self.id_hash, self.name_masked, self.name_hash, self.id_masked, self.key_version,
+            self.birth_year, self.sex, self.relation, self.head_hash,
+        ]  # fmt: skip
+
+
+@dataclass
+class StagedRow:
+    """One disbursement as stored, pointing at persons and households by hash."""
+
+    sheet: str
+    row: int | None
+    village: str
+    id_hash: str
+    head_hash: str
+    payee_hash: str  # '' when the beneficiary is paid, or the payee is not a known person
+    quantity: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    pay_date: str  # ISO date or ''
+    account_masked: str
+    account_hash: str
+    status: str
+    note: str
+
+    def as_list(self) -> list[Any]:
+        return [
+            self.sheet, self.row, self.village, self.id_hash, self.head_hash, self.payee_hash,
+            _dec(self.quantity), _dec(self.rate), str(self.amount), self.pay_date,
+            self.account_masked, self.account_hash, self.status, self.note,
+        ]  # fmt: skip
+
+
+@dataclass
+class Staged:
+    """Everything confirm needs to load a roster, with nothing raw in it."""
+
+    township: str
+    kind: str
+    persons: dict[str, StagedPerson] = field(default_factory=dict)
+    households: dict[str, tuple[str, str]] = field(default_factory=dict)  # head → (village, group)
+    rows: list[StagedRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.rows), Decimal("0.00"))
+
+    @property
+    def villages(self) -> list[str]:
+        return sorted({village for village, _group in self.households.values()})
+
+    def dump(self) -> bytes:
+        """Return the staged roster as gzip-compressed JSON lines."""
+        lines = [
+            json.dumps({"format": STAGED_FORMAT, "township": self.township, "kind": self.kind})
+        ]
+        lines += [
+            json.dumps(["P", *p.as_list()], ensure_ascii=False) for p in self.persons.values()
+        ]
+        lines += [
+            json.dumps(["H", head, village, group], ensure_ascii=False)
+            for head, (village, group) in self.households.items()
+        ]
+        lines += [json.dumps(["R", *r.as_list()], ensure_ascii=False) for r in self.rows]
+        return gzip.compress("\n".join(lines).encode(), compresslevel=3)
+
+    @classmethod
+    def load(cls, data: bytes) -> Staged:
+        """Read a staged roster written by ``dump``."""
+        lines = gzip.decompress(data).decode().split("\n")
+        meta = json.loads(lines[0])
+        if meta.get("format") != STAGED_FORMAT:
+            raise ValueError("unknown staged format")
+        staged = cls(township=meta["township"], kind=meta["kind"])
+        for line in lines[1:]:
+            item = json.loads(line)
+            tag, values = item[0], item[1:]
+            if tag == "P":
+                staged.persons[values[0]] = StagedPerson(*values)
+            elif tag == "H":
+                staged.households[values[0]] = (values[1], values[2])
+            else:
+                values[6], values[7] = _undec(values[6]), _undec(values[7])
+                values[8] = Decimal(values[8])
+                staged.rows.append(StagedRow(*values))
+        return staged
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _undec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+class _PersonCache:
+    """Mask and hash each distinct (ID, name) once: heads repeat on every member's row."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, tuple[str, int | None, str, str]] = {}
+        self._names: dict[str, tuple[str, str]] = {}
+
+    def id_values(self, number: str) -> tuple[str, int | None, str, str]:
+        """Return (id_hash, birth_year, sex, id_masked) of a validated 18-digit number."""
+        found = self._by_id.get(number)
+        if found is None:
+            birth_year, sex = identity.birth_year_and_sex(number)
+            found = (
+                personal.hash_id_number(number),
+                birth_year,
+                sex,
+                personal.mask_id_number(number),
+            )
+            self._by_id[number] = found
+        return found
+
+    def name_values(self, name: str) -> tuple[str, str]:
+        """Return (name_masked, name_hash)."""
+        found = self._names.get(name)
+        if found is None:
+            found = (personal.mask_name(name), personal.hash_name(name) if name.strip() else "")
+            self._names[name] = found
+        return found
+
+    def person(self, *, number: str, name: str, relation: str, head_hash: str) -> StagedPerson:
+        id_hash, birth_year, sex, id_masked = self.id_values(number)
+        name_masked, name_hash = self.name_values(name)
+        return StagedPerson(
+            id_hash=id_hash,
+            name_masked=name_masked,
+            name_hash=name_hash,
+            id_masked=id_masked,
+            key_version=personal.key_version(),
+            birth_year=birth_year,
+            sex=sex,
+            relation=relation,
+            head_hash=head_hash,
+        )
+
+
+HEAD_RELATION = "户主"
+
+
+def stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Staged, list[dict]]:
+    """Mask and hash parsed rows; return the staged roster and any duplicate-person errors."""
+    staged = Staged(township=township, kind=kind)
+    cache = _PersonCache()
+    persons, households, errors = staged.persons, staged.households, []
+    seen_rows: dict[str, tuple[str, int | None]] = {}
+    account_cache: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        head_number = r.head_id or r.id_number
+        head_hash = cache.id_values(head_number)[0]
+        if head_hash not in persons:
+            head_name = r.head_name or r.name
+            persons[head_hash] = cache.person(
+                number=head_number, name=head_name, relation=HEAD_RELATION, head_hash=head_hash
+            )
+        if head_hash not in households:
+            households[head_hash] = (r.village, r.group or "")
+        id_hash = cache.id_values(r.id_number)[0]
+        if id_hash not in persons or (r.head_id and id_hash != head_hash):
+            relation = r.relation or ("" if r.head_id else HEAD_RELATION)
+            if id_hash == head_hash:
+                relation = HEAD_RELATION
+            persons.setdefault(
+                id_hash,
+                cache.person(
+                    number=r.id_number, name=r.name, relation=relation, head_hash=head_hash
+                ),
+            )
+        first = seen_rows.setdefault(id_hash, (r.sheet, r.row))
+        if first != (r.sheet, r.row):
+            errors.append(
+                {
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "column": "",
+                    "message": _("同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）")
+                    % {"sheet": first[0], "row": first[1]},
+                    "code": "duplicate_person",
+                }
+            )
+        # The parser scrubs notes already; scrubbing again costs little and guards the rule.
+        payee_hash, note = "", personal.scrub_text(r.note) if r.note else ""
+        payee = (r.payee_name or "").strip()
+        if payee and identity.normalize_name(payee) != identity.normalize_name(r.name):
+            payee_masked, payee_name_hash = cache.name_values(payee)
+            head = persons[head_hash]
+            if payee_name_hash and payee_name_hash == head.name_hash:
+                payee_hash = head_hash
+            else:
+                # The payee has no ID in the roster, so they cannot be a Person: keep the mask.
+                note = f"收款人：{payee_masked}" + (f"；{note}" if note else "")
+        account_masked = account_hash = ""
+        if r.account:
+            found = account_cache.get(r.account)
+            if found is None:
+                found = (personal.mask_account(r.account), personal.hash_account(r.account))
+                account_cache[r.account] = found
+            account_masked, account_hash = found
+        staged.rows.append(
+            StagedRow(
+                sheet=r.sheet,
+                row=r.row,
+                village=r.village,
+                id_hash=id_hash,
+                head_hash=head_hash,
+                payee_hash=payee_hash,
+                quantity=r.quantity,
+                rate=r.rate,
+                amount=r.amount,
+                pay_date=r.pay_date.isoformat() if r.pay_date else "",
+                account_masked=account_masked,
+                account_hash=account_hash,
+                status=r.status or "paid",
+                note=note[:500],
+            )
+        )
+    return staged, errors
