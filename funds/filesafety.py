@@ -1,0 +1,309 @@
+"""Check an uploaded roster before any parser touches it.
+
+Pure module: no ORM, no settings (the caller passes the limits). What it defends against:
+
+- size: the file itself (``max_bytes``) and, for zip-based files (xlsx, ods), the declared AND
+  the actual uncompressed size (``max_uncompressed``): every member is stream-decompressed
+  with a running cap, so a member that lies about its size is caught too;
+- zip bombs: the number of entries (``max_entries``) and each entry's compression ratio
+  (``max_ratio``, for entries above ``RATIO_FLOOR`` bytes: small entries may compress well);
+- XML entity tricks: an XML member carrying ``<!DOCTYPE`` or ``<!ENTITY`` is rejected. Office
+  files never need a DTD; calamine does not expand entities anyway, so this is belt and braces;
+- disguised files: content is sniffed by magic bytes, the name's extension is not trusted
+  (a PNG named .xlsx is "不是电子表格文件"); CSV must decode strictly as UTF-8 (with or without
+  BOM) or GB18030 and contain no NUL bytes.
+
+Parsing time and memory are bounded downstream, in ``funds.sheets.read_roster``: calamine
+holds at most ``max_uncompressed`` bytes of sheet XML, the reader stops at ``max_rows`` rows
+and checks a wall-clock deadline every few hundred rows.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from enum import StrEnum
+from pathlib import Path
+
+from django.utils.translation import gettext
+
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_RATIO",
+    "RATIO_FLOOR",
+    "FileKind",
+    "UnsafeFile",
+    "check_upload",
+    "decode_text",
+    "sniff_kind",
+]
+
+DEFAULT_MAX_ENTRIES = 1_000
+DEFAULT_MAX_RATIO = 200
+#: Entries smaller than this (uncompressed) are not held to the ratio limit.
+RATIO_FLOOR = 1024 * 1024
+_CHUNK = 256 * 1024
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_NOT_SHEETS = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",  # JPEG
+    b"%PDF",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!",
+    b"\x1f\x8b",  # gzip
+    b"\x7fELF",
+)
+_BINARY_NAMES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
+_XML_TRAPS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+
+
+class FileKind(StrEnum):
+    """What a file really is, judged by its content."""
+
+    XLSX = "xlsx"
+    XLS = "xls"
+    ODS = "ods"
+    CSV = "csv"
+
+
+class UnsafeFile(Exception):
+    """A file refused before parsing; ``code`` is stable, ``message`` is for staff."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _read_all(source: Path | bytes, max_bytes: int) -> bytes:
+    """Return the bytes of SOURCE, refusing anything over MAX_BYTES without reading it all."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        size = len(source)
+        data = bytes(source) if size <= max_bytes else b""
+    else:
+        size = Path(source).stat().st_size
+        data = b""
+        if size <= max_bytes:
+            with open(source, "rb") as handle:
+                # Read one byte past the limit: the file may have grown since stat().
+                data = handle.read(max_bytes + 1)
+            size = len(data)
+    if size > max_bytes:
+        raise UnsafeFile(
+            "too_large",
+            gettext("文件太大（%(size)s），上限是 %(limit)s")
+            % {"size": _human(size), "limit": _human(max_bytes)},
+        )
+    if size == 0:
+        raise UnsafeFile("empty", gettext("文件是空的"))
+    return data
+
+
+def _human(size: int) -> str:
+    """Return SIZE in bytes as a short human figure (KB/MB)."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
+def _not_a_sheet() -> UnsafeFile:
+    return UnsafeFile(
+        "not_spreadsheet",
+        gettext("不是电子表格文件：请上传 xlsx、xls、ods 或 csv 格式的花名册"),
+    )
+
+
+def sniff_kind(head: bytes) -> FileKind | None:
+    """Guess the kind of file from its first bytes; None when it may be text (CSV)."""
+    if head.startswith(_ZIP_MAGICS):
+        return FileKind.XLSX  # or ODS; the zip check tells them apart
+    if head.startswith(_OLE2):
+        return FileKind.XLS
+    return None
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes strictly as UTF-8 (BOM or not) or GB18030; return (text, encoding).
+
+    Raise UnsafeFile('bad_encoding') naming the line and byte offset of the first bad byte.
+    """
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312, so it reads all three.
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as error:
+        offset = error.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise UnsafeFile(
+            "bad_encoding",
+            gettext(
+                "文件第 %(line)d 行（第 %(offset)d 字节）有无法识别的字符：CSV 文件应使用 "
+                "UTF-8 或 GBK/GB18030 编码，请在 Excel 中另存为 xlsx 后重新上传"
+            )
+            % {"line": line, "offset": offset},
+        ) from None
+
+
+def _check_text(data: bytes, filename: str) -> FileKind:
+    """Accept DATA as CSV only if it is text in a supported encoding."""
+    if b"\x00" in data:
+        raise _not_a_sheet()
+    text, _ = decode_text(data)
+    start = text[:512].lstrip().lower()
+    if start.startswith(("<html", "<!doctype html", "<table", "<?xml", "<meta")):
+        # Many web systems export an HTML table named .xls.
+        raise UnsafeFile(
+            "html",
+            gettext(
+                "这是网页（HTML）格式的文件，不是电子表格：请用 Excel 打开后另存为 xlsx 再上传"
+            ),
+        )
+    if filename.lower().endswith(_BINARY_NAMES):
+        # Text dressed up as a workbook: say so rather than guess at its columns.
+        raise _not_a_sheet()
+    return FileKind.CSV
+
+
+def _check_ole2(data: bytes) -> FileKind:
+    """Accept an OLE2 compound file only if it holds an Excel workbook stream."""
+    if "EncryptionInfo".encode("utf-16-le") in data:
+        # An encrypted xlsx is stored inside an OLE2 container.
+        raise UnsafeFile("encrypted", gettext("文件设置了密码，请取消密码后重新上传"))
+    if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
+        raise _not_a_sheet()
+    return FileKind.XLS
+
+
+def _check_zip(
+    data: bytes, *, max_uncompressed: int, max_entries: int, max_ratio: float
+) -> FileKind:
+    """Check a zip container's entries, sizes and XML, and say whether it is xlsx or ods."""
+    too_big = UnsafeFile(
+        "too_big_uncompressed",
+        gettext("文件解压后超过 %(limit)s，已拒绝（可能是压缩炸弹）")
+        % {"limit": _human(max_uncompressed)},
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise _corrupt() from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > max_entries:
+            raise UnsafeFile(
+                "too_many_entries",
+                gettext("压缩包内文件过多（%(count)d 个，上限 %(limit)d 个），已拒绝")
+                % {"count": len(infos), "limit": max_entries},
+            )
+        if sum(info.file_size for info in infos) > max_uncompressed:
+            raise too_big
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise UnsafeFile("encrypted", gettext("文件设置了密码，请取消密码后重新上传"))
+            if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(
+                info.compress_size, 1
+            ):
+                raise _bomb()
+        kind = _zip_kind(archive, infos)
+        total = 0
+        for info in infos:
+            total = _drain(archive, info, total, max_uncompressed, max_ratio, too_big)
+    return kind
+
+
+def _corrupt() -> UnsafeFile:
+    return UnsafeFile("corrupt", gettext("文件已损坏（压缩包不完整或格式错误），请重新导出后上传"))
+
+
+def _bomb() -> UnsafeFile:
+    return UnsafeFile("zip_bomb", gettext("文件压缩比异常（可能是压缩炸弹），已拒绝"))
+
+
+def _zip_kind(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> FileKind:
+    """Tell xlsx from ods from any other zip (docx, plain archives)."""
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" in names:
+        return FileKind.XLSX
+    if "mimetype" in names:
+        try:
+            with archive.open("mimetype") as member:
+                mimetype = member.read(len(_ODS_MIMETYPE) + 1).strip()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError):
+            raise _corrupt() from None
+        if mimetype == _ODS_MIMETYPE:
+            return FileKind.ODS
+    raise _not_a_sheet()
+
+
+def _drain(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    total: int,
+    max_uncompressed: int,
+    max_ratio: float,
+    too_big: UnsafeFile,
+) -> int:
+    """Decompress one member with a cap; scan XML for DTDs; return the running total."""
+    is_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    size = 0
+    tail = b""
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if total > max_uncompressed:
+                    raise too_big
+                if size > RATIO_FLOOR and size > max_ratio * max(info.compress_size, 1):
+                    raise _bomb()
+                if is_xml:
+                    if size == len(chunk) and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                        # UTF-16 XML could hide a DOCTYPE from a byte scan; Office never writes it.
+                        raise _xml_trap()
+                    window = tail + chunk
+                    if any(trap in window for trap in _XML_TRAPS):
+                        raise _xml_trap()
+                    tail = chunk[-16:]
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, NotImplementedError):
+        # Bad CRC, truncated data, an unsupported compression method …
+        raise _corrupt() from None
+    if size != info.file_size:
+        raise _corrupt()
+    return total
+
+
+def _xml_trap() -> UnsafeFile:
+    return UnsafeFile("xml_dtd", gettext("文件中含有不允许的 XML 声明（DOCTYPE/ENTITY），已拒绝"))
+
+
+def check_upload(
+    data_or_path: Path | str | bytes,
+    *,
+    filename: str,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+) -> FileKind:
+    """Say what kind of spreadsheet the upload is; raise UnsafeFile if it must not be parsed."""
+    source = Path(data_or_path) if isinstance(data_or_path, str) else data_or_path
+    data = _read_all(source, max_bytes)
+    head = data[:16]
+    if head.startswith(_ZIP_MAGICS):
+        return _check_zip(
+            data, max_uncompressed=max_uncompressed, max_entries=max_entries, max_ratio=max_ratio
+        )
+    if head.startswith(_OLE2):
+        return _check_ole2(data)
+    if head.startswith(_NOT_SHEETS):
+        raise _not_a_sheet()
+    return _check_text(data, filename)
