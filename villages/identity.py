@@ -1,0 +1,246 @@
+"""Validate Chinese resident ID numbers (GB 11643-1999) and make keyed hashes of personal data.
+
+Everything here is a pure function: no Django, no settings. The keys come in as arguments;
+``villages.personal`` binds them to the deployment's configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+__all__ = [
+    "PROVINCE_CODES",
+    "REASONS",
+    "REASONS_EN",
+    "IdCheck",
+    "birth_year_and_sex",
+    "check_id_number",
+    "hash_account",
+    "hash_id_number",
+    "hash_name",
+    "id_from_cell",
+    "keyed_hash",
+    "normalize_account",
+    "normalize_id_number",
+    "normalize_name",
+]
+
+#: Province-level codes that may open an ID number (93 appears in published test vectors).
+PROVINCE_CODES: frozenset[str] = frozenset(
+    {
+        *("11", "12", "13", "14", "15"),
+        *("21", "22", "23"),
+        *("31", "32", "33", "34", "35", "36", "37"),
+        *("41", "42", "43", "44", "45", "46"),
+        *("50", "51", "52", "53", "54"),
+        *("61", "62", "63", "64", "65"),
+        *("71", "81", "82", "83", "93"),
+    }
+)
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+_EARLIEST_BIRTH = date(1900, 1, 1)
+
+#: Human messages by machine code. Keep the codes stable; the Chinese is the source text.
+REASONS: dict[str, str] = {
+    "empty": "身份证号为空",
+    "not_digits": "身份证号只能包含数字，末位可以是X",
+    "length": "身份证号应为18位（或15位旧号码）",
+    "region": "身份证号前两位不是有效的省级行政区划代码",
+    "birth_date": "身份证号中的出生日期无效",
+    "future_birth_date": "身份证号中的出生日期晚于今天",
+    "check_digit": "身份证号校验位不正确",
+    "excel_number": "身份证号被Excel当成了数字，后几位已经丢失；请把该列设置为文本格式后重新填写",
+}
+
+#: English translations of ``REASONS``, by the same codes.
+REASONS_EN: dict[str, str] = {
+    "empty": "The ID number is empty",
+    "not_digits": "The ID number may contain only digits, with an optional final X",
+    "length": "The ID number must have 18 digits (or 15 for an old number)",
+    "region": "The first two digits of the ID number are not a valid province code",
+    "birth_date": "The birth date in the ID number is not a real date",
+    "future_birth_date": "The birth date in the ID number is later than today",
+    "check_digit": "The check digit of the ID number is wrong",
+    "excel_number": (
+        "Excel turned the ID number into a number and its last digits are lost; "
+        "format the column as text and enter it again"
+    ),
+}
+
+# Characters removed from ID numbers and accounts besides whitespace.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_STRIP_TABLE = str.maketrans("", "", _DASHES + _INVISIBLE)
+_INVISIBLE_TABLE = str.maketrans("", "", _INVISIBLE)
+# Separators people put between the parts of a minority name, unified to U+00B7.
+_NAME_DOTS = "\u00b7\u0387\u2022\u2027\u2219\u22c5\u30fb\uff65\u318d"
+_NAME_DOT_TABLE = str.maketrans(dict.fromkeys(_NAME_DOTS, "\u00b7"))
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E[+]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[0-9]{15,}\.[0-9]*")
+_ID_CHARS = re.compile(r"[0-9X]+")
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """The outcome of checking an ID number."""
+
+    valid: bool
+    number: str  # normalised 18-digit form when valid, else the normalised input
+    reason: str  # '' when valid
+    code: str  # '' when valid, else a key of REASONS
+    birth_date: date | None = None
+    sex: str = ""  # 'M', 'F' or ''
+
+
+def _squeeze(raw: str) -> str:
+    """Apply NFKC and drop every whitespace, dash and invisible character."""
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(text.split()).translate(_STRIP_TABLE)
+
+
+def normalize_id_number(raw: str) -> str:
+    """Normalise an ID number: NFKC, no whitespace or hyphens, upper-case X."""
+    text = _squeeze(raw).upper()
+    # A leading apostrophe is how spreadsheet users force a cell to text.
+    return text.removeprefix("'")
+
+
+def normalize_account(raw: str) -> str:
+    """Normalise a bank account number to its digits; raise ValueError if anything else is left."""
+    text = _squeeze(raw)
+    if not text.isascii() or not text.isdigit():
+        raise ValueError("an account number may contain only digits, spaces and hyphens")
+    return text
+
+
+def normalize_name(raw: str) -> str:
+    """Normalise a name: NFKC, no whitespace anywhere, one kind of middle dot (·)."""
+    text = "".join(unicodedata.normalize("NFKC", raw).split())
+    text = text.translate(_INVISIBLE_TABLE)
+    if _CJK.search(text):
+        # 买买提.艾力 and 买买提•艾力 are the same person as 买买提·艾力.
+        text = text.replace(".", "\u00b7")
+    return text.translate(_NAME_DOT_TABLE)
+
+
+def _check_char(first17: str) -> str:
+    """Return the check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def _invalid(number: str, code: str) -> IdCheck:
+    return IdCheck(valid=False, number=number, reason=REASONS[code], code=code)
+
+
+def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
+    """Check an ID number; convert a valid 15-digit legacy number to 18 digits."""
+    number = normalize_id_number(raw)
+    if not number:
+        return _invalid(number, "empty")
+    if _SCIENTIFIC.fullmatch(number) or _FLOAT_TEXT.fullmatch(number):
+        return _invalid(number, "excel_number")
+    if not _ID_CHARS.fullmatch(number):
+        return _invalid(number, "not_digits")
+    if len(number) not in (15, 18):
+        return _invalid(number, "length")
+    body = number[:17] if len(number) == 18 else number[:6] + "19" + number[6:]
+    if not body.isdigit():
+        return _invalid(number, "not_digits")
+    if body[:2] not in PROVINCE_CODES:
+        return _invalid(number, "region")
+    try:
+        born = date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
+    except ValueError:
+        return _invalid(number, "birth_date")
+    if born < _EARLIEST_BIRTH:
+        return _invalid(number, "birth_date")
+    if born > (today or date.today()):
+        return _invalid(number, "future_birth_date")
+    check = _check_char(body)
+    if len(number) == 18 and number[17] != check:
+        # Excel keeps 15 significant digits and pads with zeros: 321083197812162119 → …162000.
+        return _invalid(number, "excel_number" if number.endswith("000") else "check_digit")
+    return IdCheck(
+        valid=True,
+        number=body + check,
+        reason="",
+        code="",
+        birth_date=born,
+        sex="M" if int(body[16]) % 2 else "F",
+    )
+
+
+def id_from_cell(value: object, *, today: date | None = None) -> IdCheck:
+    """Check an ID number as a spreadsheet reader returns it (str, int, float, None)."""
+    if value is None:
+        return _invalid("", "empty")
+    if isinstance(value, bool):
+        return _invalid(str(value), "not_digits")
+    if isinstance(value, int | float | Decimal):
+        text = normalize_id_number(str(value))
+        try:
+            integral = int(value)
+        except (ValueError, OverflowError):  # nan, inf
+            return _invalid(text, "not_digits")
+        if len(str(abs(integral))) >= 15:
+            return _invalid(text, "excel_number")
+        if integral != value:
+            return _invalid(text, "not_digits")
+        return check_id_number(str(integral), today=today)
+    return check_id_number(str(value), today=today)
+
+
+def birth_year_and_sex(number18: str) -> tuple[int, str]:
+    """Return the birth year and sex ('M'/'F') an ID number tells; raise ValueError if malformed."""
+    number = normalize_id_number(number18)
+    if re.fullmatch(r"[0-9]{15}", number):
+        number = number[:6] + "19" + number[6:]
+    elif not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        raise ValueError("not an 18-digit ID number")
+    return int(number[6:10]), "M" if int(number[16]) % 2 else "F"
+
+
+def keyed_hash(value: str, *, key: bytes, version: int) -> str:
+    """Return f"v{version}:{HMAC-SHA256 hex}" of VALUE under KEY."""
+    if not isinstance(key, bytes) or not key:
+        raise ValueError("the hash key must be non-empty bytes")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError("the key version must be a positive integer")
+    message = f"v{version}\x1f{value}".encode()
+    return f"v{version}:{hmac.new(key, message, hashlib.sha256).hexdigest()}"
+
+
+def hash_id_number(number18: str, *, key: bytes, version: int) -> str:
+    """Return the keyed hash of a valid ID number (15-digit numbers hash as their 18-digit form)."""
+    check = check_id_number(number18)
+    if not check.valid:
+        # Name only the code: the number itself must not end up in logs.
+        raise ValueError(f"cannot hash an invalid ID number ({check.code})")
+    return keyed_hash(f"id:{check.number}", key=key, version=version)
+
+
+def hash_account(raw: str, *, key: bytes, version: int) -> str:
+    """Return the keyed hash of a bank account number, normalised to its digits."""
+    account = normalize_account(raw)
+    if not account:
+        raise ValueError("cannot hash an empty account number")
+    return keyed_hash(f"acct:{account}", key=key, version=version)
+
+
+def hash_name(name: str, *, key: bytes, version: int) -> str:
+    """Return the keyed hash of a name, normalised first."""
+    normalised = normalize_name(name)
+    if not normalised:
+        raise ValueError("cannot hash an empty name")
+    return keyed_hash(f"name:{normalised}", key=key, version=version)
