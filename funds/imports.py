@@ -466,3 +466,43 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
             publish=publish,
         )
     return Batch.objects.filter(pk=report.batch).first()
+
+
+def create_job(
+    *, upload: Any, program: Program, period: str, township: str = "", user: Any = None
+) -> ImportJob:
+    """Save an uploaded roster as a pending job and queue its staging."""
+    from funds.tasks import stage_import_task
+
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    job = ImportJob(
+        program=program,
+        period=period,
+        township_name=township.strip(),
+        original_name=Path(upload.name).name[:255],
+        sha256=digest.hexdigest(),
+        created_by=user if getattr(user, "pk", None) else None,
+        message=_("排队等待解析"),
+    )
+    # A random name on disk: the original name may itself carry personal data.
+    job.file.save(f"{job.pk}{Path(upload.name).suffix.lower()}", upload, save=False)
+    job.save()
+    stage_import_task.enqueue(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
+    """Queue the loading of a ready job once; say whether this call queued it."""
+    from funds.tasks import confirm_import_task
+
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish
+    )
+    if claimed:
+        confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None))
+    job.refresh_from_db()
+    return bool(claimed)

@@ -1,4 +1,18 @@
+"""Staff pages of the import flow, mounted at /staff/imports/."""
+
 from django.urls import path
 
+from funds import views
+
 app_name = "funds"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.job_list, name="job_list"),
+    path("new/", views.upload, name="upload"),
+    path("jobs/<uuid:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:pk>/status.json", views.job_status, name="job_status"),
+    path("jobs/<uuid:pk>/confirm/", views.job_confirm, name="job_confirm"),
+    path("jobs/<uuid:pk>/errors.xlsx", views.job_error_report, name="job_error_report"),
+    path("batches/", views.batch_list, name="batch_list"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/action/", views.batch_action, name="batch_action"),
+]

@@ -1,0 +1,146 @@
+"""Staff pages: upload a roster, follow its check, preview, confirm, publish batches."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from funds import imports, publishing
+from funds.forms import BatchActionForm, ConfirmForm, ImportUploadForm
+from funds.models import Batch, ImportJob
+
+RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def staff_only(view):
+    """Let staff in; send anonymous users to log in and refuse everyone else."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@staff_only
+def job_list(request):
+    jobs = ImportJob.objects.select_related("program", "batch").order_by("-created_at")
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    return render(request, "funds/job_list.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only
+def upload(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = imports.create_job(
+            upload=form.cleaned_data["file"], program=form.cleaned_data["program"],
+            period=form.cleaned_data["period"], township=form.cleaned_data["township"],
+            user=request.user,
+        )  # fmt: skip
+        return redirect("funds:job_detail", pk=job.pk)
+    return render(request, "funds/upload.html", {"form": form})
+
+
+@require_GET
+@staff_only
+def job_detail(request, pk):
+    job = get_object_or_404(ImportJob.objects.select_related("program", "batch"), pk=pk)
+    context = {"job": job, "report": job.report, "running": job.status in RUNNING}
+    return render(request, "funds/job_detail.html", {**context, "form": ConfirmForm()})
+
+
+@require_GET
+@staff_only
+def job_status(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_display": job.get_status_display(),
+            "progress": job.progress,
+            "message": job.message,
+            "done": job.status not in RUNNING,
+            "url": reverse("funds:job_detail", args=[job.pk]),
+        }
+    )
+
+
+@require_POST
+@staff_only
+def job_confirm(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    form = ConfirmForm(request.POST)
+    publish = form.is_valid() and form.cleaned_data["publish"]
+    if not imports.request_confirm(job=job, publish=publish, user=request.user):
+        messages.error(request, _("该任务当前不能确认导入"))
+    return redirect("funds:job_detail", pk=job.pk)
+
+
+@require_GET
+@staff_only
+def job_error_report(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    name = (job.report or {}).get("error_report")
+    if not name or not default_storage.exists(name):
+        raise Http404
+    filename = f"校验结果-{job.original_name.rsplit('.', 1)[0]}.xlsx"
+    response = FileResponse(default_storage.open(name, "rb"), as_attachment=True, filename=filename)
+    response["Content-Type"] = XLSX
+    return response
+
+
+@require_GET
+@staff_only
+def batch_list(request):
+    batches = Batch.objects.select_related("program", "township").order_by("-created_at", "-id")
+    page = Paginator(batches, 25).get_page(request.GET.get("page"))
+    return render(request, "funds/batch_list.html", {"page": page})
+
+
+@require_GET
+@staff_only
+def batch_detail(request, pk):
+    batch = get_object_or_404(Batch.objects.select_related("program", "township"), pk=pk)
+    rows = batch.disbursements.select_related("person", "village", "payee").order_by("id")[:50]
+    return render(request, "funds/batch_detail.html", {"batch": batch, "rows": rows})
+
+
+ACTIONS = {
+    "publish": publishing.publish_batch,
+    "finalize": publishing.finalize_batch,
+    "withdraw": publishing.withdraw_batch,
+}
+
+
+@require_POST
+@staff_only
+def batch_action(request, pk):
+    batch = get_object_or_404(Batch, pk=pk)
+    form = BatchActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("未知操作"))
+        return redirect("funds:batch_detail", pk=pk)
+    try:
+        ACTIONS[form.cleaned_data["action"]](batch=batch, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("批次状态已更新为“%s”") % batch.get_status_display())
+    return redirect("funds:batch_detail", pk=pk)
