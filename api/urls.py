@@ -1,4 +1,40 @@
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("programs", views.ProgramViewSet, basename="program")
+router.register("townships", views.TownshipViewSet, basename="township")
+router.register("villages", views.VillageViewSet, basename="village")
+router.register("households", views.HouseholdViewSet, basename="household")
+router.register("persons", views.PersonViewSet, basename="person")
+router.register("batches", views.BatchViewSet, basename="batch")
+router.register("disbursements", views.DisbursementViewSet, basename="disbursement")
+
+v1 = [
+    path("summary/", views.SummaryView.as_view(), name="summary"),
+    path(
+        "disbursements/export.csv",
+        views.DisbursementCsvExportView.as_view(),
+        name="disbursement-export-csv",
+    ),
+    path(
+        "disbursements/export.xlsx",
+        views.DisbursementXlsxExportView.as_view(),
+        name="disbursement-export-xlsx",
+    ),
+    path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
+    path("redflags/<str:kind>/", views.RedFlagListView.as_view(), name="redflag"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("v1/", include(v1)),
+]

@@ -1,0 +1,156 @@
+"""Filters for disbursements and their summaries."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
+
+from funds.models import Batch, Disbursement
+from villages.models import Household, Person, Village
+
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MAX_ID = 2**63 - 1
+MAX_AMOUNT = 10**12
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """Match a foreign key by its id; an unknown id matches nothing."""
+
+    field_class = IdField
+
+
+class PeriodField(forms.CharField):
+    default_validators = [RegexValidator(PERIOD_PATTERN, _("期间应为 YYYY-MM。"))]
+
+
+@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-03"})
+class PeriodFilter(django_filters.CharFilter):
+    field_class = PeriodField
+
+
+class AmountField(forms.DecimalField):
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("step_size", None)
+        super().__init__(
+            *args,
+            max_digits=14,
+            decimal_places=2,
+            min_value=-MAX_AMOUNT,
+            max_value=MAX_AMOUNT,
+            **kwargs,
+        )
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$", "example": "1200.00"}
+)
+class AmountFilter(django_filters.NumberFilter):
+    field_class = AmountField
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class DateFilter(django_filters.DateFilter):
+    pass
+
+
+class DisbursementFilter(django_filters.FilterSet):
+    program = IdFilter(field_name="program_id", help_text=_("项目 id。"))
+    township = IdFilter(field_name="village__township_id", help_text=_("乡镇 id。"))
+    village = IdFilter(field_name="village_id", help_text=_("村（社区）id。"))
+    household = IdFilter(field_name="household_id", help_text=_("农户 id。"))
+    person = IdFilter(field_name="person_id", help_text=_("享受人 id。"))
+    batch = IdFilter(field_name="batch_id", help_text=_("发放批次 id。"))
+    period_after = PeriodFilter(
+        field_name="period", lookup_expr="gte", help_text=_("发放期间不早于（YYYY-MM，含）。")
+    )
+    period_before = PeriodFilter(
+        field_name="period", lookup_expr="lte", help_text=_("发放期间不晚于（YYYY-MM，含）。")
+    )
+    pay_date_after = DateFilter(
+        field_name="pay_date", lookup_expr="gte", help_text=_("发放日期不早于（YYYY-MM-DD，含）。")
+    )
+    pay_date_before = DateFilter(
+        field_name="pay_date", lookup_expr="lte", help_text=_("发放日期不晚于（YYYY-MM-DD，含）。")
+    )
+    amount_min = AmountFilter(
+        field_name="amount", lookup_expr="gte", help_text=_("金额不低于（元，含）。")
+    )
+    amount_max = AmountFilter(
+        field_name="amount", lookup_expr="lte", help_text=_("金额不高于（元，含）。")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Disbursement.Status.choices,
+        help_text=_("发放状态：paid 已发放、failed 发放失败、stopped 停发。"),
+    )
+
+    batch_status = django_filters.ChoiceFilter(
+        field_name="batch__status",
+        choices=Batch.Status.choices,
+        help_text=_("批次状态（匿名用户只能看到 publicity、final）。"),
+    )
+
+    class Meta:
+        model = Disbursement
+        fields: list[str] = []
+
+
+class DisbursementOrdering(OrderingFilter):
+    ordering_fields = ["amount", "period", "pay_date", "id"]
+    ordering_description = _("排序字段：amount、period、pay_date、id，前加 - 表示降序；默认 id。")
+
+    def get_schema_operation_parameters(self, view):
+        names = [f for field in self.ordering_fields for f in (field, f"-{field}")]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": str(self.ordering_description),
+                "schema": {"type": "string", "enum": names},
+            }
+        ]
+
+
+class VillageFilter(django_filters.FilterSet):
+    township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
+
+    class Meta:
+        model = Village
+        fields: list[str] = []
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    village = IdFilter(field_name="village_id", help_text=_("村（社区）id。"))
+
+    class Meta:
+        model = Household
+        fields: list[str] = []
+
+
+class PersonFilter(django_filters.FilterSet):
+    household = IdFilter(field_name="household_id", help_text=_("农户 id。"))
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+
+class BatchFilter(django_filters.FilterSet):
+    program = IdFilter(field_name="program_id", help_text=_("项目 id。"))
+    township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
+    period = PeriodFilter(field_name="period", help_text=_("发放期间 YYYY-MM。"))
+    status = django_filters.ChoiceFilter(choices=Batch.Status.choices, help_text=_("批次状态。"))
+
+    class Meta:
+        model = Batch
+        fields: list[str] = []

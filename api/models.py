@@ -1,0 +1,76 @@
+"""Access tokens for auditors: stored as a SHA-256 of the key, expiring, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+AUDITORS_GROUP = "auditors"
+KEY_PREFIX_LENGTH = 8
+
+
+def hash_key(key: str) -> str:
+    """Return the SHA-256 hex digest of a token key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class AuditorTokenQuerySet(models.QuerySet["AuditorToken"]):
+    def active(self) -> AuditorTokenQuerySet:
+        """Tokens neither expired nor revoked."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+    def issue(self, *, user, days: int, note: str = "") -> tuple[AuditorToken, str]:
+        """Create a token for USER valid DAYS days; return it with the key (shown once)."""
+        key = secrets.token_urlsafe(32)
+        token = self.create(
+            user=user,
+            key_hash=hash_key(key),
+            prefix=key[:KEY_PREFIX_LENGTH],
+            expires_at=timezone.now() + timedelta(days=days),
+            note=note,
+        )
+        return token, key
+
+
+class AuditorToken(models.Model):
+    """An API key for one auditor; only its hash and first characters are kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="auditor_tokens",
+        verbose_name=_("用户"),
+    )
+    key_hash = models.CharField(_("密钥 SHA-256"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("密钥前缀"), max_length=KEY_PREFIX_LENGTH, editable=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    objects = AuditorTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("审计令牌")
+        verbose_name_plural = _("审计令牌")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def revoke(self) -> None:
+        """Revoke the token now; it stops working at once."""
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

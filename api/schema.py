@@ -1,0 +1,50 @@
+"""OpenAPI generation: every operation documents the errors it can answer with."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "错误说明：detail 字段，或按参数名给出的错误列表。",
+    "additionalProperties": True,
+}
+ERRORS = {
+    "400": "参数无效。",
+    "401": "令牌无效、已过期或已吊销；或需要登录。",
+    "403": "无权访问（红旗接口仅限审计员与工作人员）。",
+    "404": "不存在。",
+    "406": "无法提供所请求的格式。",
+    "429": "请求过于频繁，稍后再试。",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        responses.setdefault("304", {"description": "数据未变化（If-None-Match 与 ETag 一致）。"})
+        for code, description in ERRORS.items():
+            responses.setdefault(
+                code,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": ERROR_SCHEMA}},
+                },
+            )
+        return responses
+
+
+class AuditorTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.AuditorTokenAuthentication"
+    name = "auditorToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "审计员令牌：`Authorization: Token <key>`（也接受 `Bearer <key>`）。",
+        }

@@ -1,0 +1,291 @@
+"""Read-only representations; persons appear only by masked values, never by hash."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from funds.models import Batch, Disbursement, Program
+from villages.models import Household, Person, Township, Village
+
+
+class ProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Program
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "category",
+            "funding_level",
+            "year",
+            "rate",
+            "unit",
+            "cap",
+            "min_age",
+            "max_age",
+            "department",
+            "policy_basis",
+            "application_guide",
+            "complaints_channel",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": _("项目 id。")},
+            "name": {"help_text": _("项目名称。")},
+            "slug": {"help_text": _("项目标识。")},
+            "category": {"help_text": _("类别。")},
+            "funding_level": {"help_text": _("资金级次。")},
+            "year": {"help_text": _("年度。")},
+            "rate": {"help_text": _("补贴标准（元，按计量单位）。")},
+            "unit": {"help_text": _("计量单位，如 亩、人·月。")},
+            "cap": {"help_text": _("单笔上限（元）。")},
+            "min_age": {"help_text": _("享受人最低年龄。")},
+            "max_age": {"help_text": _("享受人最高年龄。")},
+            "department": {"help_text": _("主管部门。")},
+            "policy_basis": {"help_text": _("政策依据。")},
+            "application_guide": {"help_text": _("申领指南。")},
+            "complaints_channel": {"help_text": _("投诉渠道。")},
+        }
+
+
+class TownshipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Township
+        fields = ["id", "name", "code", "county"]
+        extra_kwargs = {
+            "id": {"help_text": _("乡镇 id。")},
+            "name": {"help_text": _("乡镇名称。")},
+            "code": {"help_text": _("区划代码。")},
+            "county": {"help_text": _("所属县（市、区）。")},
+        }
+
+
+class VillageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Village
+        fields = ["id", "name", "code", "township"]
+        extra_kwargs = {
+            "id": {"help_text": _("村（社区）id。")},
+            "name": {"help_text": _("村（社区）名称。")},
+            "code": {"help_text": _("区划代码。")},
+            "township": {"help_text": _("所属乡镇 id。")},
+        }
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    head_name_masked = serializers.CharField(
+        source="head.name_masked",
+        allow_null=True,
+        default=None,
+        read_only=True,
+        help_text=_("户主姓名（脱敏）。"),
+    )
+
+    class Meta:
+        model = Household
+        fields = ["id", "village", "group", "head", "head_name_masked"]
+        extra_kwargs = {
+            "id": {"help_text": _("农户 id。")},
+            "village": {"help_text": _("所属村 id。")},
+            "group": {"help_text": _("村民小组。")},
+            "head": {"help_text": _("户主的人员 id。")},
+        }
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    relation = serializers.CharField(
+        source="relation_to_head", read_only=True, help_text=_("与户主关系。")
+    )
+
+    class Meta:
+        model = Person
+        fields = ["id", "name_masked", "id_masked", "birth_year", "sex", "relation", "household"]
+        extra_kwargs = {
+            "id": {"help_text": _("人员 id。")},
+            "name_masked": {"help_text": _("姓名（脱敏）。")},
+            "id_masked": {"help_text": _("身份证号（脱敏）。")},
+            "birth_year": {"help_text": _("出生年份（取自身份证号）。")},
+            "sex": {"help_text": _("性别：M 男、F 女、空 未知。")},
+            "household": {"help_text": _("所属农户 id。")},
+        }
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "program",
+            "period",
+            "year",
+            "township",
+            "title",
+            "source_sha256",
+            "status",
+            "publicity_start",
+            "publicity_end",
+            "published_at",
+            "corrects",
+            "row_count",
+            "household_count",
+            "person_count",
+            "total_amount",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": _("批次 id。")},
+            "program": {"help_text": _("项目 id。")},
+            "period": {"help_text": _("发放期间 YYYY-MM。")},
+            "year": {"help_text": _("年度。")},
+            "township": {"help_text": _("乡镇 id。")},
+            "title": {"help_text": _("标题。")},
+            "source_sha256": {"help_text": _("源文件的 SHA-256，可与手中的花名册核对。")},
+            "status": {
+                "help_text": _("状态：publicity 公示中、final 已定稿（审计员还可见其他状态）。")
+            },
+            "publicity_start": {"help_text": _("公示开始日期。")},
+            "publicity_end": {"help_text": _("公示结束日期。")},
+            "published_at": {"help_text": _("发布时间。")},
+            "corrects": {"help_text": _("本批次所更正的批次 id。")},
+            "row_count": {"help_text": _("行数。")},
+            "household_count": {"help_text": _("户数。")},
+            "person_count": {"help_text": _("人数。")},
+            "total_amount": {"help_text": _("合计金额（元，两位小数的字符串）。")},
+        }
+
+
+DISBURSEMENT_FIELDS = [
+    "id",
+    "batch",
+    "program",
+    "period",
+    "village",
+    "household",
+    "person",
+    "person_name_masked",
+    "person_id_masked",
+    "payee",
+    "quantity",
+    "rate",
+    "amount",
+    "pay_date",
+    "account_masked",
+    "status",
+    "is_reversal",
+    "corrects",
+]
+# Columns the list and exports need; everything else (hashes, notes) is never read.
+DISBURSEMENT_ONLY = [
+    "id",
+    "batch_id",
+    "program_id",
+    "period",
+    "village_id",
+    "household_id",
+    "person_id",
+    "person__name_masked",
+    "person__id_masked",
+    "payee_id",
+    "quantity",
+    "rate",
+    "amount",
+    "pay_date",
+    "account_masked",
+    "status",
+    "is_reversal",
+    "corrects_id",
+]
+
+
+class DisbursementSerializer(serializers.ModelSerializer):
+    person_name_masked = serializers.CharField(
+        source="person.name_masked", read_only=True, help_text=_("享受人姓名（脱敏）。")
+    )
+    person_id_masked = serializers.CharField(
+        source="person.id_masked", read_only=True, help_text=_("享受人身份证号（脱敏）。")
+    )
+
+    class Meta:
+        model = Disbursement
+        fields = DISBURSEMENT_FIELDS
+        extra_kwargs = {
+            "id": {"help_text": _("发放记录 id。")},
+            "batch": {"help_text": _("批次 id。")},
+            "program": {"help_text": _("项目 id。")},
+            "period": {"help_text": _("发放期间 YYYY-MM。")},
+            "village": {"help_text": _("村 id。")},
+            "household": {"help_text": _("农户 id。")},
+            "person": {"help_text": _("享受人 id。")},
+            "payee": {"help_text": _("收款人 id（与享受人不同时）。")},
+            "quantity": {"help_text": _("数量（如面积、人数·月数）。")},
+            "rate": {"help_text": _("标准（元/单位）。")},
+            "amount": {"help_text": _("金额（元，两位小数的字符串）。")},
+            "pay_date": {"help_text": _("发放日期。")},
+            "account_masked": {"help_text": _("收款账号（脱敏）。")},
+            "status": {"help_text": _("发放状态。")},
+            "is_reversal": {"help_text": _("是否冲销行（更正时的负数行）。")},
+            "corrects": {"help_text": _("所更正的发放记录 id。")},
+        }
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "分组的 id；按期间汇总时为期间字符串 YYYY-MM。",
+    }
+)
+class GroupIdField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    id = GroupIdField(help_text=_("分组的 id；按期间汇总时为期间字符串 YYYY-MM。"))
+    name = serializers.CharField(
+        allow_null=True, help_text=_("分组名称；按农户汇总时为户主姓名（脱敏）。")
+    )
+    total = serializers.DecimalField(
+        max_digits=20, decimal_places=2, help_text=_("合计金额（元，两位小数的字符串）。")
+    )
+    count = serializers.IntegerField(help_text=_("发放记录条数。"))
+
+
+class RedFlagCountSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("红旗类型，用于 /api/v1/redflags/<kind>/。"))
+    title = serializers.CharField(help_text=_("说明。"))
+    rows = serializers.IntegerField(help_text=_("涉及的发放记录条数。"))
+    url = serializers.URLField(help_text=_("明细链接。"))
+
+
+class RedFlagRowSerializer(serializers.Serializer):
+    group = serializers.CharField(
+        help_text=_("同一问题的分组键（如人员 id、账号脱敏值），同组的行排在一起。")
+    )
+    id = serializers.IntegerField(help_text=_("发放记录 id。"))
+    batch = serializers.IntegerField(source="batch_id", help_text=_("批次 id。"))
+    program = serializers.IntegerField(source="program_id", help_text=_("项目 id。"))
+    period = serializers.CharField(help_text=_("发放期间 YYYY-MM。"))
+    village = serializers.IntegerField(source="village_id", help_text=_("村 id。"))
+    village_name = serializers.CharField(source="village.name", help_text=_("村名称。"))
+    household = serializers.IntegerField(source="household_id", help_text=_("农户 id。"))
+    person = serializers.IntegerField(source="person_id", help_text=_("享受人 id。"))
+    person_name_masked = serializers.CharField(
+        source="person.name_masked", help_text=_("享受人姓名（脱敏）。")
+    )
+    person_id_masked = serializers.CharField(
+        source="person.id_masked", help_text=_("享受人身份证号（脱敏）。")
+    )
+    person_birth_year = serializers.IntegerField(
+        source="person.birth_year", allow_null=True, help_text=_("享受人出生年份。")
+    )
+    account_masked = serializers.CharField(help_text=_("收款账号（脱敏）。"))
+    quantity = serializers.DecimalField(
+        max_digits=14, decimal_places=4, allow_null=True, help_text=_("数量。")
+    )
+    rate = serializers.DecimalField(
+        max_digits=14, decimal_places=4, allow_null=True, help_text=_("标准。")
+    )
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=_("金额（元，两位小数的字符串）。")
+    )
+    status = serializers.CharField(help_text=_("发放状态。"))

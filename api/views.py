@@ -1,0 +1,460 @@
+"""Read-only API views over published payments; red flags for auditors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, renderers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from api import filters, serializers
+from api.authentication import AuditorTokenAuthentication
+from api.conditional import fingerprint, not_modified
+from api.pagination import DisbursementCursorPagination, NoCountPagination, ReferencePagination
+from api.permissions import IsAuditor, is_auditor
+from api.redflags import RED_FLAGS
+from api.schema import ApiAutoSchema
+from api.throttling import RoleRateThrottle
+from funds.models import Batch, Disbursement, Program
+from publicity.exports import csv_response, xlsx_response
+from villages.models import Household, Person, Township, Village
+
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+def visible_disbursements(request):
+    """Return the rows the caller may see: all for auditors, published for others."""
+    rows = Disbursement.objects.all() if is_auditor(request) else Disbursement.objects.published()
+    return rows.order_by("id")
+
+
+class NotModified(exceptions.APIException):
+    status_code = status.HTTP_304_NOT_MODIFIED
+
+
+class ApiMixin:
+    """Authentication, throttling, schema and conditional GET shared by every endpoint."""
+
+    authentication_classes = [AuditorTokenAuthentication, SessionAuthentication]
+    throttle_classes = [RoleRateThrottle]
+    schema = ApiAutoSchema()
+    reference_model = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.etag = self.last_modified = None
+        if request.method in ("GET", "HEAD"):
+            self.etag, self.last_modified = fingerprint(request, self.reference_model)
+            if not_modified(request, self.etag, self.last_modified):
+                raise NotModified()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotModified):
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "etag", None) and response.status_code in (200, 304):
+            response["ETag"] = self.etag
+            if self.last_modified:
+                response["Last-Modified"] = http_date(self.last_modified.timestamp())
+        patch_vary_headers(response, ("Authorization", "Cookie"))
+        return response
+
+
+class ReferenceViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    pagination_class = ReferencePagination
+    filter_backends = [DjangoFilterBackend]
+    lookup_value_regex = ID_PATTERN
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("补贴项目列表"), description=_("全部补贴项目及其标准、上限与年龄条件。")
+    ),
+    retrieve=extend_schema(summary=_("补贴项目"), description=_("一个补贴项目。")),
+)
+class ProgramViewSet(ReferenceViewSet):
+    queryset = Program.objects.order_by("id")
+    serializer_class = serializers.ProgramSerializer
+    reference_model = Program
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("乡镇列表"), description=_("全部乡镇。")),
+    retrieve=extend_schema(summary=_("乡镇"), description=_("一个乡镇。")),
+)
+class TownshipViewSet(ReferenceViewSet):
+    queryset = Township.objects.order_by("id")
+    serializer_class = serializers.TownshipSerializer
+    reference_model = Township
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("村（社区）列表"), description=_("全部村（社区），可按乡镇筛选。")
+    ),
+    retrieve=extend_schema(summary=_("村（社区）"), description=_("一个村（社区）。")),
+)
+class VillageViewSet(ReferenceViewSet):
+    queryset = Village.objects.order_by("id")
+    serializer_class = serializers.VillageSerializer
+    filterset_class = filters.VillageFilter
+    reference_model = Village
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("农户列表"),
+        description=_("有已公开发放记录的农户（审计员可见全部），可按村筛选。"),
+    ),
+    retrieve=extend_schema(summary=_("农户"), description=_("一个农户。")),
+)
+class HouseholdViewSet(ReferenceViewSet):
+    serializer_class = serializers.HouseholdSerializer
+    filterset_class = filters.HouseholdFilter
+
+    def get_queryset(self):
+        households = Household.objects.select_related("head").only(
+            "id", "village_id", "group", "head_id", "head__name_masked"
+        )
+        if not is_auditor(self.request):
+            paid = Disbursement.objects.published().filter(household=OuterRef("pk"))
+            households = households.filter(Exists(paid))
+        return households.order_by("id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("人员列表（脱敏）"),
+        description=_(
+            "有已公开发放记录的人员，只含脱敏姓名与身份证号、出生年份、性别、与户主关系。"
+        ),
+    ),
+    retrieve=extend_schema(summary=_("人员（脱敏）"), description=_("一个人员，只含脱敏信息。")),
+)
+class PersonViewSet(ReferenceViewSet):
+    serializer_class = serializers.PersonSerializer
+    filterset_class = filters.PersonFilter
+
+    def get_queryset(self):
+        persons = Person.objects.only(
+            "id",
+            "name_masked",
+            "id_masked",
+            "birth_year",
+            "sex",
+            "relation_to_head",
+            "household_id",
+        )
+        if not is_auditor(self.request):
+            published = Disbursement.objects.published()
+            persons = persons.filter(
+                Exists(published.filter(person=OuterRef("pk")))
+                | Exists(published.filter(payee=OuterRef("pk")))
+            )
+        return persons.order_by("id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("发放批次列表"),
+        description=_(
+            "已公开（公示中、已定稿）的批次，含源文件 SHA-256、行数与合计；审计员可见全部。"
+        ),
+    ),
+    retrieve=extend_schema(summary=_("发放批次"), description=_("一个批次。")),
+)
+class BatchViewSet(ReferenceViewSet):
+    serializer_class = serializers.BatchSerializer
+    filterset_class = filters.BatchFilter
+
+    def get_queryset(self):
+        batches = Batch.objects.all() if is_auditor(self.request) else Batch.objects.published()
+        return batches.order_by("-period", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("发放记录列表"),
+        description=_("已公开批次的发放记录（脱敏），可筛选、排序，游标分页（不计总数）。"),
+    ),
+    retrieve=extend_schema(summary=_("发放记录"), description=_("一条发放记录（脱敏）。")),
+)
+class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.DisbursementSerializer
+    filterset_class = filters.DisbursementFilter
+    filter_backends = [DjangoFilterBackend, filters.DisbursementOrdering]
+    pagination_class = DisbursementCursorPagination
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        return (
+            visible_disbursements(self.request)
+            .select_related("person")
+            .only(*serializers.DISBURSEMENT_ONLY)
+        )
+
+
+class PassthroughRenderer(renderers.BaseRenderer):
+    """Let content negotiation accept a download; the view writes the bytes itself."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CsvRenderer(PassthroughRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XlsxRenderer(PassthroughRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+
+
+EXPORT_HEADER = [
+    _("记录id"),
+    _("项目"),
+    _("期间"),
+    _("乡镇"),
+    _("村"),
+    _("农户id"),
+    _("享受人（脱敏）"),
+    _("身份证号（脱敏）"),
+    _("数量"),
+    _("标准"),
+    _("金额"),
+    _("发放日期"),
+    _("账号（脱敏）"),
+    _("发放状态"),
+    _("冲销行"),
+    _("批次id"),
+]
+EXPORT_COLUMNS = [
+    "id",
+    "program__name",
+    "period",
+    "village__township__name",
+    "village__name",
+    "household_id",
+    "person__name_masked",
+    "person__id_masked",
+    "quantity",
+    "rate",
+    "amount",
+    "pay_date",
+    "account_masked",
+    "status",
+    "is_reversal",
+    "batch_id",
+]
+EXPORT_CHUNK = 2000
+
+
+class DisbursementExportView(ApiMixin, generics.GenericAPIView):
+    """Stream the filtered rows as CSV or XLSX, formula-safe."""
+
+    filterset_class = filters.DisbursementFilter
+    filter_backends = [DjangoFilterBackend, filters.DisbursementOrdering]
+    renderer_classes = [renderers.JSONRenderer]
+    export_format = "csv"
+
+    def get_queryset(self):
+        return visible_disbursements(self.request)
+
+    def get(self, request):
+        rows = self.filter_queryset(self.get_queryset()).values_list(*EXPORT_COLUMNS)
+        header = [str(h) for h in EXPORT_HEADER]
+        if self.export_format == "xlsx":
+            cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
+            return xlsx_response(
+                "disbursements.xlsx", header, export_rows(rows[:cap]), title="disbursements"
+            )
+        return csv_response("disbursements.csv", header, export_rows(rows))
+
+
+def export_rows(rows):
+    """Yield export rows chunk by chunk; quantities keep their own precision."""
+    labels = dict(Disbursement.Status.choices)
+    yes, no = _t("是"), _t("否")
+    for row in rows.iterator(chunk_size=EXPORT_CHUNK):
+        row = list(row)
+        for index in (8, 9):  # quantity, rate: not money, keep four places as text
+            row[index] = None if row[index] is None else format(row[index], "f")
+        row[13] = str(labels.get(row[13], row[13]))
+        row[14] = yes if row[14] else no
+        yield row
+
+
+_EXPORT_DOC = {
+    "description": _("按与发放记录列表相同的筛选条件导出，流式输出，单元格已防公式注入。"),
+    "filters": True,
+}
+
+
+@extend_schema(
+    summary=_("导出发放记录（CSV）"),
+    responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    **_EXPORT_DOC,
+)
+class DisbursementCsvExportView(DisbursementExportView):
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
+    export_format = "csv"
+
+
+@extend_schema(
+    summary=_("导出发放记录（XLSX）"),
+    responses={(200, XlsxRenderer.media_type): OpenApiTypes.BINARY},
+    **_EXPORT_DOC,
+)
+class DisbursementXlsxExportView(DisbursementExportView):
+    renderer_classes = [renderers.JSONRenderer, XlsxRenderer]
+    export_format = "xlsx"
+
+
+SUMMARY_GROUPS = {
+    "village": ("village_id", "village__name"),
+    "township": ("village__township_id", "village__township__name"),
+    "program": ("program_id", "program__name"),
+    "period": ("period", "period"),
+    "household": ("household_id", "household__head__name_masked"),
+}
+
+
+@extend_schema(
+    summary=_("汇总"),
+    description=_(
+        "按村、乡镇、项目、期间或农户汇总金额与条数，可与发放记录的筛选条件组合；"
+        "合计为各行之和，精确到分。"
+    ),
+    parameters=[
+        OpenApiParameter(
+            "by",
+            str,
+            enum=list(SUMMARY_GROUPS),
+            default="village",
+            description=str(_("分组方式：village、township、program、period、household。")),
+        )
+    ],
+    filters=True,
+)
+class SummaryView(ApiMixin, generics.ListAPIView):
+    serializer_class = serializers.SummaryRowSerializer
+    filterset_class = filters.DisbursementFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = NoCountPagination
+
+    def get_queryset(self):
+        return visible_disbursements(self.request)
+
+    def list(self, request, *args, **kwargs):
+        by = request.query_params.get("by", "village")
+        if by not in SUMMARY_GROUPS:
+            raise exceptions.ValidationError({"by": [_t("分组方式无效。")]})
+        key, name = SUMMARY_GROUPS[by]
+        groups = (
+            self.filter_queryset(self.get_queryset())
+            .order_by()
+            .values(group_id=F(key), group_name=F(name))
+            .annotate(total=Sum("amount"), count=Count("id"))
+            .order_by("group_id")
+        )
+        page = self.paginate_queryset(groups)
+        rows = [
+            {"id": g["group_id"], "name": g["group_name"], "total": g["total"], "count": g["count"]}
+            for g in page
+        ]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+
+class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
+    permission_classes = [IsAuditor]
+    serializer_class = serializers.RedFlagCountSerializer
+    filterset_class = filters.DisbursementFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = None
+
+    def get_queryset(self):
+        return red_flag_scope(self.request)
+
+    @extend_schema(
+        operation_id="v1_redflags_index",
+        summary=_("红旗索引"),
+        description=_("仅限审计员与工作人员：各类红旗涉及的发放记录条数及明细链接。"),
+        responses=serializers.RedFlagCountSerializer(many=True),
+        filters=True,
+    )
+    def get(self, request):
+        rows = self.filter_queryset(self.get_queryset())
+        data = [
+            {
+                "kind": flag.kind,
+                "title": str(flag.title),
+                "rows": flag.find(rows).count(),
+                "url": reverse("api:redflag", kwargs={"kind": flag.kind}, request=request),
+            }
+            for flag in RED_FLAGS.values()
+        ]
+        return Response({"results": self.get_serializer(data, many=True).data})
+
+
+def red_flag_scope(request):
+    """Rows red flags look at: visible rows outside withdrawn batches."""
+    return visible_disbursements(request).exclude(batch__status=Batch.Status.WITHDRAWN)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="v1_redflags_kind_list",
+        summary=_("红旗明细"),
+        description=_(
+            "仅限审计员与工作人员。kind：person_in_two_households 同一人在两户或两村；"
+            "paid_twice 同一人同一项目同一期间重复发放（不含已冲销、发放失败）；"
+            "shared_account 同一账号多户使用；amount_mismatch 金额≠数量×标准；"
+            "above_rate_or_cap 超过项目标准或上限；age_rule 年龄不符合项目条件。"
+            "同一问题的行 group 相同并排在一起。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(RED_FLAGS),
+                description=str(_("红旗类型。")),
+            )
+        ],
+        filters=True,
+    )
+)
+class RedFlagListView(ApiMixin, generics.ListAPIView):
+    permission_classes = [IsAuditor]
+    serializer_class = serializers.RedFlagRowSerializer
+    filterset_class = filters.DisbursementFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = NoCountPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Disbursement.objects.none()
+        flag = RED_FLAGS.get(self.kwargs["kind"])
+        if flag is None:
+            raise exceptions.NotFound(_t("没有这种红旗。"))
+        rows = self.filter_queryset(red_flag_scope(self.request))
+        return flag.find(rows).select_related("person", "village")
+
+    def filter_queryset(self, queryset):
+        if getattr(self, "_filtered", False):
+            return queryset
+        self._filtered = True
+        return super().filter_queryset(queryset)
