@@ -1,15 +1,257 @@
 """The public site's views: published batches only, masked values only."""
 
-from django.db.models import Sum
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from funds.models import Batch, Program
+from publicity import exports, lookup, queries
+from publicity.charts import bar_chart
+from publicity.filters import DisbursementFilter
+from publicity.forms import LookupForm, ObjectionForm, SearchForm
+from publicity.models import Objection
+from publicity.qr import qr_svg
+from villages.models import Household, Township, Village
+
+PAGE_SIZE = 50
+KIOSK_MAX_ROWS = 2000
+DOWNLOAD_HEADER = (
+    "乡镇",
+    "村",
+    "村民小组",
+    "姓名（脱敏）",
+    "身份证号（脱敏）",
+    "项目",
+    "发放期间",
+    "金额（元）",
+    "发放日期",
+    "发放状态",
+)
+DOWNLOAD_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
+
+
+def _page(request, rows):
+    """Return the requested page of ROWS (a lazy values() queryset)."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(int(request.GET.get(name, default)), high))
+    except ValueError:
+        return default
+
+
+def _published_batch(pk) -> Batch:
+    return get_object_or_404(queries.published_batches(), pk=pk)
 
 
 def home(request):
-    batches = Batch.objects.published().select_related("program", "township")[:10]
-    programs = Program.objects.order_by("name")
-    total = Batch.objects.published().aggregate(total=Sum("total_amount"))["total"]
-    return render(
-        request, "publicity/home.html", {"batches": batches, "programs": programs, "total": total}
+    year = timezone.localdate().year
+    rows = queries.year_rows(year)
+    context = {
+        "year": year,
+        "totals": queries.totals(rows),
+        "by_program": queries.totals_by_program(rows),
+        "batches": queries.latest_batches(),
+        "programs": Program.objects.order_by("name"),
+        "search_form": SearchForm(),
+    }
+    return render(request, "publicity/home.html", context)
+
+
+@require_GET
+def search(request):
+    form = SearchForm(request.GET)
+    results = queries.search(form.cleaned_data["q"]) if form.is_valid() else None
+    return render(request, "publicity/search.html", {"search_form": form, "results": results})
+
+
+def township_index(request):
+    context = {"townships": queries.townships_with_villages()}
+    return render(request, "publicity/township_index.html", context)
+
+
+def township(request, pk):
+    town = get_object_or_404(Township, pk=pk)
+    rows = queries.published_rows().filter(village__township=town)
+    context = {
+        "township": town,
+        "villages": queries.totals_by_village(rows),
+        "totals": queries.totals(rows),
+        "batches": queries.published_batches().filter(township=town),
+    }
+    return render(request, "publicity/township.html", context)
+
+
+def village(request, pk):
+    place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
+    entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
+    context = {
+        "village": place,
+        "filter": entries,
+        "page": _page(request, queries.as_rows(entries.qs)),
+        "totals": queries.totals(entries.qs),
+        "query": _query_without_page(request),
+    }
+    return render(request, "publicity/village.html", context)
+
+
+def household(request, pk):
+    home_ = get_object_or_404(Household.objects.select_related("village__township"), pk=pk)
+    rows = queries.household_rows(home_.pk)
+    entries = list(queries.as_rows(rows).order_by("-period", "program__name", "id"))
+    if not entries:
+        raise Http404  # a household known only from unpublished rosters is not public
+    context = {
+        "household": home_,
+        "members": queries.household_member_rows(home_.pk),
+        "entries": entries,
+        "by_year": queries.totals_by_year(rows),
+        "totals": queries.totals(rows),
+    }
+    return render(request, "publicity/household.html", context)
+
+
+def program(request, slug):
+    scheme = get_object_or_404(Program, slug=slug)
+    rows = queries.published_rows().filter(program=scheme)
+    by_village = queries.totals_by_village(rows)
+    title = _("%(program)s：各村发放金额") % {"program": scheme.name}
+    context = {
+        "program": scheme,
+        "by_village": by_village,
+        "chart": bar_chart(queries.chart_items(by_village), title=title) if by_village else "",
+        "totals": queries.totals(rows),
+        "batches": queries.published_batches().filter(program=scheme),
+    }
+    return render(request, "publicity/program.html", context)
+
+
+def batch(request, pk, objection_form=None):
+    notice = _published_batch(pk)
+    rows = queries.published_rows().filter(batch=notice)
+    state = queries.publicity_state(notice)
+    if objection_form is None and state.accepts_objections:
+        objection_form = ObjectionForm(villages=queries.batch_villages(notice))
+    context = {
+        "batch": notice,
+        "state": state,
+        "totals": queries.totals(rows),
+        "page": _page(request, queries.as_rows(rows)),
+        "query": _query_without_page(request),
+        "objection_form": objection_form,
+    }
+    return render(request, "publicity/batch.html", context)
+
+
+@require_POST
+def objection(request, pk):
+    notice = _published_batch(pk)
+    if not queries.publicity_state(notice).accepts_objections:
+        return render(request, "publicity/objection_closed.html", {"batch": notice}, status=403)
+    if lookup.client_over_limit(request, "objection"):
+        return render(request, "publicity/429.html", status=429)
+    form = ObjectionForm(request.POST, villages=queries.batch_villages(notice))
+    if not form.is_valid():
+        return batch(request, pk, objection_form=form)
+    Objection.objects.create(
+        batch=notice,
+        village_id=form.cleaned_data["village"],
+        text=form.cleaned_data["text"],
+        **form.contact_values(),
     )
+    messages.success(request, _("异议已收到，我们将在公示期内核实并答复。"))
+    return redirect(reverse("publicity:batch", args=[notice.pk]) + "#objection")
+
+
+def batch_print(request, pk):
+    notice = _published_batch(pk)
+    rows = queries.published_rows().filter(batch=notice)
+    url = request.build_absolute_uri(reverse("publicity:batch", args=[notice.pk]))
+    context = {
+        "batch": notice,
+        "state": queries.publicity_state(notice),
+        "rows": queries.as_rows(rows),
+        "totals": queries.totals(rows),
+        "qr": qr_svg(url, title=_("扫码查看网上公示")),
+        "url": url,
+    }
+    return render(request, "publicity/batch_print.html", context)
+
+
+def _kiosk(request, *, title, rows, back_url):
+    context = {
+        "title": title,
+        "rows": queries.as_rows(rows)[:KIOSK_MAX_ROWS],
+        "totals": queries.totals(rows),
+        "speed": _int_param(request, "speed", 40, 1, 5000),
+        "back_url": back_url,
+    }
+    return render(request, "publicity/kiosk.html", context)
+
+
+def batch_kiosk(request, pk):
+    notice = _published_batch(pk)
+    rows = queries.published_rows().filter(batch=notice)
+    title = f"{notice.program.name} {notice.period} {notice.township.name}"
+    return _kiosk(request, title=title, rows=rows, back_url=reverse("publicity:batch", args=[pk]))
+
+
+def village_kiosk(request, pk):
+    place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
+    entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
+    title = f"{place.township.name} {place.name}"
+    back_url = reverse("publicity:village", args=[pk])
+    return _kiosk(request, title=title, rows=entries.qs, back_url=back_url)
+
+
+def batch_download(request, pk, fmt):
+    notice = _published_batch(pk)
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    rows = queries.download_rows(queries.published_rows().filter(batch=notice))
+    name = f"{notice.program.name}-{notice.period}-{notice.township.name}.{fmt}"
+    return DOWNLOAD_FORMATS[fmt](queries.safe_filename(name), DOWNLOAD_HEADER, rows)
+
+
+def village_download(request, pk, fmt):
+    place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    rows = queries.download_rows(queries.published_rows().filter(village=place))
+    name = f"{place.township.name}-{place.name}.{fmt}"
+    return DOWNLOAD_FORMATS[fmt](queries.safe_filename(name), DOWNLOAD_HEADER, rows)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def lookup_view(request):
+    if request.method == "GET":
+        return render(request, "publicity/lookup.html", {"form": LookupForm()})
+    if lookup.client_over_limit(request, "lookup"):
+        return render(request, "publicity/429.html", status=429)
+    form = LookupForm(request.POST)
+    if not form.is_valid():
+        return render(request, "publicity/lookup.html", {"form": form})
+    if lookup.id_over_limit(form.cleaned_data["id_number"]):
+        return render(request, "publicity/429.html", status=429)
+    result = lookup.find_entries(
+        id_hash=form.cleaned_data["id_number"],
+        name=form.cleaned_data["name"],
+        year=form.cleaned_data["year"],
+    )
+    context = {"form": LookupForm(), "result": result, "searched": True}
+    return render(request, "publicity/lookup.html", context)

@@ -1,0 +1,252 @@
+"""Read-only queries behind the public pages: published rows only, masked values only.
+
+Every list here is a fixed number of queries, whatever the number of rows: lists are
+``values()`` over joined columns, totals are one aggregate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from funds.models import Batch, Disbursement, Program
+from villages.models import Township, Village
+
+ZERO = Decimal("0.00")
+
+# The columns a public list shows: masked values and what the batch says, nothing else.
+ROW_FIELDS = (
+    "id",
+    "batch_id",
+    "household_id",
+    "period",
+    "amount",
+    "pay_date",
+    "status",
+    "is_reversal",
+    "quantity",
+    "program__name",
+    "program__slug",
+    "program__unit",
+    "village__name",
+    "household__group",
+    "person__name_masked",
+    "person__id_masked",
+    "person__relation_to_head",
+    "account_masked",
+)
+ROW_ORDER = ("village__name", "household__group", "household_id", "period", "id")
+
+
+def published_rows() -> QuerySet[Disbursement]:
+    """Return all published disbursements."""
+    return Disbursement.objects.published()
+
+
+def as_rows(rows: QuerySet[Disbursement]) -> QuerySet:
+    """Return the public columns of ROWS as dicts, in notice order, in one query."""
+    return rows.order_by(*ROW_ORDER).values(*ROW_FIELDS)
+
+
+def totals(rows: QuerySet[Disbursement]) -> dict[str, Any]:
+    """Return the amount, row, household and person totals of ROWS in one query."""
+    result = rows.order_by().aggregate(
+        amount=Sum("amount"),
+        rows=Count("id"),
+        households=Count("household", distinct=True),
+        persons=Count("person", distinct=True),
+    )
+    result["amount"] = result["amount"] or ZERO
+    return result
+
+
+def totals_by_year(rows: QuerySet[Disbursement]) -> list[dict[str, Any]]:
+    """Return [{year, amount, rows}] of ROWS, newest year first."""
+    return list(
+        rows.order_by()
+        .annotate(year=Substr("period", 1, 4))
+        .values("year")
+        .annotate(amount=Sum("amount"), rows=Count("id"))
+        .order_by("-year")
+    )
+
+
+def totals_by_program(rows: QuerySet[Disbursement]) -> list[dict[str, Any]]:
+    """Return [{program__name, program__slug, amount, households}] of ROWS by amount."""
+    return list(
+        rows.order_by()
+        .values("program__name", "program__slug")
+        .annotate(amount=Sum("amount"), households=Count("household", distinct=True))
+        .order_by("-amount", "program__name")
+    )
+
+
+def totals_by_village(rows: QuerySet[Disbursement]) -> list[dict[str, Any]]:
+    """Return [{village_id, village__name, township, amount, households}] of ROWS by amount."""
+    return list(
+        rows.order_by()
+        .values("village_id", "village__name", township=F("village__township__name"))
+        .annotate(amount=Sum("amount"), households=Count("household", distinct=True))
+        .order_by("-amount", "village__name")
+    )
+
+
+def year_rows(year: int) -> QuerySet[Disbursement]:
+    """Return the published rows paid for periods of YEAR."""
+    return published_rows().filter(period__startswith=f"{year:04d}-")
+
+
+def published_batches() -> QuerySet[Batch]:
+    """Return published batches with the program and township a notice shows."""
+    return Batch.objects.published().select_related("program", "township")
+
+
+def latest_batches(limit: int = 10) -> QuerySet[Batch]:
+    """Return the most recently published batches."""
+    return published_batches().order_by(F("published_at").desc(nulls_last=True), "-id")[:limit]
+
+
+def townships_with_villages() -> list[Township]:
+    """Return townships, each with .village_list carrying published totals, in two queries."""
+    by_village = {
+        row["village_id"]: row
+        for row in published_rows()
+        .order_by()
+        .values("village_id")
+        .annotate(amount=Sum("amount"), households=Count("household", distinct=True))
+    }
+    townships: dict[int, Township] = {}
+    for village in Village.objects.select_related("township").order_by("township__name", "name"):
+        town = townships.setdefault(village.township_id, village.township)
+        if not hasattr(town, "village_list"):
+            town.village_list = []
+        found = by_village.get(village.pk, {})
+        village.total_amount = found.get("amount") or ZERO
+        village.household_count = found.get("households", 0)
+        town.village_list.append(village)
+    for town in townships.values():
+        town.total_amount = sum((v.total_amount for v in town.village_list), ZERO)
+        town.household_count = sum(v.household_count for v in town.village_list)
+    return list(townships.values())
+
+
+def village_filter_choices(rows: QuerySet[Disbursement]) -> dict[str, list]:
+    """Return the programs, years, periods and groups present in ROWS, for the filter form."""
+    periods = sorted(rows.order_by().values_list("period", flat=True).distinct(), reverse=True)
+    groups = sorted(
+        g for g in rows.order_by().values_list("household__group", flat=True).distinct() if g
+    )
+    program_ids = rows.order_by().values("program_id").distinct()
+    return {
+        "programs": Program.objects.filter(pk__in=program_ids).order_by("name"),
+        "years": sorted({p[:4] for p in periods}, reverse=True),
+        "periods": periods,
+        "groups": groups,
+    }
+
+
+def search(text: str, limit: int = 20) -> dict[str, list]:
+    """Return townships, villages and programs whose name contains TEXT."""
+    return {
+        "townships": list(Township.objects.filter(name__icontains=text)[:limit]),
+        "villages": list(
+            Village.objects.filter(name__icontains=text).select_related("township")[:limit]
+        ),
+        "programs": list(Program.objects.filter(name__icontains=text)[:limit]),
+    }
+
+
+def household_rows(household_id: int, *, year: int | None = None) -> QuerySet[Disbursement]:
+    """Return the published rows of one household, optionally of one year."""
+    rows = published_rows().filter(household_id=household_id)
+    if year:
+        rows = rows.filter(period__startswith=f"{year:04d}-")
+    return rows
+
+
+def household_member_rows(household_id: int) -> QuerySet:
+    """Return the masked members of a household as dicts."""
+    from villages.models import Person
+
+    return (
+        Person.objects.filter(Q(household_id=household_id) | Q(headed_household__pk=household_id))
+        .distinct()
+        .order_by("id")
+        .values("id", "name_masked", "id_masked", "relation_to_head", "birth_year", "sex")
+    )
+
+
+@dataclass(frozen=True)
+class PublicityState:
+    """Where a batch stands in its publicity period (公示期)."""
+
+    in_publicity: bool
+    is_final: bool
+    days_left: int | None
+    accepts_objections: bool
+
+
+def publicity_state(batch: Batch, today: date | None = None) -> PublicityState:
+    """Say whether BATCH is in its publicity period, how many days are left, and if open."""
+    today = today or timezone.localdate()
+    in_publicity = batch.status == Batch.Status.PUBLICITY
+    started = batch.publicity_start is None or batch.publicity_start <= today
+    ended = batch.publicity_end is not None and today > batch.publicity_end
+    days_left = (batch.publicity_end - today).days if batch.publicity_end and not ended else None
+    return PublicityState(
+        in_publicity=in_publicity and not ended,
+        is_final=batch.status == Batch.Status.FINAL,
+        days_left=days_left,
+        accepts_objections=in_publicity and started and not ended,
+    )
+
+
+def download_rows(rows: QuerySet[Disbursement]):
+    """Yield (township, village, group, name, ID, program, period, amount, pay date, status)."""
+    labels = dict(Disbursement.Status.choices)
+    for row in (
+        rows.order_by(*ROW_ORDER)
+        .values_list(
+            "village__township__name",
+            "village__name",
+            "household__group",
+            "person__name_masked",
+            "person__id_masked",
+            "program__name",
+            "period",
+            "amount",
+            "pay_date",
+            "status",
+        )
+        .iterator(chunk_size=2000)
+    ):
+        yield (*row[:9], str(labels.get(row[9], row[9])))
+
+
+def chart_items(by_village: list[dict[str, Any]], limit: int = 30) -> list[tuple[str, Decimal]]:
+    """Return (label, amount) bars for the villages with the largest totals."""
+    return [(f"{v['township']} {v['village__name']}", v["amount"]) for v in by_village[:limit]]
+
+
+def batch_villages(batch: Batch) -> list[tuple[int, str]]:
+    """Return (id, name) of the villages a batch pays, for the objection form."""
+    return list(
+        Village.objects.filter(pk__in=Disbursement.objects.filter(batch=batch).values("village_id"))
+        .order_by("name")
+        .values_list("id", "name")
+    )
+
+
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_filename(name: str) -> str:
+    """Return NAME without path separators, quotes or control characters."""
+    return _UNSAFE_FILENAME.sub("_", name).strip(" .") or "download"
