@@ -232,3 +232,42 @@ def test_the_staged_file_holds_no_raw_personal_values(monkeypatch, tmp_path):
     assert "欧阳娜娜" not in text
     again = type(staged).load(staged.dump())
     assert again.rows == staged.rows and again.persons == staged.persons
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_path):
+    """Both pass the early duplicate check; the unique file hash lets only one batch commit."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    parsed = roster([household_row(n) for n in range(50)])
+    both_parsing = threading.Barrier(2, timeout=30)
+
+    def racing_read(source, **options):
+        both_parsing.wait()
+        return parsed
+
+    monkeypatch.setattr("funds.imports._read_roster", racing_read)
+    program, path = make_program(), roster_file(tmp_path)
+    reports: list = []
+
+    def run() -> None:
+        try:
+            reports.append(import_roster(path=path, program=program, period="2026-03"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(r.status for r in reports) == ["duplicate", "imported"]
+    assert Batch.objects.count() == 1
+    assert Disbursement.objects.count() == 50
+    assert reports[0].batch == reports[1].batch
