@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 PREVIEW_ROWS = 20
+PARSE_DEADLINE_S = 600.0  # a roster that takes longer is refused, not left running for ever
 
 
 class Status:
@@ -239,7 +240,7 @@ def _prepare(
     if Batch.objects.filter(source_sha256=sha256).exists():
         return _duplicate(report), None
     try:
-        check_upload(
+        file_kind = check_upload(
             source,
             filename=filename,
             max_bytes=settings.SUNLIGHT_MAX_UPLOAD_BYTES,
@@ -253,7 +254,9 @@ def _prepare(
             filename=filename,
             township=township,
             max_rows=settings.SUNLIGHT_MAX_ROWS,
+            deadline_s=PARSE_DEADLINE_S,
             progress=progress,
+            kind=file_kind,
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
         log.exception("roster %s could not be read", sha256[:12])
