@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
 register = template.Library()
+CENT = Decimal("0.01")
 
 
 def format_money(value: object) -> str:
@@ -18,7 +19,7 @@ def format_money(value: object) -> str:
             value = Decimal(str(value))
         except InvalidOperation:
             return ""
-    return f"{value.quantize(Decimal('0.01')):,.2f}"
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 @register.filter
