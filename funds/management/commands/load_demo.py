@@ -29,9 +29,8 @@ class Command(BaseCommand):
         username, password = demo.ensure_demo_user()
         self.stdout.write(
             self.style.WARNING(
-                _(
-                    "演示账号（仅用于演示）：用户名 %(user)s  密码 %(password)s  登录：/admin/ 或 /staff/imports/"
-                )
+                _("演示账号（仅用于演示）：用户名 %(user)s  密码 %(password)s")
                 % {"user": username, "password": password}
             )
         )
+        self.stdout.write(_("工作人员入口：/staff/imports/    管理后台：/admin/"))
