@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import mul
 from pathlib import Path
 
 from django.utils.translation import gettext
@@ -50,7 +51,6 @@ DEFAULT_MAX_UNCOMPRESSED = 500 * 1024 * 1024
 #: How many rows from the top may hold titles before the header.
 HEADER_WINDOW = 15
 PROGRESS_EVERY = 1000
-_DEADLINE_EVERY = 256
 CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("1000000000000")  # the model keeps 14 digits, 2 after the point
 _TOLERANCE = Decimal("0.01")
@@ -254,10 +254,10 @@ def _text(value: object) -> str:
 def _decimal(value: object, places: int, what: str) -> Decimal:
     """Read a number with at most PLACES decimals from a cell; raise _Bad otherwise."""
     if isinstance(value, bool):
-        raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": what})
+        raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": what})
+            raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
         rounded = round(value, places)
         if abs(value - rounded) > 1e-9 * max(1.0, abs(value)):
             raise _too_many_places(what, places)
@@ -274,20 +274,22 @@ def _decimal(value: object, places: int, what: str) -> Decimal:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": what}) from None
+            raise _Bad(
+                "not_number", gettext("%(what)s不是数字") % {"what": gettext(what)}
+            ) from None
         if not number.is_finite():
-            raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": what})
+            raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -places and number != round(number, places):
             raise _too_many_places(what, places)
         return number
-    raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": what})
+    raise _Bad("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
 
 
 def _too_many_places(what: str, places: int) -> _Bad:
     return _Bad(
         "too_many_decimals",
-        gettext("%(what)s最多保留 %(places)d 位小数") % {"what": what, "places": places},
+        gettext("%(what)s最多保留 %(places)d 位小数") % {"what": gettext(what), "places": places},
     )
 
 
@@ -295,7 +297,7 @@ def _amount(value: object) -> Decimal:
     """Read an amount of money: present, numeric, non-negative, at most two decimals."""
     if value is None or value == "" or (isinstance(value, str) and not value.strip()):
         raise _Bad("amount_empty", gettext("金额为空"))
-    number = _decimal(value, 2, gettext("金额"))
+    number = _decimal(value, 2, "金额")
     if number < 0:
         raise _Bad("amount_negative", gettext("金额不能为负数（%(value)s）") % {"value": number})
     if number >= _MAX_AMOUNT:
@@ -313,6 +315,36 @@ def _measure(value: object, what: str) -> Decimal | None:
     if number >= _MAX_AMOUNT:
         raise _Bad("too_large", gettext("%(what)s过大") % {"what": what})
     return number
+
+
+class _Memo:
+    """Remember what a reader returned (or raised) for cell values that repeat.
+
+    Rosters repeat the same rates, areas, amounts and dates thousands of times; reading each
+    distinct float or string once keeps the per-row cost low.
+    """
+
+    def __init__(self, read: Callable[[object], object], size: int = 200_000) -> None:
+        self.read = read
+        self.size = size
+        self.known: dict[tuple[type, object], object] = {}
+
+    def __call__(self, value: object) -> object:
+        kind = type(value)
+        if kind is not float and kind is not str:
+            return self.read(value)
+        key = (kind, value)
+        found = self.known.get(key, self)
+        if found is self:
+            try:
+                found = self.read(value)
+            except _Bad as problem:
+                found = problem
+            if len(self.known) < self.size:
+                self.known[key] = found
+        if isinstance(found, _Bad):
+            raise found
+        return found
 
 
 def _pay_date(value: object) -> date | None:
@@ -343,6 +375,8 @@ def _account(value: object) -> str:
     """Read a bank account: digits only, never an Excel number (it has lost digits)."""
     if value is None or value == "":
         return ""
+    if type(value) is str and value.isdigit() and value.isascii():
+        return value
     if isinstance(value, float | int) and not isinstance(value, bool):
         digits = _text(value)
         if len(digits.lstrip("-")) >= 15 or "e" in digits.lower():
@@ -367,6 +401,7 @@ def _account(value: object) -> str:
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_WEIGHT_SUM_48 = 48 * sum(_WEIGHTS)  # body.encode() gives ASCII codes, '0' is 48
 _DATE_OK: dict[str, bool] = {}
 
 
@@ -384,9 +419,7 @@ def _fast_id(value: object, today: date) -> str | None:
     last = value[17]
     if last == "x":
         last = "X"
-    total = 0
-    for weight, digit in zip(_WEIGHTS, body.encode(), strict=True):
-        total += weight * (digit - 48)
+    total = sum(map(mul, _WEIGHTS, body.encode())) - _WEIGHT_SUM_48
     if _CHECK_CHARS[total % 11] != last:
         return None
     born = body[6:14]
@@ -584,7 +617,8 @@ _FOOTER_PREFIXES = tuple(FOOTER_WORDS)
 def _is_total(row: list[object], upto: int) -> bool:
     """Say whether ROW is a totals row: 合计/总计/小计 in one of its first cells."""
     for cell in row[:upto]:
-        if isinstance(cell, str) and cell:
+        # Every total word has 计 in it: a cheap test first, most rows stop here.
+        if isinstance(cell, str) and "计" in cell:
             key = "".join(cell.split())
             if key.startswith(TOTAL_WORDS) or key.endswith(("合计", "总计", "小计")):
                 return True
@@ -592,8 +626,9 @@ def _is_total(row: list[object], upto: int) -> bool:
 
 
 def _has_digits(value: object) -> bool:
+    """Say whether a cell holds a number or text with a digit in it."""
     if isinstance(value, str):
-        return any(ch.isdigit() for ch in value)
+        return value[:1].isdigit() or any(ch.isdigit() for ch in value)
     return value not in ("", None)
 
 
@@ -695,7 +730,7 @@ class _SheetReader:
             ok = False
         return ok
 
-    def read(self, tick: Callable[[], None], township_arg: str) -> None:
+    def read(self, tick: Callable[[int], None], township_arg: str) -> None:
         """Read every data row below the header."""
         rows = self.grid.rows
         cols = self.cols
@@ -736,11 +771,17 @@ class _SheetReader:
                 names[value] = got
             return got
 
+        read_amount = _Memo(_amount)
+        read_quantity = _Memo(lambda value: _measure(value, labels["quantity"]))
+        read_rate = _Memo(lambda value: _measure(value, labels["rate"]))
+        read_date = _Memo(_pay_date)
+
         def fail(excel_row: int, name: str, problem: _Bad) -> None:
             errors.append(Issue(sheet, excel_row, labels[name], problem.message, problem.code))
 
         for index in range(self.header.row + 1, len(rows)):
-            tick()
+            if not index & 255:
+                tick(index)
             row = rows[index]
             if len(row) < width:
                 row = [*row, *([""] * (width - len(row)))]
@@ -805,7 +846,7 @@ class _SheetReader:
                 id_number = ""
                 bad = True
             try:
-                amount = _amount(raw_amount)
+                amount = read_amount(raw_amount)
                 # Totals are checked against every readable amount, whatever else is wrong.
                 sheet_sum += amount
                 section_sum += amount
@@ -862,20 +903,20 @@ class _SheetReader:
             quantity = rate = None
             if c_qty is not None:
                 try:
-                    quantity = _measure(row[c_qty], labels["quantity"])
+                    quantity = read_quantity(row[c_qty])
                 except _Bad as problem:
                     fail(excel_row, "quantity", problem)
                     bad = True
             if c_rate is not None:
                 try:
-                    rate = _measure(row[c_rate], labels["rate"])
+                    rate = read_rate(row[c_rate])
                 except _Bad as problem:
                     fail(excel_row, "rate", problem)
                     bad = True
             pay_date = None
             if c_date is not None:
                 try:
-                    pay_date = _pay_date(row[c_date])
+                    pay_date = read_date(row[c_date])
                 except _Bad as problem:
                     fail(excel_row, "pay_date", problem)
                     bad = True
@@ -1077,23 +1118,25 @@ def read_roster(
     roster.file_kind = str(kind)
     township_arg = normalize_name(township) if township else ""
     total_rows = sum(len(grid.rows) for grid in grids)
-    done = 0
+    done = before = 0
+    reported = [0]
     limit_reached = False
 
-    def tick() -> None:
+    def tick(index: int) -> None:
+        """Check the deadline and report progress; called every 256 rows of a sheet."""
         nonlocal done
-        done += 1
-        if done % _DEADLINE_EVERY == 0:
-            if deadline_s is not None and time.monotonic() - started > deadline_s:
-                raise _Stop(
-                    _file_issue(
-                        gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
-                        % {"seconds": deadline_s},
-                        "timeout",
-                    )
+        done = before + index
+        if deadline_s is not None and time.monotonic() - started > deadline_s:
+            raise _Stop(
+                _file_issue(
+                    gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
+                    % {"seconds": deadline_s},
+                    "timeout",
                 )
-            if progress is not None and done % PROGRESS_EVERY < _DEADLINE_EVERY:
-                progress(done, total_rows)
+            )
+        if progress is not None and done - reported[0] >= PROGRESS_EVERY:
+            reported[0] = done
+            progress(done, total_rows)
 
     seen: dict[str, tuple[str, int, str]] = {}
     flagged: set[tuple[str, int]] = set()
@@ -1132,6 +1175,7 @@ def read_roster(
                 continue
             kinds.add("per_person" if reader.per_person else "per_household")
             reader.read(tick, township_arg)
+            before += len(grid.rows)
             grid.rows = []  # free the cells as soon as the sheet is done
     except _Stop as stop:
         roster.errors.append(stop.issue)
