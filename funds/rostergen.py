@@ -101,6 +101,9 @@ class GeneratedRoster:
     totals: dict[str, Decimal] = field(default_factory=dict)  # sheet -> declared total
     columns: dict[str, str] = field(default_factory=dict)  # field -> header text used
     header_row: dict[str, int] = field(default_factory=dict)  # sheet -> Excel row of header
+    village_of: dict[str, str] = field(default_factory=dict)  # ID -> village (valid rows)
+    name_of: dict[str, str] = field(default_factory=dict)  # ID -> name as meant (unpadded)
+    head_of: dict[str, str] = field(default_factory=dict)  # ID -> household head's ID
 
 
 @dataclass
@@ -364,9 +367,14 @@ def generate_roster(
                         sheet_sum += amount
                     if fault == "duplicate":
                         sheet_sum += amount
+                if member == 0:
+                    head_id = number
                 if valid:
                     result.total += amount
                     result.ids.append(number)
+                    result.village_of[number] = village
+                    result.name_of[number] = name
+                    result.head_of[number] = head_id
                     sheet_sum += amount
                     if not first_id:
                         first_id = number
