@@ -15,11 +15,16 @@ def _look_up(page, *, name: str, id_number: str, year: str = "") -> str:
     page.fill("#id_name", name)
     page.fill("#id_id_number", id_number)
     if year:
-        page.fill("#id_year", year)
+        year_field = page.locator("#id_year")
+        if year_field.evaluate("el => el.tagName") == "SELECT":
+            year_field.select_option(year)
+        else:
+            year_field.fill(year)
     form = page.locator("form:has(#id_id_number)")
     with page.expect_navigation():
         form.locator("button[type=submit], input[type=submit]").first.click()
-    return page.locator("section#lookup-result").inner_text()
+    # A match fills section#lookup-result; no match shows the neutral section#lookup-none.
+    return page.locator("section#lookup-result, section#lookup-none").first.inner_text()
 
 
 def test_right_name_and_id_show_the_households_entries_masked(page, site):
@@ -49,6 +54,7 @@ def test_wrong_name_gives_the_same_neutral_answer_as_an_unknown_id(page, site):
 
     assert wrong_name.strip()
     assert wrong_name == unknown_id
+    assert page.locator("section#lookup-result").count() == 0
     assert personal.mask_id_number(site.lookup_id) not in wrong_name
     assert "100.00" not in wrong_name
 
