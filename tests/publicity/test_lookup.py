@@ -30,9 +30,7 @@ def site():
 
 
 def _ask(client, name, number, year="", ip="10.0.0.1"):
-    return client.post(
-        URL, {"name": name, "id_number": number, "year": year}, REMOTE_ADDR=ip
-    )
+    return client.post(URL, {"name": name, "id_number": number, "year": year}, REMOTE_ADDR=ip)
 
 
 def test_the_lookup_url_is_the_one_the_browser_tests_use():
@@ -60,15 +58,23 @@ def test_a_match_shows_the_households_published_entries_masked_with_totals(clien
 def test_a_match_shows_the_whole_household_and_no_unpublished_rows(client, site):
     # The same head was paid in a draft batch of another program: that stays hidden.
     other = make_program("残疾人补贴测试", slug="canji-test")
-    make_batch(other, site.village, [(site.head_name, site.head_id, Decimal("555.55"))],
-               status=Batch.Status.DRAFT)
+    make_batch(
+        other,
+        site.village,
+        [(site.head_name, site.head_id, Decimal("555.55"))],
+        status=Batch.Status.DRAFT,
+    )
     text = _ask(client, site.head_name, site.head_id).content.decode()
     assert "555.55" not in text and "残疾人补贴测试" not in text
 
 
 def test_the_year_narrows_the_answer(client, site):
-    make_batch(site.program, site.village, [(site.head_name, site.head_id, Decimal("42.00"))],
-               period="2025-07")
+    make_batch(
+        site.program,
+        site.village,
+        [(site.head_name, site.head_id, Decimal("42.00"))],
+        period="2025-07",
+    )
     both = _ask(client, site.head_name, site.head_id)
     only_2025 = _ask(client, site.head_name, site.head_id, year="2025")
     assert both.context["result"].totals["amount"] == Decimal("1276.50")
@@ -83,7 +89,7 @@ def test_full_width_and_lowercase_input_still_matches(client, site):
 
 def _neutral(response) -> tuple[int, str, str]:
     text = response.content.decode()
-    body = text[text.index("<main"): text.index("</main>")]
+    body = text[text.index("<main") : text.index("</main>")]
     # The CSRF token differs from response to response; nothing else may.
     body = "".join(part for part in body.split('"') if len(part) != 64)
     return response.status_code, response.templates[0].name, body

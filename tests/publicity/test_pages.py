@@ -129,8 +129,9 @@ def test_township_index_lists_villages_with_published_totals(client, site):
 
 def test_household_page_shows_members_programs_and_totals_per_year(client, site):
     other = make_program("农机购置补贴测试", slug="nongji-test")
-    make_batch(other, site.village, [(site.head_name, site.head_id, Decimal("50.00"))],
-               period="2025-06")
+    make_batch(
+        other, site.village, [(site.head_name, site.head_id, Decimal("50.00"))], period="2025-06"
+    )
     household = site.published.disbursements.first().household_id
     response = client.get(reverse("publicity:household", args=[household]))
     text = _text(response)
@@ -168,7 +169,7 @@ def test_batch_notice_shows_period_publicity_dates_days_left_and_totals(client, 
     for name in ("batch_print", "batch_kiosk"):
         assert reverse(f"publicity:{name}", args=[site.published.pk]) in text
     assert reverse("publicity:batch_download", args=[site.published.pk, "csv"]) in text
-    assert 'action="/batches/%d/objections/"' % site.published.pk in text
+    assert f'action="/batches/{site.published.pk}/objections/"' in text
 
 
 def test_final_batch_shows_final_status_and_no_objection_form(client, site):
@@ -211,8 +212,13 @@ def test_no_page_references_an_external_resource(client, site):
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(Decimal("1234567.5"), "1,234,567.50"), (Decimal("0"), "0.00"), (None, "0.00"),
-     (Decimal("-12.345"), "-12.35"), (7, "7.00")],
+    [
+        (Decimal("1234567.5"), "1,234,567.50"),
+        (Decimal("0"), "0.00"),
+        (None, "0.00"),
+        (Decimal("-12.345"), "-12.35"),
+        (7, "7.00"),
+    ],
 )
 def test_money_has_two_decimals_and_thousands_separators(value, shown):
     assert format_money(value) == shown
@@ -240,8 +246,12 @@ def test_a_village_outside_the_site_is_not_found(client):
 
 def test_a_village_with_only_unpublished_rows_shows_no_rows(client, site):
     lonely = make_village("无公示村", "城关镇")
-    make_batch(site.program, lonely, [(person_name(400), id_number(400), Decimal("9.99"))],
-               status=Batch.Status.DRAFT)
+    make_batch(
+        site.program,
+        lonely,
+        [(person_name(400), id_number(400), Decimal("9.99"))],
+        status=Batch.Status.DRAFT,
+    )
     response = client.get(reverse("publicity:village", args=[lonely.pk]))
     assert response.status_code == 200
     assert "9.99" not in _text(response)

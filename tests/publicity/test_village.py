@@ -18,7 +18,10 @@ def _names(response) -> list[str]:
 def _village_with_rows(count: int, *, start: int = 0, name: str = "大王村"):
     village = make_village(name, "新集镇")
     program = make_program("高龄津贴测试", slug="gaoling-test")
-    rows = [(f"王{chr(0x4E00 + start + i)}明", id_number(start + i), Decimal("100.00")) for i in range(count)]
+    rows = [
+        (f"王{chr(0x4E00 + start + i)}明", id_number(start + i), Decimal("100.00"))
+        for i in range(count)
+    ]
     return village, make_batch(program, village, rows, period="2026-02")
 
 
@@ -34,7 +37,10 @@ def two_programs():
     make_batch(farm, village, [("李二明", id_number(2), Decimal("20.00"))], period="2026-03")
     make_batch(aged, village, [("李一明", id_number(1), Decimal("30.00"))], period="2026-04")
     make_batch(
-        aged, village, [("李二明", id_number(2), Decimal("99.00"))], period="2026-05",
+        aged,
+        village,
+        [("李二明", id_number(2), Decimal("99.00"))],
+        period="2026-05",
         status=Batch.Status.DRAFT,
     )
     return village, east, west
@@ -118,7 +124,9 @@ def test_rows_are_paginated_fifty_per_page_and_keep_the_filters(client):
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"program": "gaoling-test", "year": "2026", "page": "2"}], ids=["all", "filtered"]
+    "params",
+    [{}, {"program": "gaoling-test", "year": "2026", "page": "2"}],
+    ids=["all", "filtered"],
 )
 def test_queries_do_not_grow_with_rows(client, django_assert_max_num_queries, params):
     small, _batch = _village_with_rows(10)
