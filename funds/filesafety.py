@@ -135,13 +135,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """
     try:
         return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        utf8_offset = error.start
     try:
         # GB18030 is a superset of GBK and GB2312, so it reads all three.
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as error:
-        offset = error.start
+        # Chinese text before the first bad UTF-8 byte means the file is UTF-8 with a bad
+        # byte there; GB18030 would read such text as gibberish and fail somewhere else.
+        offset = error.start if data[:utf8_offset].isascii() else utf8_offset
         line = data.count(b"\n", 0, offset) + 1
         raise UnsafeFile(
             "bad_encoding",

@@ -268,9 +268,9 @@ def generate_roster(
     seq = 0
     person = unique_offset
     first_id = ""
-    single = (
-        None if one_sheet_per_village else new_sheet("花名册" if title_rows else "Sheet1", None)
-    )
+    # A CSV file has no sheet names: the importer names its one sheet after the file.
+    sheet_name = path.stem if fmt.startswith("csv") else ("花名册" if title_rows else "Sheet1")
+    single = None if one_sheet_per_village else new_sheet(sheet_name, None)
     single_sum = Decimal(0)
     numeric = fmt in ("xlsx", "xls", "ods")
     for village, count in zip(villages, per_village, strict=True):
