@@ -19,14 +19,27 @@ class ProgramAdmin(ImportExportModelAdmin):
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = [
-        "program", "period", "township", "status", "row_count", "total_amount", "publicity_end",
+        "program",
+        "period",
+        "township",
+        "status",
+        "row_count",
+        "total_amount",
+        "publicity_end",
     ]
     list_filter = ["status", "program", "township"]
     list_select_related = ["program", "township"]
     search_fields = ["source_name", "source_sha256", "title"]
     readonly_fields = [
-        "source_sha256", "source_name", "row_count", "household_count", "person_count",
-        "total_amount", "uploaded_by", "created_at", "published_at",
+        "source_sha256",
+        "source_name",
+        "row_count",
+        "household_count",
+        "person_count",
+        "total_amount",
+        "uploaded_by",
+        "created_at",
+        "published_at",
     ]
     raw_id_fields = ["corrects"]
 

@@ -131,8 +131,10 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(period__regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), name="batch_period_format"
             ),
-            models.CheckConstraint(condition=Q(total_amount__gte=0) | Q(corrects__isnull=False),
-                                   name="batch_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) | Q(corrects__isnull=False),
+                name="batch_total_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -270,7 +272,11 @@ class ImportJob(models.Model):
     report = models.JSONField(_("校验报告"), default=dict, blank=True)
     staged = models.FileField(_("暂存数据"), upload_to="staged/", blank=True)
     batch = models.ForeignKey(
-        Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Batch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("批次"),
     )
     created_by = models.ForeignKey(

@@ -27,9 +27,7 @@ class Objection(models.Model):
     text = models.TextField(_("异议内容（已脱敏）"))
     contact_masked = models.CharField(_("联系方式（脱敏）"), max_length=40, blank=True)
     contact_hash = models.CharField(_("联系方式密钥散列"), max_length=80, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=20, choices=Status.choices, default=Status.OPEN
-    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
     response = models.TextField(_("答复"), blank=True)
     created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)

@@ -32,7 +32,14 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name_masked", "id_masked", "sex", "birth_year", "relation_to_head", "household"]
+    list_display = [
+        "name_masked",
+        "id_masked",
+        "sex",
+        "birth_year",
+        "relation_to_head",
+        "household",
+    ]
     list_filter = ["sex"]
     search_fields = ["name_masked", "id_masked"]
     readonly_fields = ["name_masked", "id_masked", "birth_year", "sex", "key_version"]

@@ -1,13 +1,14 @@
 """Settings for the test suite. The keys below are TEST-ONLY and public on purpose."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret-django-key")
 os.environ.setdefault("SUNLIGHT_HASH_KEY", "test-only-not-secret-hash-key")
-os.environ.setdefault("SUNLIGHT_VAR_DIR", "/tmp/sunlight-test-var")
+os.environ.setdefault("SUNLIGHT_VAR_DIR", os.path.join(tempfile.gettempdir(), "sunlight-test-var"))
 
-from .base import *  # noqa: E402, F403
-from .base import REST_FRAMEWORK  # noqa: E402
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
