@@ -46,32 +46,27 @@ def _check_char(first17: str) -> str:
 # --- Reference vectors -----------------------------------------------------------------------
 
 
-def _vectors_path() -> Path | None:
-    """Find cn_id_vectors.json next to the repository, else under $SUNLIGHT_SHARED_DIR."""
-    name = Path("reference") / "cn_id_vectors.json"
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / name]
-    if shared := os.environ.get("SUNLIGHT_SHARED_DIR"):
-        candidates += [Path(shared) / name, Path(shared) / name.name]
-    return next((path for path in candidates if path.is_file()), None)
-
-
-VECTORS_PATH = _vectors_path()
-VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8")) if VECTORS_PATH else None
-NO_VECTORS = pytest.mark.skip(
-    reason="cn_id_vectors.json not found in ../shared/reference or $SUNLIGHT_SHARED_DIR"
+# The vectors of ../shared/reference/ are copied into tests/fixtures/ so the suite never
+# depends on a folder outside the repository; a test below keeps the copy faithful.
+VECTORS_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "cn_id_vectors.json"
+SHARED_VECTORS_PATH = (
+    Path(os.environ.get("SUNLIGHT_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+    / "reference"
+    / "cn_id_vectors.json"
 )
+VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
 
 
 def _params(section: str, *, pairs: bool = False) -> list:
-    """Return one pytest param per entry of SECTION, or a single skipped param."""
-    if VECTORS is None:
-        return [
-            pytest.param(None, None, marks=NO_VECTORS)
-            if pairs
-            else pytest.param(None, marks=NO_VECTORS)
-        ]
+    """Return one pytest param per entry of SECTION."""
     entries = VECTORS[section]
     return list(entries.items()) if pairs else list(entries)
+
+
+@pytest.mark.skipif(not SHARED_VECTORS_PATH.is_file(), reason="no ../shared checkout beside")
+def test_vector_copy_matches_the_shared_reference():
+    shared = json.loads(SHARED_VECTORS_PATH.read_text(encoding="utf-8"))
+    assert shared == VECTORS
 
 
 # Which codes each kind of invalid entry may get, by words in its description.
@@ -89,8 +84,6 @@ EXPECTED_CODES = [
 
 
 def test_vector_file_has_every_section():
-    if VECTORS is None:
-        pytest.skip(NO_VECTORS.kwargs["reason"])
     for section in ("valid_18", "valid_18_lowercase_x_normalises_to_upper", "valid_15_to_18"):
         assert VECTORS[section], section
     assert len(VECTORS["invalid"]) >= 10
