@@ -8,7 +8,7 @@ os.environ.setdefault("SUNLIGHT_HASH_KEY", "test-only-not-secret-hash-key")
 os.environ.setdefault("SUNLIGHT_VAR_DIR", os.path.join(tempfile.gettempdir(), "sunlight-test-var"))
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK
+from .base import REST_FRAMEWORK, STATIC_ROOT
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -18,3 +18,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK}
+
+# WhiteNoise warns about a missing static root; tests serve static files through finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
