@@ -20,6 +20,7 @@ from villages.identity import (
     IdCheck,
     birth_year_and_sex,
     check_id_number,
+    clean_valid_id,
     hash_account,
     hash_id_number,
     hash_name,
@@ -445,3 +446,22 @@ def test_invalid_id_numbers_are_not_hashed_and_not_echoed():
 def test_hashing_refuses_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+@given(st.text(alphabet="0123456789Xx", min_size=18, max_size=18))
+def test_fast_path_agrees_with_the_full_check(text):
+    check = check_id_number(text, today=TODAY)
+    fast = clean_valid_id(text, today=TODAY)
+    assert fast == (check.number if check.valid else None)
+
+
+@pytest.mark.parametrize("number", [*_params("valid_18"), "44011320141005001x"])
+def test_fast_path_accepts_every_valid_reference_number(number):
+    assert clean_valid_id(number, today=TODAY) == number.upper()
+
+
+@pytest.mark.parametrize(
+    "value", [" 321083197812162119", VALID.translate(FULL_WIDTH), 321083197812162119, None]
+)
+def test_fast_path_leaves_anything_unclean_to_the_full_check(value):
+    assert clean_valid_id(value, today=TODAY) is None
