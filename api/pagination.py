@@ -8,6 +8,20 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 MAX_PAGE_SIZE = 500
+PAGE_FIELD_DESCRIPTIONS = {
+    "count": _("总条数。"),
+    "next": _("下一页的链接；没有下一页时为 null。"),
+    "previous": _("上一页的链接；没有上一页时为 null。"),
+    "results": _("本页的条目。"),
+}
+
+
+def _describe(schema: dict) -> dict:
+    """Give each field of a page envelope a description."""
+    for name, definition in schema.get("properties", {}).items():
+        if name in PAGE_FIELD_DESCRIPTIONS:
+            definition.setdefault("description", str(PAGE_FIELD_DESCRIPTIONS[name]))
+    return schema
 
 
 class DisbursementCursorPagination(pagination.CursorPagination):
@@ -19,6 +33,9 @@ class DisbursementCursorPagination(pagination.CursorPagination):
     page_size_query_description = _("每页条数，最多 500。")
     cursor_query_description = _("翻页游标，取自上一页的 next / previous 链接。")
     ordering = "id"
+
+    def get_paginated_response_schema(self, schema):
+        return _describe(super().get_paginated_response_schema(schema))
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -36,6 +53,9 @@ class ReferencePagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     page_query_description = _("页码，从 1 开始。")
     page_size_query_description = _("每页条数，最多 500。")
+
+    def get_paginated_response_schema(self, schema):
+        return _describe(super().get_paginated_response_schema(schema))
 
     def get_schema_operation_parameters(self, view):
         return _integer_parameters(self, view, super().get_schema_operation_parameters(view))
@@ -80,15 +100,17 @@ class NoCountPagination(pagination.PageNumberPagination):
         )
 
     def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["results"],
-            "properties": {
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
-                "results": schema,
-            },
-        }
+        return _describe(
+            {
+                "type": "object",
+                "required": ["results"],
+                "properties": {
+                    "next": {"type": "string", "nullable": True, "format": "uri"},
+                    "previous": {"type": "string", "nullable": True, "format": "uri"},
+                    "results": schema,
+                },
+            }
+        )
 
     def get_schema_operation_parameters(self, view):
         return _integer_parameters(self, view, super().get_schema_operation_parameters(view))

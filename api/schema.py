@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
@@ -48,3 +49,19 @@ class AuditorTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "审计员令牌：`Authorization: Token <key>`（也接受 `Bearer <key>`）。",
         }
+
+
+class DescribedFilterExtension(DjangoFilterExtension):
+    """Keep a filter's help_text as its description even when its schema is overridden."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        help_text = filter_field.extra.get("help_text")
+        for parameter in parameters:
+            if help_text and not parameter.get("description"):
+                parameter["description"] = str(help_text)
+        return parameters

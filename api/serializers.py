@@ -289,3 +289,7 @@ class RedFlagRowSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, help_text=_("金额（元，两位小数的字符串）。")
     )
     status = serializers.CharField(help_text=_("发放状态。"))
+
+
+class RedFlagIndexSerializer(serializers.Serializer):
+    results = RedFlagCountSerializer(many=True, help_text=_("每类红旗一项。"))

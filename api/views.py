@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, renderers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -28,7 +29,11 @@ from funds.models import Batch, Disbursement, Program
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Household, Person, Township, Village
 
-ID_PATTERN = r"[0-9]{1,18}"
+# Any segment reaches the view, so a malformed id gets the API's JSON 404, not an HTML page.
+ID_PATTERN = r"[^/]+"
+ID_PARAMETER = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description=str(_("记录的 id（整数）。"))
+)
 
 
 def visible_disbursements(request):
@@ -82,7 +87,9 @@ class ReferenceViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     list=extend_schema(
         summary=_("补贴项目列表"), description=_("全部补贴项目及其标准、上限与年龄条件。")
     ),
-    retrieve=extend_schema(summary=_("补贴项目"), description=_("一个补贴项目。")),
+    retrieve=extend_schema(
+        summary=_("补贴项目"), description=_("一个补贴项目。"), parameters=[ID_PARAMETER]
+    ),
 )
 class ProgramViewSet(ReferenceViewSet):
     queryset = Program.objects.order_by("id")
@@ -92,7 +99,9 @@ class ProgramViewSet(ReferenceViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary=_("乡镇列表"), description=_("全部乡镇。")),
-    retrieve=extend_schema(summary=_("乡镇"), description=_("一个乡镇。")),
+    retrieve=extend_schema(
+        summary=_("乡镇"), description=_("一个乡镇。"), parameters=[ID_PARAMETER]
+    ),
 )
 class TownshipViewSet(ReferenceViewSet):
     queryset = Township.objects.order_by("id")
@@ -104,7 +113,9 @@ class TownshipViewSet(ReferenceViewSet):
     list=extend_schema(
         summary=_("村（社区）列表"), description=_("全部村（社区），可按乡镇筛选。")
     ),
-    retrieve=extend_schema(summary=_("村（社区）"), description=_("一个村（社区）。")),
+    retrieve=extend_schema(
+        summary=_("村（社区）"), description=_("一个村（社区）。"), parameters=[ID_PARAMETER]
+    ),
 )
 class VillageViewSet(ReferenceViewSet):
     queryset = Village.objects.order_by("id")
@@ -118,7 +129,9 @@ class VillageViewSet(ReferenceViewSet):
         summary=_("农户列表"),
         description=_("有已公开发放记录的农户（审计员可见全部），可按村筛选。"),
     ),
-    retrieve=extend_schema(summary=_("农户"), description=_("一个农户。")),
+    retrieve=extend_schema(
+        summary=_("农户"), description=_("一个农户。"), parameters=[ID_PARAMETER]
+    ),
 )
 class HouseholdViewSet(ReferenceViewSet):
     serializer_class = serializers.HouseholdSerializer
@@ -141,7 +154,11 @@ class HouseholdViewSet(ReferenceViewSet):
             "有已公开发放记录的人员，只含脱敏姓名与身份证号、出生年份、性别、与户主关系。"
         ),
     ),
-    retrieve=extend_schema(summary=_("人员（脱敏）"), description=_("一个人员，只含脱敏信息。")),
+    retrieve=extend_schema(
+        summary=_("人员（脱敏）"),
+        description=_("一个人员，只含脱敏信息。"),
+        parameters=[ID_PARAMETER],
+    ),
 )
 class PersonViewSet(ReferenceViewSet):
     serializer_class = serializers.PersonSerializer
@@ -173,7 +190,9 @@ class PersonViewSet(ReferenceViewSet):
             "已公开（公示中、已定稿）的批次，含源文件 SHA-256、行数与合计；审计员可见全部。"
         ),
     ),
-    retrieve=extend_schema(summary=_("发放批次"), description=_("一个批次。")),
+    retrieve=extend_schema(
+        summary=_("发放批次"), description=_("一个批次。"), parameters=[ID_PARAMETER]
+    ),
 )
 class BatchViewSet(ReferenceViewSet):
     serializer_class = serializers.BatchSerializer
@@ -189,7 +208,9 @@ class BatchViewSet(ReferenceViewSet):
         summary=_("发放记录列表"),
         description=_("已公开批次的发放记录（脱敏），可筛选、排序，游标分页（不计总数）。"),
     ),
-    retrieve=extend_schema(summary=_("发放记录"), description=_("一条发放记录（脱敏）。")),
+    retrieve=extend_schema(
+        summary=_("发放记录"), description=_("一条发放记录（脱敏）。"), parameters=[ID_PARAMETER]
+    ),
 )
 class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.DisbursementSerializer
@@ -206,21 +227,17 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-class PassthroughRenderer(renderers.BaseRenderer):
-    """Let content negotiation accept a download; the view writes the bytes itself."""
+class DownloadNegotiation(BaseContentNegotiation):
+    """Ignore Accept and ?format=: a download has one format, and errors are JSON."""
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+    def select_parser(self, request, parsers):
+        return parsers[0]
 
-
-class CsvRenderer(PassthroughRenderer):
-    media_type = "text/csv"
-    format = "csv"
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
-class XlsxRenderer(PassthroughRenderer):
-    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    format = "xlsx"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 EXPORT_HEADER = [
@@ -268,6 +285,7 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     filterset_class = filters.DisbursementFilter
     filter_backends = [DjangoFilterBackend, filters.DisbursementOrdering]
     renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = DownloadNegotiation
     export_format = "csv"
 
     def get_queryset(self):
@@ -309,17 +327,15 @@ _EXPORT_DOC = {
     **_EXPORT_DOC,
 )
 class DisbursementCsvExportView(DisbursementExportView):
-    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
     export_format = "csv"
 
 
 @extend_schema(
     summary=_("导出发放记录（XLSX）"),
-    responses={(200, XlsxRenderer.media_type): OpenApiTypes.BINARY},
+    responses={(200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY},
     **_EXPORT_DOC,
 )
 class DisbursementXlsxExportView(DisbursementExportView):
-    renderer_classes = [renderers.JSONRenderer, XlsxRenderer]
     export_format = "xlsx"
 
 
@@ -392,7 +408,7 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
         operation_id="v1_redflags_index",
         summary=_("红旗索引"),
         description=_("仅限审计员与工作人员：各类红旗涉及的发放记录条数及明细链接。"),
-        responses=serializers.RedFlagCountSerializer(many=True),
+        responses=serializers.RedFlagIndexSerializer,
         filters=True,
     )
     def get(self, request):
