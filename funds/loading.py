@@ -38,6 +38,8 @@ def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
         with cursor.cursor.copy(f"COPY {_q(table)} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        if table.startswith("sl_"):
+            cursor.execute(f"ANALYZE {table}")  # temp tables have no statistics until analysed
         return
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {_q(table)} ({cols}) VALUES ({marks})"  # noqa: S608 - names from _meta
