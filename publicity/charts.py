@@ -12,9 +12,14 @@ from publicity.templatetags.sunlight import format_money
 
 BAR_HEIGHT = 22
 GAP = 8
-LABEL_WIDTH = 140
-BAR_WIDTH = 420
-VALUE_WIDTH = 140
+LABEL_WIDTH = 150
+BAR_WIDTH = 240
+VALUE_WIDTH = 100
+
+
+def _short(label: str, limit: int = 11) -> str:
+    """Shorten a label that would run off the chart's left edge; the tooltip keeps it whole."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def bar_chart(items: Sequence[tuple[str, Decimal]], *, title: str) -> SafeString:
@@ -35,7 +40,7 @@ def bar_chart(items: Sequence[tuple[str, Decimal]], *, title: str) -> SafeString
         middle = y + BAR_HEIGHT // 2
         parts.append(
             f'<g><text x="{LABEL_WIDTH - 6}" y="{middle}" text-anchor="end" '
-            f'dominant-baseline="middle">{escape(label)}</text>'
+            f'dominant-baseline="middle">{escape(_short(label))}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR_HEIGHT}" '
             f'class="bar"><title>{escape(label)}: {format_money(amount)}</title></rect>'
             f'<text x="{LABEL_WIDTH + length + 6}" y="{middle}" '

@@ -36,9 +36,10 @@ DOWNLOAD_HEADER = (
 DOWNLOAD_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
 
 
-def _page(request, rows):
-    """Return the requested page of ROWS (a lazy values() queryset)."""
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, rows, totals):
+    """Return the requested page of ROWS, counted by TOTALS (no second COUNT query)."""
+    paged = queries.PagedRows(rows, count=totals["rows"])
+    return Paginator(paged, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _query_without_page(request) -> str:
@@ -99,11 +100,12 @@ def township(request, pk):
 def village(request, pk):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
+    totals = queries.totals(entries.qs)
     context = {
         "village": place,
         "filter": entries,
-        "page": _page(request, queries.as_rows(entries.qs)),
-        "totals": queries.totals(entries.qs),
+        "page": _page(request, entries.qs, totals),
+        "totals": totals,
         "query": _query_without_page(request),
     }
     return render(request, "publicity/village.html", context)
@@ -146,11 +148,12 @@ def batch(request, pk, objection_form=None):
     state = queries.publicity_state(notice)
     if objection_form is None and state.accepts_objections:
         objection_form = ObjectionForm(villages=queries.batch_villages(notice))
+    totals = queries.totals(rows)
     context = {
         "batch": notice,
         "state": state,
-        "totals": queries.totals(rows),
-        "page": _page(request, queries.as_rows(rows)),
+        "totals": totals,
+        "page": _page(request, rows, totals),
         "query": _query_without_page(request),
         "objection_form": objection_form,
     }

@@ -227,7 +227,7 @@ def test_money_has_two_decimals_and_thousands_separators(value, shown):
 def test_chart_escapes_labels_and_scales_bars_to_the_largest():
     svg = bar_chart([("<b>村</b>", Decimal("100")), ("乙", Decimal("50"))], title="t")
     assert "<b>" not in svg and "&lt;b&gt;" in svg
-    assert 'width="420.0"' in svg and 'width="210.0"' in svg
+    assert 'width="240.0"' in svg and 'width="120.0"' in svg
 
 
 def test_language_switch_serves_english_markup(client, site):
