@@ -383,7 +383,7 @@ class SummaryView(ApiMixin, generics.ListAPIView):
             self.filter_queryset(self.get_queryset())
             .order_by()
             .values(group_id=F(key), group_name=F(name))
-            .annotate(total=Sum("amount"), count=Count("id"))
+            .annotate(total=Sum("amount"), count=Count("*"))
             .order_by("group_id")
         )
         page = self.paginate_queryset(groups)

@@ -176,6 +176,7 @@ def world(db) -> World:
         )
     )
     flagged["shared_account"].add(r[3].pk)
+    pay(b2, heads[2], households[2], "1250.00", status=Disbursement.Status.FAILED, **q)
     # Person 3 paid for January again in another batch: paid twice.
     r.append(
         pay(

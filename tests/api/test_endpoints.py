@@ -1,0 +1,148 @@
+"""Read-only endpoints: what anonymous callers and auditors see, and at what query cost."""
+
+from decimal import Decimal
+
+import pytest
+
+from funds.models import Batch, Disbursement
+from tests.api.conftest import pay
+
+pytestmark = pytest.mark.django_db
+
+LISTS = ["programs", "townships", "villages", "households", "persons", "batches", "disbursements"]
+
+
+def ids(response) -> set[int]:
+    return {item["id"] for item in response.json()["results"]}
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_every_list_item_has_an_id(api, world, name):
+    """Every list answers 200 and every item carries its id."""
+    response = api.get(f"/api/v1/{name}/")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results and all(isinstance(item["id"], int) for item in results)
+
+
+@pytest.mark.parametrize("name", ["programs", "townships", "villages"])
+def test_places_and_programs_have_names(api, world, name):
+    """Programs, townships and villages are listed with their names."""
+    results = api.get(f"/api/v1/{name}/").json()["results"]
+    assert all(item["name"] for item in results)
+
+
+def test_anonymous_callers_see_published_batches_only(api, world):
+    """A draft batch, its rows, and households and persons paid only in it stay hidden."""
+    assert world.draft.pk not in ids(api.get("/api/v1/batches/"))
+    assert api.get(f"/api/v1/batches/{world.draft.pk}/").status_code == 404
+    assert world.draft_row.pk not in ids(api.get("/api/v1/disbursements/?page_size=500"))
+    assert api.get(f"/api/v1/disbursements/{world.draft_row.pk}/").status_code == 404
+    hidden = world.households[-1]
+    assert hidden.pk not in ids(api.get("/api/v1/households/?page_size=500"))
+    assert hidden.head_id not in ids(api.get("/api/v1/persons/?page_size=500"))
+    summary = api.get(f"/api/v1/summary/?by=program&batch={world.draft.pk}").json()
+    assert summary["results"] == []
+
+
+def test_auditors_also_see_drafts(auditor_api, world):
+    """Auditors see draft batches and their rows."""
+    assert world.draft.pk in ids(auditor_api.get("/api/v1/batches/"))
+    rows = auditor_api.get(f"/api/v1/disbursements/?batch={world.draft.pk}").json()["results"]
+    assert {row["id"] for row in rows} >= {world.draft_row.pk}
+
+
+def test_person_shows_masked_values_only(api, world):
+    """A person carries masked name and ID, birth year, sex, relation and household only."""
+    person = api.get("/api/v1/persons/").json()["results"][0]
+    assert set(person) == {
+        "id", "name_masked", "id_masked", "birth_year", "sex", "relation", "household",
+    }
+    assert "*" in person["name_masked"] and "*" in person["id_masked"]
+
+
+def test_disbursement_amount_is_a_two_place_string(api, world):
+    """Amounts are strings with two decimals, never floats."""
+    first = world.published[0].disbursements.order_by("id").first()
+    row = api.get(f"/api/v1/disbursements/{first.pk}/").json()
+    assert row["amount"] == f"{first.amount:.2f}" and isinstance(row["amount"], str)
+    assert {"program", "batch", "village", "household", "person", "account_masked"} <= set(row)
+    assert "account_hash" not in row and "note" not in row
+
+
+def test_batch_shows_source_hash_totals_and_publicity(api, world):
+    """A batch shows the source file's SHA-256, its row count, total and status."""
+    batch = world.published[0]
+    row = api.get(f"/api/v1/batches/{batch.pk}/").json()
+    assert row["source_sha256"] == batch.source_sha256
+    assert row["row_count"] == batch.row_count
+    assert Decimal(row["total_amount"]) == batch.total_amount
+    assert row["status"] == "final" and "publicity_start" in row
+
+
+@pytest.mark.parametrize("url", ["/api/v1/batches/abc/", "/api/v1/disbursements/99999999999999999999999/"])
+def test_malformed_or_unknown_ids_are_json_404s(api, world, url):
+    """A malformed or out-of-range id answers a JSON 404, not a server error."""
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_lists_run_a_fixed_number_of_queries(api, world, name, django_assert_max_num_queries):
+    """A list page costs the same few queries however many rows it shows."""
+    batch = world.published[0]
+    household = world.households[0]
+    for n in range(30):  # many more rows of the same person would break a per-row query
+        pay(batch, household.head, household, "1.00", is_reversal=True,
+            corrects=batch.disbursements.first(), note=str(n))
+    with django_assert_max_num_queries(4):
+        response = api.get(f"/api/v1/{name}/?page_size=500")
+    assert response.status_code == 200
+
+
+def test_disbursement_list_never_counts_the_table(api, world, django_assert_max_num_queries):
+    """The disbursement list pages by cursor and runs no COUNT(*)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/disbursements/?page_size=2")
+    body = response.json()
+    assert "count" not in body and body["next"]
+    listing = [q["sql"] for q in queries.captured_queries if "funds_disbursement" in q["sql"]]
+    assert listing and not any("COUNT(" in sql.upper() for sql in listing)
+
+
+def test_cursor_pages_walk_every_published_row_once(api, world):
+    """Following next links visits each published row exactly once, in order."""
+    seen, url = [], "/api/v1/disbursements/?page_size=3&ordering=-amount"
+    while url:
+        body = api.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    published = Disbursement.objects.published()
+    assert sorted(seen) == sorted(published.values_list("id", flat=True))
+    assert len(seen) == len(set(seen))
+
+
+def test_page_size_is_capped(api, world):
+    """A page never holds more than 500 rows, whatever page_size asks."""
+    batch = world.published[0]
+    household = world.households[0]
+    orig = batch.disbursements.first()
+    Disbursement.objects.bulk_create(
+        Disbursement(batch=batch, program=batch.program, period=batch.period,
+                     village=household.village, household=household, person=household.head,
+                     amount=Decimal("-1.00"), is_reversal=True, corrects=orig)
+        for _ in range(520)
+    )
+    body = api.get("/api/v1/disbursements/?page_size=100000").json()
+    assert len(body["results"]) == 500
+
+
+def test_draft_batches_never_leak_through_status_filter(api, world):
+    """Asking for draft rows anonymously returns nothing."""
+    response = api.get("/api/v1/disbursements/?batch_status=draft")
+    assert response.status_code == 200 and response.json()["results"] == []
+    assert Batch.objects.filter(status="draft").exists()
