@@ -138,8 +138,13 @@ def seed(rows: int) -> list[int]:
                FROM (SELECT batch_id, count(*) n, sum(amount) total FROM funds_disbursement
                      GROUP BY batch_id) s WHERE s.batch_id = b.id"""
         )
-        for table in ("villages_township", "villages_village", "villages_household",
-                      "villages_person", "funds_disbursement"):
+        for table in (
+            "villages_township",
+            "villages_village",
+            "villages_household",
+            "villages_person",
+            "funds_disbursement",
+        ):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
@@ -230,10 +235,17 @@ def main() -> None:
 
     def bare_list_sql(i: int) -> None:
         view = DisbursementViewSet(request=None, format_kwarg=None)
-        rows = visible_disbursements(_FakeRequest()).filter(
-            program_id=programs[i % 7], village_id=i * 37 % VILLAGES + 1,
-            period__gte="2025-03", period__lte="2025-09",
-        ).select_related("person").order_by("-amount")[:101]
+        rows = (
+            visible_disbursements(_FakeRequest())
+            .filter(
+                program_id=programs[i % 7],
+                village_id=i * 37 % VILLAGES + 1,
+                period__gte="2025-03",
+                period__lte="2025-09",
+            )
+            .select_related("person")
+            .order_by("-amount")[:101]
+        )
         del view
         sql, params = rows.query.sql_with_params()
         with connection.cursor() as cur:
@@ -247,18 +259,25 @@ def main() -> None:
 
     def summary_program(i: int) -> None:
         months = [("2025-01", "2025-06"), ("2025-07", "2025-12")][i % 2]
-        get("/api/v1/summary/", {"by": "program", "period_after": months[0],
-                                 "period_before": months[1], "township": i % TOWNSHIPS + 1})
+        get(
+            "/api/v1/summary/",
+            {
+                "by": "program",
+                "period_after": months[0],
+                "period_before": months[1],
+                "township": i % TOWNSHIPS + 1,
+            },
+        )
 
     def summary_program_all(i: int) -> None:
         months = [("2025-01", "2025-06"), ("2025-07", "2025-12")][i % 2]
-        get("/api/v1/summary/", {"by": "program", "period_after": months[0],
-                                 "period_before": months[1]})
+        get(
+            "/api/v1/summary/",
+            {"by": "program", "period_after": months[0], "period_before": months[1]},
+        )
 
     summary_n = max(20, n // 4)
-    results["summary by=village&program=…"] = timed(
-        "sv", summary_village, n=summary_n, warmup=5
-    )
+    results["summary by=village&program=…"] = timed("sv", summary_village, n=summary_n, warmup=5)
     results["summary by=program&township=…&period range"] = timed(
         "sp", summary_program, n=summary_n, warmup=5
     )
@@ -270,9 +289,12 @@ def main() -> None:
         from django.db.models import Count, F, Sum
 
         groups = (
-            visible_disbursements(_FakeRequest()).filter(program_id=programs[i % 7])
-            .order_by().values(group_id=F("village_id"), group_name=F("village__name"))
-            .annotate(total=Sum("amount"), count=Count("*")).order_by("group_id")[:1001]
+            visible_disbursements(_FakeRequest())
+            .filter(program_id=programs[i % 7])
+            .order_by()
+            .values(group_id=F("village_id"), group_name=F("village__name"))
+            .annotate(total=Sum("amount"), count=Count("*"))
+            .order_by("group_id")[:1001]
         )
         sql, params = groups.query.sql_with_params()
         with connection.cursor() as cur:
@@ -295,10 +317,14 @@ def main() -> None:
         f"overhead over bare SQL: "
         f"{statistics.median(results['list (cursor)']) / statistics.median(results['list SQL alone']):.1f}x"
     )
-    worst_summary = max(p95(v) for k, v in results.items() if k.startswith("summary by=") and "SQL" not in k)
-    print(f"worst summary p95 {worst_summary:.1f} ms (target < {SUMMARY_TARGET_MS}); "
-          f"by=village over bare SQL: "
-          f"{statistics.median(results['summary by=village&program=…']) / statistics.median(results['summary by=village SQL alone']):.1f}x")
+    worst_summary = max(
+        p95(v) for k, v in results.items() if k.startswith("summary by=") and "SQL" not in k
+    )
+    print(
+        f"worst summary p95 {worst_summary:.1f} ms (target < {SUMMARY_TARGET_MS}); "
+        f"by=village over bare SQL: "
+        f"{statistics.median(results['summary by=village&program=…']) / statistics.median(results['summary by=village SQL alone']):.1f}x"
+    )
 
 
 class _FakeRequest:

@@ -56,7 +56,13 @@ def test_person_shows_masked_values_only(api, world):
     """A person carries masked name and ID, birth year, sex, relation and household only."""
     person = api.get("/api/v1/persons/").json()["results"][0]
     assert set(person) == {
-        "id", "name_masked", "id_masked", "birth_year", "sex", "relation", "household",
+        "id",
+        "name_masked",
+        "id_masked",
+        "birth_year",
+        "sex",
+        "relation",
+        "household",
     }
     assert "*" in person["name_masked"] and "*" in person["id_masked"]
 
@@ -80,7 +86,9 @@ def test_batch_shows_source_hash_totals_and_publicity(api, world):
     assert row["status"] == "final" and "publicity_start" in row
 
 
-@pytest.mark.parametrize("url", ["/api/v1/batches/abc/", "/api/v1/disbursements/99999999999999999999999/"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/batches/abc/", "/api/v1/disbursements/99999999999999999999999/"]
+)
 def test_malformed_or_unknown_ids_are_json_404s(api, world, url):
     """A malformed or out-of-range id answers a JSON 404, not a server error."""
     response = api.get(url)
@@ -94,8 +102,15 @@ def test_lists_run_a_fixed_number_of_queries(api, world, name, django_assert_max
     batch = world.published[0]
     household = world.households[0]
     for n in range(30):  # many more rows of the same person would break a per-row query
-        pay(batch, household.head, household, "1.00", is_reversal=True,
-            corrects=batch.disbursements.first(), note=str(n))
+        pay(
+            batch,
+            household.head,
+            household,
+            "1.00",
+            is_reversal=True,
+            corrects=batch.disbursements.first(),
+            note=str(n),
+        )
     with django_assert_max_num_queries(4):
         response = api.get(f"/api/v1/{name}/?page_size=500")
     assert response.status_code == 200
@@ -132,9 +147,17 @@ def test_page_size_is_capped(api, world):
     household = world.households[0]
     orig = batch.disbursements.first()
     Disbursement.objects.bulk_create(
-        Disbursement(batch=batch, program=batch.program, period=batch.period,
-                     village=household.village, household=household, person=household.head,
-                     amount=Decimal("-1.00"), is_reversal=True, corrects=orig)
+        Disbursement(
+            batch=batch,
+            program=batch.program,
+            period=batch.period,
+            village=household.village,
+            household=household,
+            person=household.head,
+            amount=Decimal("-1.00"),
+            is_reversal=True,
+            corrects=orig,
+        )
         for _ in range(520)
     )
     body = api.get("/api/v1/disbursements/?page_size=100000").json()

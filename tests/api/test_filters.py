@@ -28,7 +28,8 @@ CASES = {
     ),
     "village": lambda w: (f"village={w.villages['west'].pk}", {"village": w.villages["west"]}),
     "household": lambda w: (
-        f"household={w.households[0].pk}", {"household": w.households[0]},
+        f"household={w.households[0].pk}",
+        {"household": w.households[0]},
     ),
     "person": lambda w: (f"person={w.households[3].head_id}", {"person": w.households[3].head}),
     "batch": lambda w: (f"batch={w.published[1].pk}", {"batch": w.published[1]}),
@@ -66,8 +67,13 @@ def test_filter_returns_exactly_the_matching_published_rows(api, world, case):
 
 @pytest.mark.parametrize(
     ("ordering", "key", "reverse"),
-    [("amount", "amount", False), ("-amount", "amount", True), ("period", "period", False),
-     ("-id", "id", True), ("pay_date", "pay_date", False)],
+    [
+        ("amount", "amount", False),
+        ("-amount", "amount", True),
+        ("period", "period", False),
+        ("-id", "id", True),
+        ("pay_date", "pay_date", False),
+    ],
 )
 def test_ordering(api, world, ordering, key, reverse):
     """ordering sorts the rows by the field, descending with a leading minus."""
@@ -80,9 +86,17 @@ def test_ordering(api, world, ordering, key, reverse):
 
 @pytest.mark.parametrize(
     "query",
-    ["period_after=2026-13", "period_before=26-01", "pay_date_after=2026-02-30",
-     "amount_min=abc", "amount_max=1e400", "program=-1", "village=99999999999999999999",
-     "status=unknown", "batch_status=nope"],
+    [
+        "period_after=2026-13",
+        "period_before=26-01",
+        "pay_date_after=2026-02-30",
+        "amount_min=abc",
+        "amount_max=1e400",
+        "program=-1",
+        "village=99999999999999999999",
+        "status=unknown",
+        "batch_status=nope",
+    ],
 )
 def test_invalid_filter_values_are_400_not_500(api, world, query):
     """A malformed filter value is refused with 400 and a message."""

@@ -22,8 +22,13 @@ def random_rows(db):
     rows = []
     for month in range(1, 5):
         for village in villages:
-            batch = new_batch(program, village.township, period=f"2025-{month:02d}",
-                              status=Batch.Status.FINAL, n=month * 100 + village.pk)
+            batch = new_batch(
+                program,
+                village.township,
+                period=f"2025-{month:02d}",
+                status=Batch.Status.FINAL,
+                n=month * 100 + village.pk,
+            )
             for k in range(5):
                 n = village.pk * 10 + k
                 household = make_household(village, head_name="随机", head_id=unique_id_number(n))
@@ -58,7 +63,9 @@ def test_period_groups_are_named_by_the_period(api, random_rows):
     """by=period gives the period string as id and name."""
     groups = api.get("/api/v1/summary/?by=period").json()["results"]
     assert [(g["id"], g["name"]) for g in groups] == [
-        ("2025-01", "2025-01"), ("2025-02", "2025-02"), ("2025-03", "2025-03"),
+        ("2025-01", "2025-01"),
+        ("2025-02", "2025-02"),
+        ("2025-03", "2025-03"),
         ("2025-04", "2025-04"),
     ]
 
