@@ -308,23 +308,28 @@ def _load(
     """Load staged rows in one transaction; a racing import of the same file gives a duplicate."""
     from funds.publishing import publish_batch
 
-    try:
-        with transaction.atomic():
-            batch = load_staged(
-                staged=staged,
-                program=program,
-                period=period,
-                source_name=report.file,
-                sha256=report.sha256,
-                user=user,
-                progress=progress,
-            )
-            if publish:
-                publish_batch(batch=batch, user=user)
-    except IntegrityError:
-        if Batch.objects.filter(source_sha256=report.sha256).exists():
-            return _duplicate(report)
-        raise
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                batch = load_staged(
+                    staged=staged,
+                    program=program,
+                    period=period,
+                    source_name=report.file,
+                    sha256=report.sha256,
+                    user=user,
+                    progress=progress,
+                )
+                if publish:
+                    publish_batch(batch=batch, user=user)
+            break
+        except IntegrityError:
+            if Batch.objects.filter(source_sha256=report.sha256).exists():
+                return _duplicate(report)
+            # Another file being loaded at the same moment added one of our new persons or
+            # households first; a second attempt finds them and links to them.
+            if attempt:
+                raise
     report.status, report.batch = Status.IMPORTED, batch.pk
     return report
 
