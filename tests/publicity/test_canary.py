@@ -511,6 +511,30 @@ def test_not_found_pages_reveal_nothing_beyond_the_path(client, canary_site):
         assert fold(personal.mask_name(DRAFT_ONLY.name)) not in fold(" ".join(texts)), url
 
 
+def test_objections_with_personal_numbers_leave_no_trace(client, staff_client, canary_site):
+    """Objection text and contact are stored scrubbed; neither the pages nor the admin echo them."""
+    needles = all_needles()
+    url = reverse("publicity:objection", args=[canary_site.batches[0].pk])
+    text = f"{HEAD_1.name}的身份证{HEAD_1.id_number}，卡号{HEAD_1.account}，电话{SPOUSE_1.phone}"
+    invalid = client.post(url, {"text": "", "contact": HEAD_2.phone})
+    sent = client.post(url, {"text": text, "contact": HEAD_3.phone}, follow=True)
+    crawl = crawl_public_site(client, canary_site, needles)
+    admin = Crawl(
+        staff_client,
+        needles,
+        allow=lambda u: u.startswith("/admin/publicity/") and not u.endswith("/delete/"),
+        keep_query=False,
+    ).run([reverse("admin:publicity_objection_changelist")])
+
+    assert sent.status_code == 200
+    numbers = {k: v for k, v in needles.items() if not k.startswith(("name", "payee"))}
+    assert leaks_in(readable_texts(invalid), needles) == []
+    assert leaks_in(readable_texts(sent), numbers) == []
+    assert crawl.leaks == []
+    assert [leak for leak in admin.leaks if not leak[1].startswith("name")] == []
+    assert len(admin.visited) >= 2
+
+
 def _explode(request):
     raise RuntimeError(f"roster row for {HEAD_1.name} {HEAD_1.id_number} {HEAD_1.account}")
 
