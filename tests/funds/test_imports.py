@@ -271,3 +271,39 @@ def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_pat
     assert Batch.objects.count() == 1
     assert Disbursement.objects.count() == 50
     assert reports[0].batch == reports[1].batch
+
+
+@pytest.mark.parametrize("policy", ["keep_surname_and_last", "keep_surname", "keep_last"])
+def test_the_fast_masks_and_hashes_equal_the_reference_functions(settings, policy):
+    """Staging's shortcuts give exactly what villages.personal gives, name policy or not."""
+    from funds.rostergen import make_id_number
+    from funds.staging import _Fast
+    from villages import personal
+
+    settings.SUNLIGHT_MASKING = {**settings.SUNLIGHT_MASKING, "name": policy}
+    personal.masking_policy.cache_clear()
+    try:
+        fast = _Fast()
+        names = [
+            "欧阳娜娜",
+            "司马光",
+            "张三",
+            "王小明",
+            "买买提·艾力",
+            "Li Lei",
+            "诸葛孔明明",
+            "李",
+        ]
+        names += [person_name(n) for n in range(300)]
+        for name in names:
+            assert fast.mask_name(name) == personal.mask_name(name), name
+            assert fast.hash_name(name) == personal.hash_name(name), name
+        for n in range(500):
+            number = make_id_number(n * 7919)
+            assert fast.hash_id(number) == personal.hash_id_number(number)
+            assert fast.mask_id(number) == personal.mask_id_number(number)
+        for account in ["6217000012345678901", "12345", "622848001234567", "62 1700-00123"]:
+            assert fast.mask_account(account) == personal.mask_account(account)
+            assert fast.hash_account(account) == personal.hash_account(account)
+    finally:
+        personal.masking_policy.cache_clear()
