@@ -195,13 +195,12 @@ def batch_print(request, pk):
     return render(request, "publicity/batch_print.html", context)
 
 
-def _kiosk(request, *, title, rows, back_url):
+def _kiosk(request, *, title, rows):
     context = {
         "title": title,
         "rows": queries.as_rows(rows)[:KIOSK_MAX_ROWS],
         "totals": queries.totals(rows),
         "speed": _int_param(request, "speed", 40, 1, 5000),
-        "back_url": back_url,
     }
     return render(request, "publicity/kiosk.html", context)
 
@@ -210,15 +209,14 @@ def batch_kiosk(request, pk):
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
     title = f"{notice.program.name} {notice.period} {notice.township.name}"
-    return _kiosk(request, title=title, rows=rows, back_url=reverse("publicity:batch", args=[pk]))
+    return _kiosk(request, title=title, rows=rows)
 
 
 def village_kiosk(request, pk):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
     title = f"{place.township.name} {place.name}"
-    back_url = reverse("publicity:village", args=[pk])
-    return _kiosk(request, title=title, rows=entries.qs, back_url=back_url)
+    return _kiosk(request, title=title, rows=entries.qs)
 
 
 def batch_download(request, pk, fmt):

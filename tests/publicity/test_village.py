@@ -154,3 +154,13 @@ def test_household_and_batch_pages_keep_a_constant_query_count(
     for name in ("batch_print", "batch_kiosk"):
         with django_assert_max_num_queries(baseline):
             client.get(reverse(f"publicity:{name}", args=[big.pk]))
+
+
+def test_pages_together_list_every_row_once_in_notice_order(client):
+    village, _batch = _village_with_rows(120)
+    seen = []
+    for number in (1, 2, 3):
+        page = _get(client, village, page=number).context["page"]
+        seen += [(row["household__group"], row["household_id"], row["id"]) for row in page]
+    assert len(seen) == 120 and len(set(seen)) == 120
+    assert seen == sorted(seen)
