@@ -220,6 +220,16 @@ class Disbursement(models.Model):
             models.Index(fields=["village", "period"]),
             models.Index(fields=["household", "period"]),
             models.Index(fields=["person", "program", "period"]),
+            # API: a program's rows in one village over a period range (the auditors' list).
+            models.Index(
+                fields=["program", "village", "period"], name="disb_program_village_period"
+            ),
+            # API summaries: index-only scans group a program's or period's rows by village
+            # or batch and sum amounts without touching the table.
+            models.Index(
+                fields=["program", "period", "village", "batch", "amount"],
+                name="disb_summary_cover",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
