@@ -82,12 +82,13 @@ class ObjectionForm(forms.Form):
         widget=NoEchoInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
-    def __init__(self, *args, villages: list[tuple[int, str]] = (), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, villages: list[tuple[int, str]] = (), **kwargs) -> None:
+        if data is not None:
+            # Scrub before anything else, so a re-shown form never echoes a number either.
+            data = data.copy()
+            data["text"] = personal.scrub_text(data.get("text", ""))
+        super().__init__(data, *args, **kwargs)
         self.fields["village"].choices = [("", _("不指定")), *villages]
-
-    def clean_text(self) -> str:
-        return personal.scrub_text(self.cleaned_data["text"])
 
     def clean_contact(self) -> str:
         raw = unicodedata.normalize("NFKC", self.cleaned_data["contact"])

@@ -112,3 +112,12 @@ def test_objections_need_a_csrf_token(site):
 def test_objection_url_accepts_post_only(client, site):
     response = client.get(reverse("publicity:objection", args=[site.published.pk]))
     assert response.status_code == 405
+
+
+def test_a_rejected_objection_shows_its_text_back_scrubbed(client, site):
+    secret_id = id_number(8)
+    response = _object(client, site.published, text=f"身份证{secret_id}", contact="abc")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert secret_id not in text
+    assert "身份证" in text
