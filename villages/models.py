@@ -54,7 +54,11 @@ class Household(models.Model):
     """A household (户), identified by the keyed hash of its head's ID number."""
 
     village = models.ForeignKey(
-        Village, on_delete=models.PROTECT, related_name="households", verbose_name=_("村")
+        Village,
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name=_("村"),
+        db_index=False,  # the (village, group) index leads with it
     )
     group = models.CharField(_("村民小组"), max_length=50, blank=True)
     head = models.OneToOneField(
@@ -65,7 +69,7 @@ class Household(models.Model):
         related_name="headed_household",
         verbose_name=_("户主"),
     )
-    head_id_hash = models.CharField(_("户主身份证号密钥散列"), max_length=80, unique=True)
+    head_id_hash = models.CharField(_("户主身份证号密钥散列"), max_length=80)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -73,6 +77,10 @@ class Household(models.Model):
         verbose_name = _("农户")
         verbose_name_plural = _("农户")
         indexes = [models.Index(fields=["village", "group"])]
+        # A constraint rather than unique=True: no varchar_pattern_ops twin index to maintain.
+        constraints = [
+            models.UniqueConstraint(fields=["head_id_hash"], name="household_head_id_hash_unique")
+        ]
 
     def __str__(self) -> str:
         return str(_("%(village)s 第%(id)s户") % {"village": self.village_id, "id": self.pk})
@@ -112,7 +120,7 @@ class Person(models.Model):
     )
     name_masked = models.CharField(_("姓名（脱敏）"), max_length=50)
     name_hash = models.CharField(_("姓名密钥散列"), max_length=80)
-    id_hash = models.CharField(_("身份证号密钥散列"), max_length=80, unique=True)
+    id_hash = models.CharField(_("身份证号密钥散列"), max_length=80)
     id_masked = models.CharField(_("身份证号（脱敏）"), max_length=20)
     key_version = models.PositiveSmallIntegerField(_("密钥版本"), default=1)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
@@ -126,6 +134,7 @@ class Person(models.Model):
         ordering = ["id"]
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
+        constraints = [models.UniqueConstraint(fields=["id_hash"], name="person_id_hash_unique")]
 
     def __str__(self) -> str:
         return f"{self.name_masked} {self.id_masked}"
