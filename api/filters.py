@@ -65,7 +65,8 @@ class DateFilter(django_filters.DateFilter):
 
 class DisbursementFilter(django_filters.FilterSet):
     program = IdFilter(field_name="program_id", help_text=_("项目 id。"))
-    township = IdFilter(field_name="village__township_id", help_text=_("乡镇 id。"))
+    # The batch's township: the batch is joined anyway, the village table need not be.
+    township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
     village = IdFilter(field_name="village_id", help_text=_("村（社区）id。"))
     household = IdFilter(field_name="household_id", help_text=_("农户 id。"))
     person = IdFilter(field_name="person_id", help_text=_("享受人 id。"))
@@ -107,6 +108,13 @@ class DisbursementFilter(django_filters.FilterSet):
 class DisbursementOrdering(OrderingFilter):
     ordering_fields = ["amount", "period", "pay_date", "id"]
     ordering_description = _("排序字段：amount、period、pay_date、id，前加 - 表示降序；默认 id。")
+
+    def get_ordering(self, request, queryset, view):
+        """Add id as a tie-breaker, so that cursor pages over equal values are stable."""
+        ordering = list(super().get_ordering(request, queryset, view) or ["id"])
+        if not {"id", "-id"} & set(ordering):
+            ordering.append("id")
+        return ordering
 
     def get_schema_operation_parameters(self, view):
         names = [f for field in self.ordering_fields for f in (field, f"-{field}")]

@@ -113,6 +113,15 @@ def seed(rows: int) -> list[int]:
             [PERIODS - 1, TOWNSHIPS],
         )
         per_group = rows // (7 * PERIODS) + 1
+        # Bulk-load practice: drop the secondary indexes, load, then build them once.
+        cur.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+               WHERE tablename = 'funds_disbursement' AND indexname NOT LIKE '%%pkey'"""
+        )
+        indexes = cur.fetchall()
+        for name, _definition in indexes:
+            # Only the primary key is constraint-backed; the partial unique one is an index.
+            cur.execute(f'DROP INDEX "{name}"')
         # Row i: program i % 7, month (i / 7) % 12, k = i / 84 picks a distinct household
         # within each (program, month), so "paid once per program and period" holds.
         cur.execute(
@@ -123,7 +132,8 @@ def seed(rows: int) -> list[int]:
                SELECT p * 120 + m * 10 + ((h - 1) %% {VILLAGES}) / {VILLAGES // TOWNSHIPS} + 1,
                       ({program_array})[p + 1], '2025-' || lpad((m + 1)::text, 2, '0'),
                       (h - 1) %% {VILLAGES} + 1, h, h, NULL,
-                      (i %% 50 + 1)::numeric / 2, 100, ((i::bigint * 7919) %% 100000)::numeric / 100 + 50,
+                      (i %% 50 + 1)::numeric / 2, 100,
+                      ((i::bigint * 7919) %% 100000)::numeric / 100 + 50,
                       make_date(2025, m + 1, 20), '6217****' || lpad((h %% 10000)::text, 4, '0'),
                       md5('a' || h), CASE WHEN i %% 97 = 0 THEN 'failed' ELSE 'paid' END,
                       false, NULL, '', 'Sheet1', i %% 5000 + 4
@@ -133,6 +143,8 @@ def seed(rows: int) -> list[int]:
             [rows - 1],
         )
         assert per_group * 8 < HOUSEHOLDS + 8
+        for _name, definition in indexes:
+            cur.execute(definition)
         cur.execute(
             """UPDATE funds_batch b SET row_count = s.n, total_amount = s.total
                FROM (SELECT batch_id, count(*) n, sum(amount) total FROM funds_disbursement
@@ -188,21 +200,27 @@ def main() -> None:
     from api.views import DisbursementViewSet, SummaryView, visible_disbursements
     from funds.models import Program
 
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
     if not args.no_seed:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0)
         programs = seed(args.rows)
         print(f"seeded {args.rows:,} disbursements in {time.perf_counter() - started:.0f} s")
     else:
         programs = list(Program.objects.order_by("id").values_list("id", flat=True)[:7])
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE funds_disbursement")
 
     client = Client()
     n, warmup = args.requests, 20
 
+    def village_of(i: int) -> int:
+        # Program index p pays households whose village is p + 1 modulo 8 (see seed()).
+        return i % 7 + 1 + 8 * (i * 5 % (VILLAGES // 8))
+
     def list_params(i: int) -> dict:
         return {
             "program": programs[i % 7],
-            "village": i * 37 % VILLAGES + 1,
+            "village": village_of(i),
             "period_after": "2025-03",
             "period_before": "2025-09",
             "ordering": "-amount",
@@ -230,6 +248,7 @@ def main() -> None:
         response = counting_view(factory.get("/api/v1/disbursements/?" + urlencode(params)))
         assert response.status_code == 200
         response.render()
+        assert response.data["results"], "the list case should find rows"
 
     results["list (limit/offset + COUNT)"] = timed("count", counting, n=n, warmup=warmup)
 
@@ -309,28 +328,23 @@ def main() -> None:
     print(f"\n{'case':52} {'median ms':>10} {'p95 ms':>10}")
     for label, samples in results.items():
         print(f"{label:52} {statistics.median(samples):10.1f} {p95(samples):10.1f}")
-    cursor_p95 = p95(results["list (cursor)"])
+    med = {label: statistics.median(samples) for label, samples in results.items()}
     print(
-        f"\nlist p95 {cursor_p95:.1f} ms (target < {LIST_TARGET_MS}); "
-        f"cursor vs limit/offset+COUNT: "
-        f"{statistics.median(results['list (limit/offset + COUNT)']) / statistics.median(results['list (cursor)']):.1f}x faster; "
-        f"overhead over bare SQL: "
-        f"{statistics.median(results['list (cursor)']) / statistics.median(results['list SQL alone']):.1f}x"
+        f"\nlist p95 {p95(results['list (cursor)']):.1f} ms (target < {LIST_TARGET_MS}); "
+        f"limit/offset+COUNT / cursor = "
+        f"{med['list (limit/offset + COUNT)'] / med['list (cursor)']:.1f}x; "
+        f"cursor page / its bare SQL = {med['list (cursor)'] / med['list SQL alone']:.1f}x"
     )
-    worst_summary = max(
-        p95(v) for k, v in results.items() if k.startswith("summary by=") and "SQL" not in k
-    )
-    print(
-        f"worst summary p95 {worst_summary:.1f} ms (target < {SUMMARY_TARGET_MS}); "
-        f"by=village over bare SQL: "
-        f"{statistics.median(results['summary by=village&program=…']) / statistics.median(results['summary by=village SQL alone']):.1f}x"
-    )
+    summaries = [k for k in results if k.startswith("summary by=") and "SQL" not in k]
+    for label in summaries:
+        verdict = "meets" if p95(results[label]) < SUMMARY_TARGET_MS else "misses"
+        print(f"{label}: p95 {p95(results[label]):.1f} ms, {verdict} < {SUMMARY_TARGET_MS} ms")
 
 
 class _FakeRequest:
     """An anonymous caller, for building the same querysets the views build."""
 
-    class user:  # noqa: N801
+    class user:
         is_authenticated = False
         is_staff = False
 

@@ -24,7 +24,7 @@ CASES = {
     "program": lambda w: (f"program={w.programs['farm'].pk}", {"program": w.programs["farm"]}),
     "township": lambda w: (
         f"township={w.villages['north'].township_id}",
-        {"village__township_id": w.villages["north"].township_id},
+        {"batch__township_id": w.villages["north"].township_id},
     ),
     "village": lambda w: (f"village={w.villages['west'].pk}", {"village": w.villages["west"]}),
     "household": lambda w: (

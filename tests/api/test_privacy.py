@@ -18,10 +18,7 @@ def fold(text: str) -> str:
 
 
 def body(response) -> str:
-    if response.streaming:
-        raw = b"".join(response.streaming_content)
-    else:
-        raw = response.content
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
     if raw.startswith(b"PK"):  # XLSX: read the cells
         import io
 

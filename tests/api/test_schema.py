@@ -2,6 +2,8 @@
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
 
@@ -37,7 +39,13 @@ coverage_schema = load_schema(coverage=True).include(path="/api/v1/disbursements
 def seeded(world, settings):
     """Published and draft rows to query, and rate limits out of the way."""
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
-    return world
+    # Requests go through the bare WSGI handler, whose end-of-request signal would close
+    # the connection holding the test's transaction; Django's test client does the same.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield world
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -39,7 +39,7 @@ def random_rows(db):
 
 KEYS = {
     "village": lambda d: d.village_id,
-    "township": lambda d: d.village.township_id,
+    "township": lambda d: d.batch.township_id,
     "program": lambda d: d.program_id,
     "period": lambda d: d.period,
     "household": lambda d: d.household_id,
@@ -50,7 +50,7 @@ KEYS = {
 def test_totals_equal_the_sum_of_rows_to_the_cent(api, random_rows, by):
     """Each group's total and count equal those of its rows, exactly."""
     want = defaultdict(lambda: [Decimal("0.00"), 0])
-    for row in Disbursement.objects.select_related("village"):
+    for row in Disbursement.objects.select_related("batch"):
         want[KEYS[by](row)][0] += row.amount
         want[KEYS[by](row)][1] += 1
     body = api.get(f"/api/v1/summary/?by={by}&page_size=1000").json()
