@@ -8,7 +8,7 @@ Run with ``make bench`` (or ``python -m bench.village_page_bench``). One run:
    many periods: 10,000 published disbursements in 21 batches, plus a draft batch that
    must not show (bulk_create, masked values and keyed hashes as the importer makes them);
 3. requests, through Django's test Client (all middleware, templates, context processors),
-   after a warm-up, N times each:
+   after a warm-up, N times each, interleaved (one of each case per round):
    a. the village page, page 1;
    b. the village page filtered by program and year;
    c. a deep page (page 150 of 200);
@@ -253,30 +253,35 @@ def _urlpatterns() -> list:
 urlpatterns: list = []  # filled by measure(), so importing this module stays side-effect free
 
 
-def _time(client, url: str, *, runs: int, warmup: int) -> dict:
-    """Request URL WARMUP then RUNS times; return median/p95 ms, queries and bytes."""
+def _time(client, cases: dict[str, str], *, runs: int, warmup: int) -> dict[str, dict]:
+    """Request every case RUNS times, interleaved so that load changes hit all cases alike."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(warmup):
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-    with CaptureQueriesContext(connection) as captured:
-        client.get(url)
-    # Read now: the captured slice points into a log that the next request resets.
-    queries = len(captured)
-    timings = []
+    queries, sizes, timings = {}, {}, {name: [] for name in cases}
+    for name, url in cases.items():
+        for _ in range(warmup):
+            response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        # Read now: the captured slice points into a log that the next request resets.
+        queries[name], sizes[name] = len(captured), len(response.content)
     for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
+        for name, url in cases.items():
+            started = time.perf_counter()
+            client.get(url)
+            timings[name].append((time.perf_counter() - started) * 1000)
     return {
-        "url": url,
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(statistics.quantiles(timings, n=20)[18], 2),
-        "queries": queries,
-        "bytes": len(response.content),
+        name: {
+            "url": url,
+            "median_ms": round(statistics.median(timings[name]), 2),
+            "p95_ms": round(statistics.quantiles(timings[name], n=20)[18], 2),
+            "queries": queries[name],
+            "bytes": sizes[name],
+        }
+        for name, url in cases.items()
     }
 
 
@@ -296,9 +301,7 @@ def measure(info: dict, *, runs: int, warmup: int) -> dict:
             "naive baseline page 1": f"/bench/naive/{info['village']}/",
             "floor baseline": "/bench/floor/",
         }
-        results = {
-            name: _time(client, url, runs=runs, warmup=warmup) for name, url in cases.items()
-        }
+        results = _time(client, cases, runs=runs, warmup=warmup)
         page = client.get(village).content.decode()
     if page.count("<tr") < 50 or "基准耕地地力保护补贴" not in page:
         raise SystemExit("the village page did not show the seeded rows")
