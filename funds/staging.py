@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gc
 import gzip
+import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -151,11 +152,10 @@ class _Fast:
         self.key = settings.SUNLIGHT_HASH_KEY
         self.policy = personal.masking_policy()
         self.char = self.policy.mask_char
+        self.hmac = keyed_hmac(self.key)
 
     def keyed(self, value: str) -> str:
-        # hmac.digest with a named digest runs entirely in OpenSSL: no Python HMAC object.
-        message = (self.message_prefix + value).encode()
-        return self.prefix + hmac.digest(self.key, message, "sha256").hex()
+        return self.prefix + self.hmac((self.message_prefix + value).encode())
 
     def hash_id(self, number18: str) -> str:
         if _ID18.fullmatch(number18):
@@ -192,6 +192,36 @@ class _Fast:
                 return text[:surname] + self.char
             return text[:surname] + self.char * (given - 1) + text[-1]
         return personal.mask_name(name)
+
+
+def keyed_hmac(key: bytes) -> Callable[[bytes], str]:
+    """Return a function giving the HMAC-SHA256 hex digest of a message under KEY.
+
+    The key's inner and outer pads are hashed once, and each message costs two copies of
+    those states: with CPython's own SHA-256 that is ~1 µs, where OpenSSL 3 looks up its
+    digest on every call (hmac.digest ~3–5 µs). RFC 2104, so the digest is hmac's exactly.
+    """
+    try:
+        from _sha256 import sha256 as sha  # CPython 3.11
+    except ImportError:  # pragma: no cover - 3.12+ moved it; builds may leave it out
+        try:
+            from _sha2 import sha256 as sha  # type: ignore[no-redef]
+        except ImportError:
+            return lambda message: hmac.digest(key, message, "sha256").hex()
+    if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner, outer = sha(key.translate(hmac.trans_36)), sha(key.translate(hmac.trans_5C))
+    inner_copy, outer_copy = inner.copy, outer.copy
+
+    def digest(message: bytes) -> str:
+        state = inner_copy()
+        state.update(message)
+        final = outer_copy()
+        final.update(state.digest())
+        return final.hexdigest()
+
+    return digest
 
 
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")

@@ -307,3 +307,33 @@ def test_the_fast_masks_and_hashes_equal_the_reference_functions(settings, polic
             assert fast.hash_account(account) == personal.hash_account(account)
     finally:
         personal.masking_policy.cache_clear()
+
+
+@pytest.mark.parametrize("key", [b"k", b"test-only-not-secret-hash-key", b"x" * 64, b"y" * 200])
+def test_the_precomputed_keyed_hash_is_hmac_sha256(key):
+    """Staging's HMAC with hashed-once pads equals hmac's, short, block-sized and long keys."""
+    import hashlib
+    import hmac
+
+    from funds.staging import keyed_hmac
+
+    digest = keyed_hmac(key)
+    for message in [b"", b"v1\x1fid:11010119900307777X", "v1\x1fname:欧阳娜娜".encode(), b"a" * 300]:
+        assert digest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def test_keyed_hashes_keep_their_published_values(settings):
+    """Hashes already stored stay matchable: pinned outputs under a fixed key, version 1."""
+    from funds.staging import _Fast
+
+    settings.SUNLIGHT_HASH_KEY, settings.SUNLIGHT_HASH_KEY_VERSION = b"pinned-key", 1
+    fast = _Fast()
+    assert fast.hash_id("341122193502254331") == (
+        "v1:62efa1dec4ea9adc24fcc08f7ca6493093fdf630f9be72a4b3d328a0853e29a3"
+    )
+    assert fast.hash_name("欧阳娜娜") == (
+        "v1:59927aa91f0e87dd795ea7420b21dd36d4b863938dc50ef856dd37cc43bb8b0a"
+    )
+    assert fast.hash_account("6217000012345678901") == (
+        "v1:64bb7ffc78e8034b448cf80b75a8a038bac6d4eac69f8adb248308ce274b5404"
+    )
