@@ -318,7 +318,8 @@ def test_the_precomputed_keyed_hash_is_hmac_sha256(key):
     from funds.staging import keyed_hmac
 
     digest = keyed_hmac(key)
-    for message in [b"", b"v1\x1fid:11010119900307777X", "v1\x1fname:欧阳娜娜".encode(), b"a" * 300]:
+    messages = [b"", b"v1\x1fid:11010119900307777X", "v1\x1fname:欧阳娜娜".encode(), b"a" * 300]
+    for message in messages:
         assert digest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -337,3 +338,35 @@ def test_keyed_hashes_keep_their_published_values(settings):
     assert fast.hash_account("6217000012345678901") == (
         "v1:64bb7ffc78e8034b448cf80b75a8a038bac6d4eac69f8adb248308ce274b5404"
     )
+
+
+def test_disbursement_program_and_village_always_agree_with_batch_and_household(
+    monkeypatch, tmp_path
+):
+    """The copies without a foreign key of their own match batch.program and household.village.
+
+    Their existence is enforced through batch's and household's foreign keys only while they
+    agree, so imports into several villages and correction batches are checked.
+    """
+    from django.db.models import F
+
+    from funds.publishing import Replacement, correct_batch, publish_batch
+
+    villages = ["红星村", "胜利村", "东风村"]
+    rows = [household_row(n, village=villages[n % 3]) for n in range(12)]
+    use_roster(monkeypatch, roster(rows))
+    report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
+    batch = Batch.objects.get(pk=report.batch)
+    publish_batch(batch=batch)
+    first = batch.disbursements.order_by("id").first()
+    correct_batch(
+        original=batch,
+        changes={first.pk: Replacement(amount=Decimal("1.00"))},
+        source_name="更正.xlsx",
+        source_sha256="c" * 64,
+    )
+
+    assert Disbursement.objects.count() == 14
+    assert Disbursement.objects.values("village_id").distinct().count() == 3
+    assert not Disbursement.objects.exclude(program_id=F("batch__program_id")).exists()
+    assert not Disbursement.objects.exclude(village_id=F("household__village_id")).exists()
