@@ -162,8 +162,15 @@ class _Fast:
             return self.keyed("id:" + number18)
         return personal.hash_id_number(number18)
 
+    def normalize_name(self, name: str) -> str:
+        # Plain CJK ideographs (U+4E00–U+9FFF) are their own NFKC form, with no space, dot or
+        # invisible character to remove: the parser's names are mostly that already.
+        if _PLAIN_CJK_NAME_ANY.fullmatch(name):
+            return name
+        return identity.normalize_name(name)
+
     def hash_name(self, name: str) -> str:
-        normalised = identity.normalize_name(name)
+        normalised = self.normalize_name(name)
         return self.keyed("name:" + normalised) if normalised else ""
 
     def hash_account(self, account: str) -> str:
@@ -184,7 +191,7 @@ class _Fast:
         return personal.mask_account(account)
 
     def mask_name(self, name: str) -> str:
-        text = identity.normalize_name(name)
+        text = self.normalize_name(name)
         if self.policy.name == "keep_surname_and_last" and _PLAIN_CJK_NAME.fullmatch(text):
             surname = 2 if len(text) > 2 and text[:2] in masking.COMPOUND_SURNAMES else 1
             given = len(text) - surname
@@ -226,6 +233,7 @@ def keyed_hmac(key: bytes) -> Callable[[bytes], str]:
 
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
 _PLAIN_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
+_PLAIN_CJK_NAME_ANY = re.compile(r"[\u4e00-\u9fff]+")
 
 
 class _PersonCache:
@@ -233,6 +241,7 @@ class _PersonCache:
 
     def __init__(self) -> None:
         self.fast = _Fast()
+        self.key_version = personal.key_version()
         self._by_id: dict[str, tuple[str, int | None, str, str]] = {}
         self._names: dict[str, tuple[str, str]] = {}
 
@@ -260,16 +269,9 @@ class _PersonCache:
         id_hash, birth_year, sex, id_masked = self.id_values(number)
         name_masked, name_hash = self.name_values(name)
         return StagedPerson(
-            id_hash=id_hash,
-            name_masked=name_masked,
-            name_hash=name_hash,
-            id_masked=id_masked,
-            key_version=personal.key_version(),
-            birth_year=birth_year,
-            sex=sex,
-            relation=relation,
-            head_hash=head_hash,
-        )
+            id_hash, name_masked, name_hash, id_masked, self.key_version, birth_year, sex,
+            relation, head_hash,
+        )  # fmt: skip
 
 
 HEAD_RELATION = "户主"
@@ -295,6 +297,9 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
     seen_rows: dict[str, tuple[str, int | None]] = {}
     account_cache: dict[str, tuple[str, str]] = {}
     notes: dict[str, str] = {}  # the same few notes ("已核实", "代领") repeat on many rows
+    dates: dict[Any, str] = {}  # and the same few pay dates
+    append = staged.rows.append
+    normalize_name = cache.fast.normalize_name
     for r in rows:
         head_number = r.head_id or r.id_number
         head_hash = cache.id_values(head_number)[0]
@@ -337,7 +342,7 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
             note = scrubbed
         payee_hash = ""
         payee = (r.payee_name or "").strip()
-        if payee and identity.normalize_name(payee) != identity.normalize_name(r.name):
+        if payee and normalize_name(payee) != normalize_name(r.name):
             payee_masked, payee_name_hash = cache.name_values(payee)
             head = persons[head_hash]
             if payee_name_hash and payee_name_hash == head.name_hash:
@@ -353,22 +358,18 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
                 found = (fast.mask_account(r.account), fast.hash_account(r.account))
                 account_cache[r.account] = found
             account_masked, account_hash = found
-        staged.rows.append(
+        pay_date = r.pay_date
+        if pay_date:
+            iso = dates.get(pay_date)
+            if iso is None:
+                iso = dates[pay_date] = pay_date.isoformat()
+        else:
+            iso = ""
+        # Positional, in StagedRow's field order: this runs once per row.
+        append(
             StagedRow(
-                sheet=r.sheet,
-                row=r.row,
-                village=r.village,
-                id_hash=id_hash,
-                head_hash=head_hash,
-                payee_hash=payee_hash,
-                quantity=r.quantity,
-                rate=r.rate,
-                amount=r.amount,
-                pay_date=r.pay_date.isoformat() if r.pay_date else "",
-                account_masked=account_masked,
-                account_hash=account_hash,
-                status=r.status or "paid",
-                note=note[:500],
+                r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
+                r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
             )
-        )
+        )  # fmt: skip
     return staged, errors

@@ -278,7 +278,7 @@ def test_the_fast_masks_and_hashes_equal_the_reference_functions(settings, polic
     """Staging's shortcuts give exactly what villages.personal gives, name policy or not."""
     from funds.rostergen import make_id_number
     from funds.staging import _Fast
-    from villages import personal
+    from villages import identity, personal
 
     settings.SUNLIGHT_MASKING = {**settings.SUNLIGHT_MASKING, "name": policy}
     personal.masking_policy.cache_clear()
@@ -294,8 +294,10 @@ def test_the_fast_masks_and_hashes_equal_the_reference_functions(settings, polic
             "诸葛孔明明",
             "李",
         ]
+        names += ["张\u3000三", " 王五", "买买提.艾力", "李\u200b四", "\uf900一", "ｗａｎｇ", "赵"]
         names += [person_name(n) for n in range(300)]
         for name in names:
+            assert fast.normalize_name(name) == identity.normalize_name(name), name
             assert fast.mask_name(name) == personal.mask_name(name), name
             assert fast.hash_name(name) == personal.hash_name(name), name
         for n in range(500):
