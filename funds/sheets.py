@@ -575,6 +575,8 @@ def _find_header(rows: list[list[object]]) -> _Header | None:
 
 
 _FOOTER_PREFIXES = tuple(FOOTER_WORDS)
+#: Names that normalize_name leaves as they are: CJK unified ideographs only.
+_PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _is_total(row: list[object], upto: int) -> bool:
@@ -796,7 +798,10 @@ class _SheetReader:
                 )
                 bad = True
 
-            name = normalize_name(raw_name) if isinstance(raw_name, str) else _text(raw_name)
+            if type(raw_name) is str and _PLAIN_CJK.fullmatch(raw_name):
+                name = raw_name  # already its own normal form: no NFKC, space or dot to fix
+            else:
+                name = normalize_name(raw_name) if isinstance(raw_name, str) else _text(raw_name)
             if not name:
                 errors.append(
                     Issue(sheet, excel_row, labels["name"], gettext("姓名为空"), "name_empty")

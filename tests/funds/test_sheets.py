@@ -616,3 +616,15 @@ def test_parsed_total_equals_generated_total_to_the_cent(
     assert roster.total == made.total
     assert sum(row.amount for row in roster.rows) == made.total
     assert sorted(row.id_number for row in roster.rows) == sorted(made.ids)
+
+
+def test_names_the_fast_path_keeps_as_they_are_are_already_normalised():
+    """Every CJK unified ideograph is its own normal form, so skipping normalize_name is safe."""
+    from funds.sheets import _PLAIN_CJK
+    from villages.identity import normalize_name
+
+    ideographs = "".join(chr(c) for c in range(0x4E00, 0xA000))
+    assert _PLAIN_CJK.fullmatch(ideographs)
+    assert normalize_name(ideographs) == ideographs
+    for padded in [" 张三", "张\u3000三", "李·四", "\uf900一", "王五\u200b"]:
+        assert not _PLAIN_CJK.fullmatch(padded)
