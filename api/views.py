@@ -8,7 +8,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, renderers, status, viewsets
@@ -19,7 +21,7 @@ from rest_framework.reverse import reverse
 
 from api import filters, serializers
 from api.authentication import AuditorTokenAuthentication
-from api.conditional import fingerprint, not_modified
+from api.conditional import fingerprint, not_modified, visible_batches
 from api.pagination import DisbursementCursorPagination, NoCountPagination, ReferencePagination
 from api.permissions import IsAuditor, is_auditor
 from api.redflags import RED_FLAGS
@@ -356,6 +358,40 @@ SUMMARY_GROUPS = {
     "period": ("period", lambda ids: {i: i for i in ids}),
     "household": ("household_id", _names(Household, "head__name_masked")),
 }
+# Groupings that are properties of a batch, by the batch column that holds them.
+BATCH_GROUPS = {"program": "program_id", "township": "township_id", "period": "period"}
+# Filters that are properties of a batch, by the batch lookup that applies them.
+BATCH_FILTERS = {
+    "program": "program_id",
+    "township": "township_id",
+    "batch": "id",
+    "period_after": "period__gte",
+    "period_before": "period__lte",
+    "batch_status": "status",
+}
+
+
+def batch_summary(request, by: str, cleaned: dict):
+    """Group batch totals, or return None when a filter or grouping needs the rows.
+
+    Every batch carries the exact total and row count of its rows (the importer and the
+    corrections job write them with the rows, which are never edited after), so a question
+    about whole batches is answered from a few hundred batch rows, not a million.
+    """
+    if by not in BATCH_GROUPS:
+        return None
+    used = {name: value for name, value in cleaned.items() if value not in EMPTY_VALUES}
+    if not used.keys() <= BATCH_FILTERS.keys():
+        return None
+    lookups = {BATCH_FILTERS[name]: value for name, value in used.items()}
+    return (
+        visible_batches(request)
+        .filter(row_count__gt=0, **lookups)
+        .order_by()
+        .values(group_id=F(BATCH_GROUPS[by]))
+        .annotate(total=Sum("total_amount"), count=Sum("row_count"))
+        .order_by("group_id")
+    )
 
 
 @extend_schema(
@@ -388,14 +424,18 @@ class SummaryView(ApiMixin, generics.ListAPIView):
         by = request.query_params.get("by", "village")
         if by not in SUMMARY_GROUPS:
             raise exceptions.ValidationError({"by": [_t("分组方式无效。")]})
+        filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        groups = batch_summary(request, by, filterset.form.cleaned_data)
         key, names = SUMMARY_GROUPS[by]
-        groups = (
-            self.filter_queryset(self.get_queryset())
-            .order_by()
-            .values(group_id=F(key))
-            .annotate(total=Sum("amount"), count=Count("*"))
-            .order_by("group_id")
-        )
+        if groups is None:
+            groups = (
+                filterset.qs.order_by()
+                .values(group_id=F(key))
+                .annotate(total=Sum("amount"), count=Count("*"))
+                .order_by("group_id")
+            )
         page = self.paginate_queryset(groups)
         named = names([g["group_id"] for g in page]) if page else {}
         rows = [

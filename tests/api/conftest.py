@@ -66,6 +66,15 @@ def new_batch(program: Program, township, *, period: str, status: str, n: int) -
     )
 
 
+def settle(batches) -> None:
+    """Give each batch the row count and total of its rows, as the importer does."""
+    for batch in batches:
+        rows = batch.disbursements.all()
+        batch.row_count = rows.count()
+        batch.total_amount = sum((x.amount for x in rows), Decimal("0.00"))
+        batch.save()
+
+
 @dataclass
 class World:
     programs: dict[str, Program]
@@ -220,11 +229,7 @@ def world(db) -> World:
     hidden = make_household(east, head_name="皇甫隐藏", head_id=unique_id_number(9100))
     pay(draft, hidden.head, hidden, "10.00")
     published = [b1, b2, b3, b4, b5]
-    for batch in [*published, draft]:
-        rows = batch.disbursements.all()
-        batch.row_count = rows.count()
-        batch.total_amount = sum((x.amount for x in rows), Decimal("0.00"))
-        batch.save()
+    settle([*published, draft])
     return World(
         programs={"farm": farm, "elder": elder, "machine": machine},
         villages={"east": east, "west": west, "north": north},

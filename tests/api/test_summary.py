@@ -5,9 +5,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from funds.models import Batch, Disbursement
-from tests.api.conftest import new_batch, pay
+from funds.publishing import Replacement, correct_batch, publish_batch
+from tests.api.conftest import new_batch, pay, settle
 from tests.factories import make_household, make_program, make_village, unique_id_number
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +37,7 @@ def random_rows(db):
                 household = make_household(village, head_name="随机", head_id=unique_id_number(n))
                 amount = Decimal(rng.randint(1, 99_999_999)) / 100
                 rows.append(pay(batch, household.head, household, amount))
+            settle([batch])
     return rows
 
 
@@ -106,3 +110,76 @@ def test_summary_pages_have_next_links(api, random_rows):
 def test_bad_summary_requests_are_400(api, world, query):
     """An unknown grouping or bad filter is refused with 400."""
     assert api.get(f"/api/v1/summary/?{query}").status_code == 400
+
+
+# amount_min at the filter's floor keeps every row but needs the rows: the per-row path.
+EVERY_ROW = "amount_min=-999999999999.99"
+BATCH_LEVEL_QUERIES = [
+    "",
+    "program={farm}",
+    "township={north_town}",
+    "period_after=2026-02",
+    "period_after=2026-01&period_before=2026-01",
+    "program={farm}&township={east_town}&period_after=2026-01&period_before=2026-03",
+    "batch={b5}",
+    "batch_status=final",
+    "batch_status=draft",
+]
+
+
+@pytest.mark.parametrize("by", ["program", "township", "period"])
+@pytest.mark.parametrize("query", BATCH_LEVEL_QUERIES)
+@pytest.mark.parametrize("who", ["api", "auditor_api"])
+def test_batch_totals_answer_as_the_rows_do(request, world, by, query, who):
+    """Summaries from batch totals equal, to the cent and count, those from the rows."""
+    client = request.getfixturevalue(who)
+    ids = {
+        "farm": world.programs["farm"].pk,
+        "east_town": world.villages["east"].township_id,
+        "north_town": world.villages["north"].township_id,
+        "b5": world.published[4].pk,
+    }
+    query = query.format(**ids)
+    with CaptureQueriesContext(connection) as fast_queries:
+        fast = client.get(f"/api/v1/summary/?by={by}&{query}")
+    slow = client.get(f"/api/v1/summary/?by={by}&{query}&{EVERY_ROW}")
+    assert fast.status_code == slow.status_code == 200
+    assert fast.json()["results"] == slow.json()["results"]
+    assert not any("funds_disbursement" in q["sql"] for q in fast_queries.captured_queries)
+
+
+def test_corrections_keep_batch_totals_exact(api, world):
+    """A correction made by the corrections job sums and counts its reversal rows too."""
+    original = world.published[0]
+    first, second = original.disbursements.order_by("id")[:2]
+    correction = correct_batch(
+        original=original,
+        changes={first.pk: Replacement(amount=Decimal("1200.55")), second.pk: Replacement(None)},
+        source_name="fix.xlsx",
+        source_sha256="f" * 64,
+    )
+    publish_batch(batch=correction)
+    for by in ("program", "period", "township"):
+        query = f"/api/v1/summary/?by={by}&batch={correction.pk}"
+        fast = api.get(query).json()["results"]
+        assert fast == api.get(f"{query}&{EVERY_ROW}").json()["results"]
+        assert fast[0]["count"] == 3
+        assert fast[0]["total"] == f"{Decimal('1200.55') - first.amount - second.amount:.2f}"
+
+
+@pytest.mark.parametrize("by", ["village", "household"])
+def test_row_groupings_read_the_rows(api, world, by):
+    """Groupings that are not batch properties are answered from the rows."""
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"/api/v1/summary/?by={by}&program={world.programs['farm'].pk}")
+    assert response.status_code == 200
+    assert any("funds_disbursement" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_row_filter_reads_the_rows(api, world):
+    """A row-level filter (here a village) is never answered from batch totals."""
+    village = world.villages["east"]
+    body = api.get(f"/api/v1/summary/?by=program&village={village.pk}").json()
+    rows = Disbursement.objects.published().filter(village=village)
+    assert sum(g["count"] for g in body["results"]) == rows.count()
+    assert sum(Decimal(g["total"]) for g in body["results"]) == sum(r.amount for r in rows)
