@@ -51,18 +51,60 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+PHASES = [
+    # (label, module, function): wall time spent inside each, summed over calls.
+    ("file checks", "funds.imports", "check_upload"),
+    ("parse + validate", "funds.imports", "_read_roster"),
+    ("mask + hash", "funds.imports", "stage_rows"),
+    ("summary", "funds.imports", "_summarise"),
+    ("load (COPY)", "funds.imports", "load_staged"),
+    ("load + commit", "funds.imports", "_load"),
+]
+
+
+def _time_phases(phases: dict[str, float]) -> None:
+    """Wrap the import's steps so that the time spent in each adds up in PHASES."""
+    import functools
+    import importlib
+
+    for label, module_name, name in PHASES:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
+
+        def timed(*args, _original=original, _label=label, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                phases[_label] = phases.get(_label, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, functools.wraps(original)(timed))
+
+
 def measure_sunlight(path: Path) -> dict:
-    """Import the roster end to end through Sunlight."""
+    """Import the roster end to end through Sunlight, timing each phase."""
     from funds.imports import import_roster
     from funds.models import Program
 
     program = Program.objects.get(name="耕地地力保护补贴")
+    phases: dict[str, float] = {}
+    _time_phases(phases)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     report = import_roster(path=path, program=program, period="2026-03")
     seconds = time.perf_counter() - started
     if report.status != "imported":
         raise SystemExit(f"sunlight import failed: {report.status} {report.errors[:3]}")
-    return {"rows": report.rows, "seconds": seconds, "total": f"{report.total:.2f}"}
+    # The commit is what _load spends beyond load_staged: PostgreSQL checking deferred FKs.
+    phases["commit (FK checks)"] = phases.pop("load + commit", 0.0) - phases["load (COPY)"]
+    phases["other"] = seconds - sum(phases.values())
+    return {
+        "rows": report.rows,
+        "seconds": seconds,
+        "total": f"{report.total:.2f}",
+        "phases": {k: round(v, 3) for k, v in phases.items()},
+        "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def _flat_rows(path: Path, limit: int) -> tuple[list[str], list[list]]:
@@ -227,6 +269,11 @@ def main() -> None:
         print(f"{labels[m]:<34}{r['rows']:>9}{r['seconds']:>10.2f}{rate[m]:>11,.0f}"
               f"{r['peak_mb']:>10.1f}")  # fmt: skip
     print(f"* fed {args.baseline_rows} rows; its rate is extrapolated to {args.rows} rows")
+    sunlight = results["sunlight"]
+    print(f"Sunlight phases (load average {sunlight['load_avg'][0]} before, "
+          f"{sunlight['load_avg'][1]} after):")  # fmt: skip
+    for phase, spent in sunlight["phases"].items():
+        print(f"  {phase:<22}{spent:>8.2f} s {100 * spent / sunlight['seconds']:>5.1f}%")
     vs_ie = rate["sunlight"] / rate["import_export"]
     vs_cal = rate["sunlight"] / rate["calamine"]
     print(f"sunlight / import-export: {vs_ie:.1f}x    sunlight / calamine: {vs_cal:.2f}x")
