@@ -26,7 +26,7 @@ from villages import identity, personal
 STAGED_FORMAT = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class StagedPerson:
     """One person as stored: masks, hashes and what the ID tells."""
 
@@ -47,7 +47,7 @@ class StagedPerson:
         ]  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class StagedRow:
     """One disbursement as stored, pointing at persons and households by hash."""
 
@@ -300,9 +300,11 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
     dates: dict[Any, str] = {}  # and the same few pay dates
     append = staged.rows.append
     normalize_name = cache.fast.normalize_name
+    id_values = cache.id_values
     for r in rows:
-        head_number = r.head_id or r.id_number
-        head_hash = cache.id_values(head_number)[0]
+        number = r.id_number
+        head_number = r.head_id or number
+        head_hash = id_values(head_number)[0]
         if head_hash not in persons:
             head_name = r.head_name or r.name
             persons[head_hash] = cache.person(
@@ -310,7 +312,7 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
             )
         if head_hash not in households:
             households[head_hash] = (r.village, r.group or "")
-        id_hash = cache.id_values(r.id_number)[0]
+        id_hash = head_hash if head_number == number else id_values(number)[0]
         if id_hash not in persons or (r.head_id and id_hash != head_hash):
             relation = r.relation or ("" if r.head_id else HEAD_RELATION)
             if id_hash == head_hash:
@@ -321,8 +323,9 @@ def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Stage
                     number=r.id_number, name=r.name, relation=relation, head_hash=head_hash
                 ),
             )
-        first = seen_rows.setdefault(id_hash, (r.sheet, r.row))
-        if first != (r.sheet, r.row):
+        here = (r.sheet, r.row)
+        first = seen_rows.setdefault(id_hash, here)
+        if first is not here:
             errors.append(
                 {
                     "sheet": r.sheet,
