@@ -1,16 +1,26 @@
-"""Forms of the staff import flow."""
+"""Forms of the staff import flow and of corrections to published batches."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.db.models import Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from funds.models import Program
+from funds.models import Batch, Disbursement, Program
+from funds.publishing import Replacement
+from villages import personal
 
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 PERIOD = RegexValidator(r"^[0-9]{4}-(0[1-9]|1[0-2])$", _("发放期间应为“年-月”，如 2026-03"))
@@ -61,3 +71,216 @@ class BatchActionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("publish", _("发布")), ("finalize", _("定稿")), ("withdraw", _("撤回"))]
     )
+
+
+MAX_CORRECTED_ROWS = 200
+CENT = Decimal("0.01")
+AMOUNT_ERRORS = {
+    "invalid": _("请输入金额数字，如 120.50"),
+    "min_value": _("金额不能为负数"),
+    "max_decimal_places": _("金额最多两位小数"),
+    "max_digits": _("金额太大"),
+    "max_whole_digits": _("金额太大"),
+}
+
+
+def selected_ids(values: list[str]) -> list[int]:
+    """Return the distinct row ids in VALUES, in order, ignoring anything not a number."""
+    ids = dict.fromkeys(int(v) for v in values if v.isascii() and v.isdigit() and len(v) < 19)
+    return list(ids)[:MAX_CORRECTED_ROWS]
+
+
+class CorrectionSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("姓名（脱敏）、村或工作表"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("如：张*三、红星村、Sheet1")}),
+    )
+    row = forms.IntegerField(label=_("来源行号"), min_value=1, max_value=10**7, required=False)
+
+    def filter(self, rows: QuerySet[Disbursement]) -> QuerySet[Disbursement]:
+        """Narrow ROWS to what the search asks for; an invalid search narrows nothing."""
+        if not self.is_valid():
+            return rows
+        if q := self.cleaned_data["q"].strip():
+            rows = rows.filter(
+                Q(person__name_masked__icontains=q)
+                | Q(village__name__icontains=q)
+                | Q(source_sheet__icontains=q)
+            )
+        if self.cleaned_data["row"] is not None:
+            rows = rows.filter(source_row=self.cleaned_data["row"])
+        return rows
+
+
+class CorrectionRowForm(forms.Form):
+    row = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    amount = forms.DecimalField(
+        label=_("更正后金额（元）"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        error_messages=AMOUNT_ERRORS,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+    )
+    status = forms.ChoiceField(
+        label=_("更正后状态"),
+        required=False,
+        choices=[("", _("不变")), *Disbursement.Status.choices],
+    )
+    withdraw = forms.BooleanField(label=_("整笔撤销（只冲销，不补发）"), required=False)
+
+    original: Disbursement | None = None
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if self.original is None:
+            raise forms.ValidationError(_("这条记录不属于本批次，或是冲销行，不能更正"))
+        amount, status = data.get("amount"), data.get("status")
+        if data.get("withdraw") and (amount is not None or status):
+            raise forms.ValidationError(_("整笔撤销时不要再填写金额或状态"))
+        return data
+
+    def replacement(self, note: str) -> Replacement | None:
+        """Return what this row becomes, or None when it is left as it was."""
+        data, row = self.cleaned_data, self.original
+        if data["withdraw"]:
+            return Replacement(amount=None, note=note)
+        status = data["status"] or row.status
+        # A stopped payment pays nothing unless staff say otherwise.
+        default = Decimal("0.00") if status == Disbursement.Status.STOPPED else row.amount
+        amount = (default if data["amount"] is None else data["amount"]).quantize(CENT)
+        if (amount, status) == (row.amount, row.status):
+            return None
+        return Replacement(amount=amount, note=note, status=status)
+
+
+class BaseCorrectionRowFormSet(forms.BaseFormSet):
+    def clean(self):
+        ids = [f.cleaned_data.get("row") for f in self.forms if f.cleaned_data]
+        if len(ids) != len(set(ids)):
+            raise forms.ValidationError(_("同一条记录只能出现一次"))
+
+
+CorrectionRowFormSet = forms.formset_factory(
+    CorrectionRowForm,
+    formset=BaseCorrectionRowFormSet,
+    extra=0,
+    max_num=MAX_CORRECTED_ROWS,
+    absolute_max=MAX_CORRECTED_ROWS,
+    validate_max=True,
+)
+
+
+@dataclass(frozen=True)
+class CorrectionLine:
+    """One corrected row as the preview shows it: the row, its reversal, its replacement."""
+
+    original: Disbursement
+    replacement: Replacement
+
+    @property
+    def reversal(self) -> Decimal:
+        return -self.original.amount
+
+    @property
+    def net(self) -> Decimal:
+        return (self.replacement.amount or Decimal("0.00")) - self.original.amount
+
+    @property
+    def status_label(self) -> str:
+        return Disbursement.Status(self.replacement.status).label
+
+
+class CorrectionForm(forms.Form):
+    """Correct rows of one published batch: each row's new values and one reason for all."""
+
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("将公开显示；身份证号、电话、账号会自动隐去"),
+    )
+    stamp = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, data=None, *, batch: Batch, ids: Sequence[int] = (), **kwargs):
+        kwargs.setdefault("initial", {"stamp": timezone.now().isoformat()})
+        super().__init__(data, **kwargs)
+        self.batch = batch
+        self.rows = CorrectionRowFormSet(data, prefix="rows", initial=[{"row": i} for i in ids])
+        originals = batch.disbursements.filter(is_reversal=False).select_related(
+            "person", "village"
+        )
+        by_id = originals.in_bulk(selected_ids([str(f["row"].value()) for f in self.rows]))
+        for form in self.rows:
+            form.original = by_id.get(_as_int(form["row"].value()))
+
+    def clean_reason(self) -> str:
+        return personal.scrub_text(self.cleaned_data["reason"].strip())
+
+    def clean_stamp(self) -> str:
+        try:
+            stamp = parse_datetime(self.cleaned_data["stamp"])
+        except ValueError:
+            stamp = None
+        if stamp is None:
+            raise forms.ValidationError(_("页面已过期，请重新打开更正页面"))
+        return self.cleaned_data["stamp"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.batch.is_public:
+            raise forms.ValidationError(
+                _("只能更正公示中或已定稿的批次；本批次状态为“%(status)s”")
+                % {"status": self.batch.get_status_display()}
+            )
+        return data
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid() and self.rows.is_valid()
+        if valid and not self.lines():
+            self.add_error(None, _("没有需要更正的记录：请为至少一条记录填写新金额、状态或撤销"))
+            return False
+        return valid
+
+    def lines(self) -> list[CorrectionLine]:
+        """Return the rows that change, with what each becomes."""
+        note = self.cleaned_data["reason"]
+        pairs = [(f.original, f.replacement(note)) for f in self.rows]
+        return [CorrectionLine(row, new) for row, new in pairs if new is not None]
+
+    def changes(self) -> dict[int, Replacement]:
+        return {line.original.pk: line.replacement for line in self.lines()}
+
+    def net(self) -> Decimal:
+        return sum((line.net for line in self.lines()), Decimal("0.00"))
+
+    def new_total(self) -> Decimal:
+        """Return the batch's total after earlier live corrections and this one."""
+        live = self.batch.corrections.exclude(status=Batch.Status.WITHDRAWN)
+        earlier = live.aggregate(total=Sum("total_amount"))["total"] or Decimal("0.00")
+        return self.batch.total_amount + earlier + self.net()
+
+    @property
+    def chosen(self) -> list[Disbursement]:
+        """Return the selected rows that belong to the batch."""
+        return [f.original for f in self.rows if f.original is not None]
+
+    def source_sha256(self) -> str:
+        """Fingerprint the correction; the page's stamp keeps a double click to one batch."""
+        changes = sorted(
+            [pk, None if r.amount is None else str(r.amount), r.status, r.note]
+            for pk, r in self.changes().items()
+        )
+        payload = {"batch": self.batch.pk, "changes": changes, "stamp": self.cleaned_data["stamp"]}
+        canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _as_int(value: object) -> int | None:
+    ids = selected_ids([str(value)])
+    return ids[0] if ids else None

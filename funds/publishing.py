@@ -110,13 +110,16 @@ def correct_batch(
     user: Any = None,
 ) -> Batch:
     """Create a draft correction batch: reverse each changed row and add its replacement."""
-    _require(original, Batch.Status.PUBLICITY, Batch.Status.FINAL)
+    # The lock makes two staff correcting the same rows at once take turns, so the
+    # second one sees the first one's correction and cannot reverse a row twice.
+    _require(_locked(original), Batch.Status.PUBLICITY, Batch.Status.FINAL)
     rows: Iterable[Disbursement] = original.disbursements.filter(
         pk__in=list(changes), is_reversal=False
     )
     rows = list(rows)
     if len(rows) != len(changes):
         raise ValidationError(_("只能更正本批次中的原始记录"), code="unknown_rows")
+    _require_uncorrected(changes)
     correction = Batch.objects.create(
         program=original.program,
         period=original.period,
@@ -157,3 +160,23 @@ def correct_batch(
     correction.total_amount = total
     correction.save(update_fields=["row_count", "person_count", "household_count", "total_amount"])
     return correction
+
+
+def live_corrections(row_ids: Iterable[int]) -> dict[int, int]:
+    """Map each row already corrected by a batch that is not withdrawn to that batch's id."""
+    found = (
+        Disbursement.objects.filter(corrects_id__in=list(row_ids), is_reversal=True)
+        .exclude(batch__status=Batch.Status.WITHDRAWN)
+        .values_list("corrects_id", "batch_id")
+    )
+    return dict(found)
+
+
+def _require_uncorrected(row_ids: Iterable[int]) -> None:
+    corrected = live_corrections(row_ids)
+    if corrected:
+        raise ValidationError(
+            _("记录已在更正批次 #%(batch)s 中更正；请更正那个批次，或先撤回它")
+            % {"batch": min(corrected.values())},
+            code="already_corrected",
+        )

@@ -15,4 +15,15 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/action/", views.batch_action, name="batch_action"),
+    path("batches/<int:pk>/correct/", views.batch_correct, name="batch_correct"),
+    path(
+        "batches/<int:pk>/correct/preview/",
+        views.batch_correct_preview,
+        name="batch_correct_preview",
+    ),
+    path(
+        "batches/<int:pk>/correct/confirm/",
+        views.batch_correct_confirm,
+        name="batch_correct_confirm",
+    ),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from funds import imports, publishing
-from funds.forms import BatchActionForm, ConfirmForm, ImportUploadForm
+from funds.forms import (
+    BatchActionForm,
+    ConfirmForm,
+    CorrectionForm,
+    CorrectionSearchForm,
+    ImportUploadForm,
+    selected_ids,
+)
 from funds.models import Batch, ImportJob
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
@@ -117,9 +125,13 @@ def batch_list(request):
 @require_GET
 @staff_only
 def batch_detail(request, pk):
-    batch = get_object_or_404(Batch.objects.select_related("program", "township"), pk=pk)
+    batch = get_object_or_404(
+        Batch.objects.select_related("program", "township", "corrects"), pk=pk
+    )
     rows = batch.disbursements.select_related("person", "village", "payee").order_by("id")[:50]
-    return render(request, "funds/batch_detail.html", {"batch": batch, "rows": rows})
+    corrections = batch.corrections.order_by("id")
+    context = {"batch": batch, "rows": rows, "corrections": corrections}
+    return render(request, "funds/batch_detail.html", context)
 
 
 ACTIONS = {
@@ -144,3 +156,62 @@ def batch_action(request, pk):
     else:
         messages.success(request, _("批次状态已更新为“%s”") % batch.get_status_display())
     return redirect("funds:batch_detail", pk=pk)
+
+
+def _batch(pk: int) -> Batch:
+    return get_object_or_404(Batch.objects.select_related("program", "township"), pk=pk)
+
+
+@require_GET
+@staff_only
+def batch_correct(request, pk):
+    batch = _batch(pk)
+    search = CorrectionSearchForm(request.GET)
+    rows = search.filter(batch.disbursements.filter(is_reversal=False))
+    rows = rows.select_related("person", "village").order_by("id")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    form = CorrectionForm(batch=batch, ids=selected_ids(request.GET.getlist("sel")))
+    context = {"batch": batch, "search": search, "page": page, "form": form}
+    return render(request, "funds/batch_correct.html", context)
+
+
+@require_POST
+@staff_only
+def batch_correct_preview(request, pk):
+    batch = _batch(pk)
+    form = CorrectionForm(request.POST, batch=batch)
+    if "edit" in request.POST or not form.is_valid():
+        return render(request, "funds/batch_correct.html", {"batch": batch, "form": form})
+    return render(request, "funds/batch_correct_preview.html", {"batch": batch, "form": form})
+
+
+@require_POST
+@staff_only
+def batch_correct_confirm(request, pk):
+    batch = _batch(pk)
+    form = CorrectionForm(request.POST, batch=batch)
+    correction = _create_correction(form, request.user) if form.is_valid() else None
+    if correction is None:
+        return render(request, "funds/batch_correct.html", {"batch": batch, "form": form})
+    messages.success(request, _("已生成更正批次（草稿）。请核对后发布。"))
+    return redirect("funds:batch_detail", pk=correction.pk)
+
+
+def _create_correction(form: CorrectionForm, user) -> Batch | None:
+    """Create the correction batch of a valid form; on refusal put the reason on the form."""
+    sha = form.source_sha256()
+    name = _("更正-%(name)s") % {"name": form.batch.source_name}
+    try:
+        return publishing.correct_batch(
+            original=form.batch, changes=form.changes(), source_name=name,
+            source_sha256=sha, user=user,
+        )  # fmt: skip
+    except ValidationError as error:
+        form.add_error(None, error)
+    except IntegrityError:
+        # The same confirmation sent twice at once: the first one made the batch.
+        existing = Batch.objects.filter(source_sha256=sha).first()
+        if existing is None:
+            form.add_error(None, _("更正未能保存，请重试"))
+        return existing
+    return None

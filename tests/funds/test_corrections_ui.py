@@ -1,0 +1,381 @@
+"""Staff correct a published batch in the browser: select rows, preview, confirm, publish."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from funds.models import Batch, Disbursement
+from tests.factories import make_batch, make_program, make_village, person_name, unique_id_number
+
+pytestmark = pytest.mark.django_db
+
+STAMP = "2026-03-10T09:00:00+08:00"
+
+
+def _rows(count: int, start: int = 0) -> list[tuple[str, str, Decimal]]:
+    return [
+        (person_name(n), unique_id_number(n), Decimal("100.00"))
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def published() -> Batch:
+    return make_batch(make_program(), make_village(), _rows(3))
+
+
+def _data(rows: list[dict], reason: str = "面积核实有误", stamp: str = STAMP) -> dict:
+    data = {
+        "rows-TOTAL_FORMS": str(len(rows)),
+        "rows-INITIAL_FORMS": str(len(rows)),
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "200",
+        "reason": reason,
+        "stamp": stamp,
+    }
+    for n, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"rows-{n}-{key}"] = value
+    return data
+
+
+def _first(batch: Batch, count: int = 1) -> list[Disbursement]:
+    return list(batch.disbursements.order_by("id")[:count])
+
+
+def _counts() -> tuple[int, int]:
+    return Batch.objects.count(), Disbursement.objects.count()
+
+
+def _confirm(client, batch: Batch, rows: list[dict], **kwargs):
+    return client.post(
+        reverse("funds:batch_correct_confirm", args=[batch.pk]), _data(rows, **kwargs)
+    )
+
+
+def test_a_published_batch_page_offers_a_correction_and_a_draft_does_not(staff_client, published):
+    page = staff_client.get(reverse("funds:batch_detail", args=[published.pk])).content.decode()
+    assert reverse("funds:batch_correct", args=[published.pk]) in page
+    assert "本批次还没有更正" in page
+    draft = make_batch(make_program(), make_village(), _rows(1, 10), status=Batch.Status.DRAFT)
+    page = staff_client.get(reverse("funds:batch_detail", args=[draft.pk])).content.decode()
+    assert reverse("funds:batch_correct", args=[draft.pk]) not in page
+
+
+def test_rows_are_found_by_masked_name_village_and_sheet_row(staff_client, published):
+    first, second, third = _first(published, 3)
+    url = reverse("funds:batch_correct", args=[published.pk])
+
+    page = staff_client.get(url, {"q": first.person.name_masked}).content.decode()
+    assert f'value="{first.pk}"' in page
+
+    page = staff_client.get(url, {"q": "Sheet1", "row": second.source_row}).content.decode()
+    assert f'name="sel" value="{second.pk}"' in page
+    assert f'name="sel" value="{first.pk}"' not in page
+    assert f'name="sel" value="{third.pk}"' not in page
+
+    page = staff_client.get(url, {"q": "没有这个村"}).content.decode()
+    assert "没有符合条件的记录" in page
+    other = make_village("向阳村")
+    assert staff_client.get(url, {"q": other.name}).context["page"].paginator.count == 0
+    assert staff_client.get(url, {"q": "红星"}).context["page"].paginator.count == 3
+
+
+def test_the_search_pages_keep_the_selection_and_use_few_queries(
+    staff_client, django_assert_max_num_queries
+):
+    batch = make_batch(make_program(), make_village(), _rows(60))
+    rows = _first(batch, 60)
+    url = reverse("funds:batch_correct", args=[batch.pk])
+    chosen = [rows[0].pk, rows[40].pk]
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(url, {"page": 2, "sel": chosen})
+    page = response.content.decode()
+    assert response.context["page"].number == 2 and len(response.context["page"]) == 25
+    hidden = 'type="hidden" name="sel" value="{}"'
+    assert page.count(hidden.format(rows[0].pk)) == 2, "kept by both the search and the select"
+    assert page.count(hidden.format(rows[40].pk)) == 1, "on this page: a checkbox, not hidden"
+    assert f'value="{rows[40].pk}" id="sel-{rows[40].pk}" checked' in page
+    assert "page=3" in page and "sel=" in page, "the next-page link keeps the selection"
+    assert 'name="rows-TOTAL_FORMS" value="2"' in page
+    for row in rows:
+        assert row.person.id_masked.count("*") > 0
+        assert unique_id_number(rows.index(row)) not in page
+
+
+def test_preview_shows_reversal_replacement_and_net_change_and_writes_nothing(
+    staff_client, published
+):
+    first, second = _first(published, 2)
+    before = _counts()
+    response = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[published.pk]),
+        _data([{"row": first.pk, "amount": "80"}, {"row": second.pk, "withdraw": "on"}]),
+    )
+    assert response.status_code == 200 and _counts() == before
+    page = response.content.decode()
+    assert "更正预览" in page and "-100.00" in page and "80.00" in page
+    assert "-20.00" in page and "整笔撤销" in page
+    assert response.context["form"].net() == Decimal("-120.00")
+    assert response.context["form"].new_total() == Decimal("180.00")
+    assert reverse("funds:batch_correct_confirm", args=[published.pk]) in page
+    assert 'name="reason" value="面积核实有误"' in page
+
+
+def test_confirming_creates_a_draft_correction_batch_the_original_lists(staff_client, published):
+    first, second, third = _first(published, 3)
+    response = _confirm(
+        staff_client,
+        published,
+        [
+            {"row": first.pk, "amount": "80.5"},
+            {"row": second.pk, "status": "stopped"},
+            {"row": third.pk, "withdraw": "on"},
+        ],
+    )
+    correction = Batch.objects.get(corrects=published)
+    assert response.status_code == 302
+    assert response.url == reverse("funds:batch_detail", args=[correction.pk])
+    assert correction.status == Batch.Status.DRAFT
+    assert correction.source_name == "更正-test.xlsx" and len(correction.source_sha256) == 64
+    assert correction.total_amount == Decimal("-219.50")
+    reversals = correction.disbursements.filter(is_reversal=True)
+    assert {r.corrects_id for r in reversals} == {first.pk, second.pk, third.pk}
+    assert all(r.amount == Decimal("-100.00") for r in reversals)
+    replacements = {r.corrects_id: r for r in correction.disbursements.filter(is_reversal=False)}
+    assert set(replacements) == {first.pk, second.pk}, "a withdrawn payment is only reversed"
+    assert replacements[first.pk].amount == Decimal("80.50")
+    assert replacements[first.pk].status == Disbursement.Status.PAID
+    stopped = replacements[second.pk]
+    assert (stopped.amount, stopped.status) == (Decimal("0.00"), Disbursement.Status.STOPPED)
+    assert stopped.note == "面积核实有误"
+    first.refresh_from_db()
+    assert first.amount == Decimal("100.00") and first.batch_id == published.pk
+
+    page = staff_client.get(reverse("funds:batch_detail", args=[published.pk])).content.decode()
+    assert reverse("funds:batch_detail", args=[correction.pk]) in page and "-219.50" in page
+
+    staff_client.post(reverse("funds:batch_action", args=[correction.pk]), {"action": "publish"})
+    correction.refresh_from_db()
+    assert correction.status == Batch.Status.PUBLICITY
+
+
+def test_a_stopped_payment_may_keep_an_amount_and_a_failed_one_keeps_its_own(
+    staff_client, published
+):
+    first, second = _first(published, 2)
+    _confirm(
+        staff_client,
+        published,
+        [
+            {"row": first.pk, "status": "stopped", "amount": "30"},
+            {"row": second.pk, "status": "failed"},
+        ],
+    )
+    replacements = Batch.objects.get(corrects=published).disbursements.filter(is_reversal=False)
+    values = {r.corrects_id: (r.amount, r.status) for r in replacements}
+    assert values == {
+        first.pk: (Decimal("30.00"), Disbursement.Status.STOPPED),
+        second.pk: (Decimal("100.00"), Disbursement.Status.FAILED),
+    }
+
+
+def test_the_reason_is_scrubbed_of_personal_numbers(staff_client, published):
+    raw = unique_id_number(777)
+    (first,) = _first(published)
+    data = [{"row": first.pk, "amount": "90"}]
+    preview = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[published.pk]),
+        _data(data, reason=f"代领人{raw}电话13912345678"),
+    ).content.decode()
+    assert raw not in preview and "13912345678" not in preview
+    _confirm(staff_client, published, data, reason=f"代领人{raw}电话13912345678")
+    note = Disbursement.objects.get(corrects=first, is_reversal=False).note
+    assert raw not in note and "13912345678" not in note and note.startswith("代领人")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"amount": "-5"}, "金额不能为负数"),
+        ({"amount": "一百"}, "请输入金额数字"),
+        ({"amount": "NaN"}, "请输入金额数字"),
+        ({"amount": "1.234"}, "最多两位小数"),
+        ({"amount": "1" * 20}, "金额太大"),
+        ({"status": "paid-twice"}, "选择一个有效的选项"),
+        ({"withdraw": "on", "amount": "5"}, "整笔撤销时不要再填写金额或状态"),
+        ({}, "没有需要更正的记录"),
+        ({"amount": "100.00"}, "没有需要更正的记录"),
+    ],
+)
+def test_bad_input_gives_a_chinese_form_error_and_writes_nothing(
+    staff_client, published, change, message
+):
+    (first,) = _first(published)
+    before = _counts()
+    for name in ("funds:batch_correct_preview", "funds:batch_correct_confirm"):
+        response = staff_client.post(
+            reverse(name, args=[published.pk]), _data([{"row": first.pk, **change}])
+        )
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert _counts() == before
+
+
+def test_a_row_of_another_batch_or_a_reversal_row_is_refused(staff_client, published):
+    other = make_batch(make_program("另一项目"), make_village(), _rows(1, 50))
+    (foreign,) = _first(other)
+    before = _counts()
+    response = _confirm(staff_client, published, [{"row": foreign.pk, "amount": "1"}])
+    assert response.status_code == 200 and "不是本批次可更正的记录" in response.content.decode()
+    response = _confirm(staff_client, published, [{"row": "x'; drop table", "amount": "1"}])
+    assert response.status_code == 200
+    (first,) = _first(published)
+    response = _confirm(
+        staff_client,
+        published,
+        [{"row": first.pk, "amount": "1"}, {"row": first.pk, "amount": "2"}],
+    )
+    assert "同一条记录只能出现一次" in response.content.decode()
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
+def test_a_draft_or_withdrawn_batch_cannot_be_corrected(staff_client, status):
+    batch = make_batch(make_program(), make_village(), _rows(2), status=status)
+    (first,) = _first(batch)
+    page = staff_client.get(reverse("funds:batch_correct", args=[batch.pk])).content.decode()
+    assert "只能更正公示中或已定稿的批次" in page and "rows-TOTAL_FORMS" not in page
+    before = _counts()
+    response = _confirm(staff_client, batch, [{"row": first.pk, "amount": "1"}])
+    assert (
+        response.status_code == 200 and "只能更正公示中或已定稿的批次" in response.content.decode()
+    )
+    assert _counts() == before
+
+
+def test_a_final_batch_can_be_corrected(staff_client):
+    batch = make_batch(make_program(), make_village(), _rows(1), status=Batch.Status.FINAL)
+    (first,) = _first(batch)
+    assert _confirm(staff_client, batch, [{"row": first.pk, "amount": "1"}]).status_code == 302
+    assert batch.corrections.count() == 1
+
+
+def test_confirming_twice_makes_one_correction(staff_client, published):
+    (first,) = _first(published)
+    _confirm(staff_client, published, [{"row": first.pk, "amount": "1"}])
+    before = _counts()
+    response = _confirm(staff_client, published, [{"row": first.pk, "amount": "1"}])
+    assert _counts() == before
+    assert response.status_code == 200 and "已在更正批次" in response.content.decode()
+
+
+def test_a_row_is_corrected_again_only_after_its_draft_correction_is_withdrawn(
+    staff_client, published
+):
+    (first,) = _first(published)
+    _confirm(staff_client, published, [{"row": first.pk, "amount": "1"}])
+    draft = Batch.objects.get(corrects=published)
+    response = _confirm(
+        staff_client,
+        published,
+        [{"row": first.pk, "amount": "2"}],
+        stamp="2026-03-11T09:00:00+08:00",
+    )
+    assert (
+        "已在更正批次" in response.content.decode() and f"#{draft.pk}" in response.content.decode()
+    )
+    staff_client.post(reverse("funds:batch_action", args=[draft.pk]), {"action": "withdraw"})
+    response = _confirm(
+        staff_client,
+        published,
+        [{"row": first.pk, "amount": "2"}],
+        stamp="2026-03-11T09:00:00+08:00",
+    )
+    assert response.status_code == 302 and published.corrections.count() == 2
+
+
+def test_a_published_correction_is_itself_corrected_through_its_replacement_rows(
+    staff_client, published
+):
+    (first,) = _first(published)
+    _confirm(staff_client, published, [{"row": first.pk, "amount": "80"}])
+    correction = Batch.objects.get(corrects=published)
+    staff_client.post(reverse("funds:batch_action", args=[correction.pk]), {"action": "publish"})
+    replacement = correction.disbursements.get(is_reversal=False)
+    reversal = correction.disbursements.get(is_reversal=True)
+    refused = _confirm(staff_client, correction, [{"row": reversal.pk, "amount": "1"}])
+    assert "不是本批次可更正的记录" in refused.content.decode()
+    assert (
+        _confirm(staff_client, correction, [{"row": replacement.pk, "amount": "90"}]).status_code
+        == 302
+    )
+    assert correction.corrections.get().total_amount == Decimal("10.00")
+
+
+def test_tampered_management_form_and_stamp_give_errors_not_500s(staff_client, published):
+    (first,) = _first(published)
+    url = reverse("funds:batch_correct_confirm", args=[published.pk])
+    before = _counts()
+    data = _data([{"row": first.pk, "amount": "1"}])
+    for broken in (
+        {**data, "rows-TOTAL_FORMS": "x"},
+        {**data, "rows-TOTAL_FORMS": "100000"},
+        {k: v for k, v in data.items() if not k.startswith("rows-")},
+        {**data, "stamp": "2026-13-45T99:00:00"},
+        {**data, "stamp": "not a time"},
+        {**data, "reason": ""},
+        {**data, "reason": "长" * 201},
+    ):
+        assert staff_client.post(url, broken).status_code == 200
+    assert _counts() == before
+    assert staff_client.get(url).status_code == 405
+
+
+def test_the_timestamp_keeps_corrections_unique(staff_client):
+    batch = make_batch(make_program(), make_village(), _rows(2))
+    first, second = _first(batch, 2)
+    _confirm(
+        staff_client, batch, [{"row": first.pk, "amount": "1"}], stamp=timezone.now().isoformat()
+    )
+    _confirm(
+        staff_client, batch, [{"row": second.pk, "amount": "1"}], stamp=timezone.now().isoformat()
+    )
+    shas = list(batch.corrections.values_list("source_sha256", flat=True))
+    assert len(shas) == 2 and len(set(shas)) == 2
+
+
+def test_anonymous_users_are_sent_to_log_in_and_others_are_forbidden(
+    client, django_user_model, published
+):
+    (first,) = _first(published)
+    urls = [
+        ("get", reverse("funds:batch_correct", args=[published.pk])),
+        ("post", reverse("funds:batch_correct_preview", args=[published.pk])),
+        ("post", reverse("funds:batch_correct_confirm", args=[published.pk])),
+    ]
+    data = _data([{"row": first.pk, "amount": "1"}])
+    for method, url in urls:
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 302 and "login" in response.url
+    villager = django_user_model.objects.create_user(username="v", password="x-long-pass-1")
+    client.force_login(villager)
+    for method, url in urls:
+        assert getattr(client, method)(url, data).status_code == 403
+    assert not published.corrections.exists()
+
+
+def test_a_confirmation_without_a_csrf_token_is_refused(django_user_model, published):
+    user = django_user_model.objects.create_user(
+        username="s", password="x-long-pass-1", is_staff=True
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    (first,) = _first(published)
+    assert _confirm(client, published, [{"row": first.pk, "amount": "1"}]).status_code == 403
+    assert not published.corrections.exists()
