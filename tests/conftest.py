@@ -1,12 +1,26 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Keep uploaded and staged files of each test in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Start every test in the site's default language.
+
+    LocaleMiddleware activates a request's language for the thread and nothing resets it, so a
+    request in English (schemathesis sends random Accept-Language headers) would leak into the
+    tests that follow.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
