@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from funds import publishing
 from funds.models import Batch, Disbursement
 from tests.factories import make_batch, make_program, make_village, person_name, unique_id_number
 
@@ -379,3 +381,44 @@ def test_a_confirmation_without_a_csrf_token_is_refused(django_user_model, publi
     (first,) = _first(published)
     assert _confirm(client, published, [{"row": first.pk, "amount": "1"}]).status_code == 403
     assert not published.corrections.exists()
+
+
+def _confirm_form_fields(page: str) -> list[tuple[str, str]]:
+    form = page.split('class="confirm"', 1)[1].split("</form>", 1)[0]
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+
+
+def test_the_preview_form_confirms_exactly_what_it_shows(staff_client, published):
+    first, second = _first(published, 2)
+    rows = [{"row": first.pk, "amount": "70"}, {"row": second.pk, "withdraw": "on"}]
+    preview = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[published.pk]), _data(rows)
+    ).content.decode()
+    fields = _confirm_form_fields(preview)
+    assert ("reason", "面积核实有误") in fields
+    response = staff_client.post(
+        reverse("funds:batch_correct_confirm", args=[published.pk]), dict(fields)
+    )
+    assert response.status_code == 302
+    correction = published.corrections.get()
+    assert correction.total_amount == Decimal("-130.00") and correction.row_count == 3
+
+    back = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[published.pk]), {**dict(fields), "edit": "1"}
+    ).content.decode()
+    assert 'value="70"' in back and "预览更正" in back, "going back keeps what was typed"
+
+
+def test_two_confirmations_racing_past_the_check_make_one_batch(
+    staff_client, published, monkeypatch
+):
+    """If both clicks pass the already-corrected check, the unique fingerprint stops one."""
+    (first,) = _first(published)
+    _confirm(staff_client, published, [{"row": first.pk, "amount": "1"}])
+    monkeypatch.setattr(publishing, "live_corrections", lambda ids: {})
+    before = _counts()
+    response = _confirm(staff_client, published, [{"row": first.pk, "amount": "1"}])
+    correction = published.corrections.get()
+    assert response.status_code == 302
+    assert response.url == reverse("funds:batch_detail", args=[correction.pk])
+    assert _counts() == before
