@@ -203,7 +203,7 @@ class CorrectionForm(forms.Form):
         label=_("更正原因"),
         max_length=200,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=_("将公开显示；身份证号、电话、账号会自动隐去"),
+        help_text=_("写入更正记录，可能公开显示；身份证号、电话、账号会自动隐去"),
     )
     stamp = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
