@@ -63,7 +63,19 @@ class DateFilter(django_filters.DateFilter):
     pass
 
 
-class DisbursementFilter(django_filters.FilterSet):
+class StaticFormFilterSet(django_filters.FilterSet):
+    """A filter set whose form class is built once: its fields never depend on the request."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form = cls.__dict__.get("_static_form_class")
+        if form is None:
+            form = super().get_form_class()
+            cls._static_form_class = form
+        return form
+
+
+class DisbursementFilter(StaticFormFilterSet):
     program = IdFilter(field_name="program_id", help_text=_("项目 id。"))
     # The batch's township: the batch is joined anyway, the village table need not be.
     township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
