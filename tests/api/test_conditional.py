@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from django.utils.http import http_date
 
 from funds.models import Batch
 
@@ -72,3 +73,15 @@ def test_auditors_and_anonymous_callers_have_different_etags(api, auditor_api, w
     """An auditor's view (with drafts) never shares an ETag with the public one."""
     assert api.get("/api/v1/batches/")["ETag"] != auditor_api.get("/api/v1/batches/")["ETag"]
     assert "Authorization" in api.get("/api/v1/batches/")["Vary"]
+
+
+def test_last_modified_is_the_latest_change_of_a_visible_batch(api, auditor_api, world):
+    """Last-Modified is the newest update or publication among the batches the caller sees."""
+
+    def latest(batches) -> str:
+        stamps = [s for b in batches for s in (b.updated_at, b.published_at) if s]
+        return http_date(max(stamps).timestamp())
+
+    Batch.objects.filter(pk=world.published[0].pk).update(published_at=timezone.now())
+    assert api.get("/api/v1/batches/")["Last-Modified"] == latest(Batch.objects.published())
+    assert auditor_api.get("/api/v1/batches/")["Last-Modified"] == latest(Batch.objects.all())
