@@ -53,8 +53,15 @@ class DisbursementAdmin(admin.ModelAdmin):
     raw_id_fields = ["batch", "person", "payee", "household", "village", "corrects"]
     show_full_result_count = False
 
+    # Rows come from imports and corrections only: editing, adding or deleting one here would
+    # rewrite published history and leave its batch's totals wrong.
+    def has_add_permission(self, request) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
-        # Published rows are never edited in place; corrections go through a new batch.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
