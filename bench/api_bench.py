@@ -81,9 +81,8 @@ def seed(rows: int) -> list[int]:
             [VILLAGES // TOWNSHIPS, VILLAGES],
         )
         cur.execute(
-            """INSERT INTO villages_household (id, village_id, "group", head_id, head_id_hash,
-                                               created_at)
-               SELECT h, (h - 1) %% %s + 1, (h %% 9 + 1) || '组', NULL, md5('h' || h), now()
+            """INSERT INTO villages_household (id, village_id, "group", head_id, created_at)
+               SELECT h, (h - 1) %% %s + 1, (h %% 9 + 1) || '组', NULL, now()
                FROM generate_series(1, %s) h""",
             [VILLAGES, HOUSEHOLDS],
         )

@@ -118,7 +118,6 @@ def seed(households: int = HOUSEHOLDS) -> dict:
                     village=village,
                     group=GROUP_NAMES[h % GROUPS],
                     head=head,
-                    head_id_hash=head.id_hash,
                 )
             )
             at += size

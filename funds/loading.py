@@ -1,10 +1,15 @@
 """Load a staged roster in one transaction, in set-based SQL: no query per row.
 
-Persons and households go through a temporary table and one INSERT … SELECT … ON CONFLICT,
-so a person already known from another sheet, file or program is matched by the keyed hash
-of the ID number. On PostgreSQL the temporary tables and the disbursements are filled with
-COPY (psycopg 3); on SQLite with executemany, which is what bulk_create does underneath,
-without building a model instance per row.
+A person already known from another sheet, file or program is matched by the keyed hash of
+the ID number, a household by its head's. On PostgreSQL known persons and households are
+looked up through a temporary table, new ones get their keys from the tables' sequences,
+and persons, households and disbursements are written with COPY (psycopg 3); on SQLite
+through temporary tables and INSERT … SELECT … ON CONFLICT, with executemany, which is what
+bulk_create does underneath, without building a model instance per row.
+
+``Loader`` writes a roster in one go (``load_staged``, what confirm runs) or chunk by chunk
+while the rest of the file is still being parsed (``funds.imports.import_roster``): a chunk
+is a handful of queries, whatever its size.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from funds.models import Batch, Disbursement, Program
-from funds.staging import Staged
+from funds.staging import Staged, StagedChunk, StagedPerson
 from villages.models import Household, Person, Township, Village
 
 Progress = Callable[[int, int], None]
@@ -35,7 +41,10 @@ def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
     """Insert ROWS into TABLE: COPY on PostgreSQL, executemany elsewhere."""
     cols = ", ".join(_q(c) for c in columns)
     if _is_postgres():
-        with cursor.cursor.copy(f"COPY {_q(table)} ({cols}) FROM STDIN") as copy:
+        # The raw psycopg cursor: Django's error wrapper makes its errors Django's own
+        # (IntegrityError for a unique or reference violation), as for any other query.
+        copy_sql = f"COPY {_q(table)} ({cols}) FROM STDIN"
+        with cursor.db.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
         if table.startswith("sl_"):
@@ -76,8 +85,8 @@ def upsert_places(*, township: str, villages: Iterable[str]) -> tuple[Township, 
     return town, ids
 
 
-def _upsert_persons(cursor: Any, staged: Staged, now: Any) -> dict[str, int]:
-    """Insert unknown persons and return a map id_hash → Person id for every staged person."""
+def _upsert_persons_sqlite(cursor: Any, persons: Iterable[StagedPerson], now: Any) -> None:
+    """Insert the persons not stored yet (matched by id_hash), without a household yet."""
     p = Person._meta.db_table
     _temp_table(
         cursor,
@@ -89,19 +98,10 @@ def _upsert_persons(cursor: Any, staged: Staged, now: Any) -> dict[str, int]:
     _fill(
         cursor,
         "sl_person_in",
-        [
-            "id_hash",
-            "name_masked",
-            "name_hash",
-            "id_masked",
-            "key_version",
-            "birth_year",
-            "sex",
-            "relation",
-            "head_hash",
-        ],
-        (person.as_list() for person in staged.persons.values()),
-    )
+        ["id_hash", "name_masked", "name_hash", "id_masked", "key_version", "birth_year", "sex",
+         "relation", "head_hash"],
+        (person.as_list() for person in persons),
+    )  # fmt: skip
     cursor.execute(
         f"INSERT INTO {_q(p)} (name_masked, name_hash, id_hash, id_masked, key_version, "  # noqa: S608
         "birth_year, sex, relation_to_head, created_at) "
@@ -109,50 +109,32 @@ def _upsert_persons(cursor: Any, staged: Staged, now: Any) -> dict[str, int]:
         "relation, %s FROM sl_person_in WHERE true ON CONFLICT (id_hash) DO NOTHING",
         [now],
     )
-    cursor.execute(
-        f"SELECT p.id_hash, p.id FROM {_q(p)} p JOIN sl_person_in t ON t.id_hash = p.id_hash"  # noqa: S608
-    )
-    return dict(cursor.fetchall())
 
 
-def _upsert_households(
-    cursor: Any, staged: Staged, village_ids: dict[str, int], person_ids: dict[str, int], now: Any
-) -> dict[str, int]:
-    """Insert unknown households (by head hash); return head_hash → Household id."""
+def _upsert_households_sqlite(
+    cursor: Any, households: Iterable[tuple[str, int, str]], now: Any
+) -> None:
+    """Insert households (head hash, village id, group) not stored yet; place new persons."""
     h, p = Household._meta.db_table, Person._meta.db_table
     _temp_table(
         cursor, "sl_household_in", "head_hash varchar(80), village_id bigint, grp varchar(50)"
     )
-    _fill(
-        cursor,
-        "sl_household_in",
-        ["head_hash", "village_id", "grp"],
-        (
-            (head, village_ids[village], group[:50])
-            for head, (village, group) in staged.households.items()
-        ),
-    )
+    _fill(cursor, "sl_household_in", ["head_hash", "village_id", "grp"], households)
     cursor.execute(
-        f"INSERT INTO {_q(h)} (village_id, {_q('group')}, head_id, head_id_hash, created_at) "  # noqa: S608
-        f"SELECT t.village_id, t.grp, pp.id, t.head_hash, %s FROM sl_household_in t "
+        f"INSERT INTO {_q(h)} (village_id, {_q('group')}, head_id, created_at) "  # noqa: S608
+        f"SELECT t.village_id, t.grp, pp.id, %s FROM sl_household_in t "
         f"JOIN {_q(p)} pp ON pp.id_hash = t.head_hash "
         f"LEFT JOIN {_q(h)} other ON other.head_id = pp.id "
         "WHERE other.id IS NULL ON CONFLICT DO NOTHING",
         [now],
     )
-    cursor.execute(
-        f"SELECT hh.head_id_hash, hh.id FROM {_q(h)} hh "  # noqa: S608
-        "JOIN sl_household_in t ON t.head_hash = hh.head_id_hash"
-    )
-    ids = dict(cursor.fetchall())
     # Persons first seen now (or never placed) join the household of their row's head.
     cursor.execute(
         f"UPDATE {_q(p)} SET household_id = hh.id FROM sl_person_in t "  # noqa: S608
-        f"JOIN {_q(h)} hh ON hh.head_id_hash = t.head_hash "
+        f"JOIN {_q(p)} head ON head.id_hash = t.head_hash JOIN {_q(h)} hh ON hh.head_id = head.id "
         f"WHERE {_q(p)}.id_hash = t.id_hash AND {_q(p)}.household_id IS NULL"
     )
-    del person_ids  # kept in the signature so callers load persons first
-    return ids
+    _drop_temp(cursor, "sl_person_in", "sl_household_in")
 
 
 def _next_ids(cursor: Any, model: Any, count: int) -> list[int]:
@@ -178,77 +160,9 @@ def _known(cursor: Any, temp: str, sql: str, hashes: Iterable[str]) -> list[tupl
     _temp_table(cursor, temp, "hash varchar(80)")
     _fill(cursor, temp, ["hash"], ((h,) for h in hashes))
     cursor.execute(sql)
-    return cursor.fetchall()
-
-
-def _upsert_people_postgres(
-    cursor: Any, staged: Staged, village_ids: dict[str, int], now: Any
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Write new persons and households with COPY, each once, with all their links set.
-
-    Primary keys come from the tables' sequences, so a person row is written with its
-    household and a household with its head in one pass (Django's foreign keys on PostgreSQL
-    are DEFERRABLE INITIALLY DEFERRED), instead of an INSERT and then an UPDATE of every row.
-    """
-    p, h = _q(Person._meta.db_table), _q(Household._meta.db_table)
-    known_persons = {
-        id_hash: (pk, household)
-        for id_hash, pk, household in _known(
-            cursor, "sl_person_in",
-            f"SELECT p.id_hash, p.id, p.household_id FROM {p} p JOIN sl_person_in t "  # noqa: S608
-            "ON t.hash = p.id_hash",
-            staged.persons,
-        )
-    }  # fmt: skip
-    household_ids = dict(
-        _known(
-            cursor, "sl_household_in",
-            f"SELECT hh.head_id_hash, hh.id FROM {h} hh JOIN sl_household_in t "  # noqa: S608
-            "ON t.hash = hh.head_id_hash",
-            staged.households,
-        )
-    )  # fmt: skip
-    new_persons = [person for key, person in staged.persons.items() if key not in known_persons]
-    new_households = [key for key in staged.households if key not in household_ids]
-    person_ids = {key: pk for key, (pk, _household) in known_persons.items()}
-    new_person_ids = _next_ids(cursor, Person, len(new_persons))
-    person_ids.update(zip([x.id_hash for x in new_persons], new_person_ids, strict=True))
-    new_household_ids = _next_ids(cursor, Household, len(new_households))
-    household_ids.update(zip(new_households, new_household_ids, strict=True))
-    _fill(
-        cursor,
-        Person._meta.db_table,
-        ["id", "household_id", "name_masked", "name_hash", "id_hash", "id_masked", "key_version",
-         "birth_year", "sex", "relation_to_head", "created_at"],
-        (
-            (person_ids[x.id_hash], household_ids[x.head_hash], x.name_masked, x.name_hash,
-             x.id_hash, x.id_masked, x.key_version, x.birth_year, x.sex, x.relation, now)
-            for x in new_persons
-        ),
-    )  # fmt: skip
-    _fill(
-        cursor,
-        Household._meta.db_table,
-        ["id", "village_id", "group", "head_id", "head_id_hash", "created_at"],
-        (
-            (household_ids[key], village_ids[staged.households[key][0]],
-             staged.households[key][1][:50], person_ids[key], key, now)
-            for key in new_households
-        ),
-    )  # fmt: skip
-    # Known persons never placed in a household join the one their row names.
-    unplaced = [
-        (pk, household_ids[staged.persons[key].head_hash])
-        for key, (pk, household) in known_persons.items()
-        if household is None
-    ]
-    if unplaced:
-        cursor.execute(
-            f"UPDATE {p} SET household_id = v.household FROM unnest(%s::bigint[], "  # noqa: S608
-            f"%s::bigint[]) AS v(id, household) WHERE {p}.id = v.id",
-            [[u[0] for u in unplaced], [u[1] for u in unplaced]],
-        )
-    return person_ids, household_ids
+    found = cursor.fetchall()
+    _drop_temp(cursor, temp)
+    return found
 
 
 DISBURSEMENT_COLUMNS = [
@@ -256,6 +170,211 @@ DISBURSEMENT_COLUMNS = [
     "quantity", "rate", "amount", "pay_date", "account_masked", "account_hash", "status",
     "is_reversal", "corrects_id", "note", "source_sheet", "source_row",
 ]  # fmt: skip
+
+
+class Loader:
+    """Write one roster as a new draft batch: its places, persons, households and rows.
+
+    ``start`` and ``places`` use the ORM and run where the transaction was opened; ``write``
+    is raw SQL on ``db`` only, so that it can run on a loader thread sharing the connection
+    (``funds.imports``). The caller holds the transaction.
+    """
+
+    def __init__(self, *, program: Program, period: str, db: BaseDatabaseWrapper | None = None):
+        self.program = program
+        self.period = period
+        self.db = db or connections[DEFAULT_DB_ALIAS]
+        self.now = timezone.now()
+        self.batch: Batch | None = None
+        self.township: Township | None = None
+        self.village_ids: dict[str, int] = {}
+        self.person_ids: dict[str, int] = {}  # id_hash → Person id, for everyone written so far
+        self.household_ids: dict[str, int] = {}  # head hash → Household id
+        self.new_township = False
+        self.new_villages: list[str] = []
+
+    def start(self, *, township: str, source_name: str, sha256: str, user: Any = None) -> Batch:
+        """Create the batch (totals come with ``finish``) and its township."""
+        self.new_township = not Township.objects.filter(name=township).exists()
+        self.township, _ids = upsert_places(township=township, villages=[])
+        # The batch goes first: a racing import of the same file blocks on the unique hash here,
+        # before any heavy work, and fails with IntegrityError when the first one commits.
+        self.batch = Batch.objects.create(
+            program=self.program,
+            period=self.period,
+            year=int(self.period[:4]),
+            township=self.township,
+            title=f"{self.program.name} {self.period} {self.township.name}"[:200],
+            source_name=source_name[:255],
+            source_sha256=sha256,
+            uploaded_by=user if getattr(user, "pk", None) else None,
+        )
+        return self.batch
+
+    def places(self, villages: Iterable[str]) -> None:
+        """Make sure every village named exists, noting the ones created now."""
+        missing = {name for name in villages if name not in self.village_ids}
+        if not missing:
+            return
+        assert self.township is not None, "start() first"
+        known = set(
+            Village.objects.filter(township=self.township, name__in=missing).values_list(
+                "name", flat=True
+            )
+        )
+        self.new_villages += sorted(missing - known)
+        _town, ids = upsert_places(township=self.township.name, villages=missing)
+        self.village_ids.update(ids)
+
+    def write(self, staged: Staged, chunk: StagedChunk) -> None:
+        """Write a chunk: its new persons and households, then its disbursements."""
+        with self.db.cursor() as cursor:
+            if self.db.vendor == "postgresql":
+                self._people_postgres(cursor, staged, chunk)
+            else:
+                self._people_sqlite(cursor, staged, chunk)
+            self._rows(cursor, chunk)
+
+    def finish(self, staged: Staged) -> Batch:
+        """Record the batch's totals, counted over every row written."""
+        assert self.batch is not None, "start() first"
+        rows = staged.rows
+        values = {
+            "row_count": len(rows),
+            "household_count": len({r.head_hash for r in rows}),
+            "person_count": len({r.id_hash for r in rows}),
+            "total_amount": staged.total,
+        }
+        Batch.objects.filter(pk=self.batch.pk).update(**values)
+        for name, value in values.items():
+            setattr(self.batch, name, value)
+        return self.batch
+
+    def _people_sqlite(self, cursor: Any, staged: Staged, chunk: StagedChunk) -> None:
+        _upsert_persons_sqlite(cursor, chunk.persons, self.now)
+        households = staged.households
+        _upsert_households_sqlite(
+            cursor,
+            (
+                (head, self.village_ids[households[head][0]], households[head][1][:50])
+                for head in chunk.households
+            ),
+            self.now,
+        )
+        p, h = _q(Person._meta.db_table), _q(Household._meta.db_table)
+        hashes = [x.id_hash for x in chunk.persons]
+        found = _known(
+            cursor, "sl_hash_in",
+            f"SELECT p.id_hash, p.id FROM {p} p JOIN sl_hash_in t ON t.hash = p.id_hash",  # noqa: S608
+            hashes,
+        )  # fmt: skip
+        self.person_ids.update(found)
+        self.household_ids.update(
+            _known(
+                cursor, "sl_hash_in",
+                f"SELECT pp.id_hash, hh.id FROM {h} hh JOIN {p} pp ON pp.id = hh.head_id "  # noqa: S608
+                "JOIN sl_hash_in t ON t.hash = pp.id_hash",
+                chunk.households,
+            )
+        )  # fmt: skip
+
+    def _people_postgres(self, cursor: Any, staged: Staged, chunk: StagedChunk) -> None:
+        """Write new persons and households with COPY, each once, with all their links set.
+
+        Primary keys come from the tables' sequences, so a person row is written with its
+        household and a household with its head in one pass (``Person.household`` is a
+        deferred foreign key), instead of an INSERT and then an UPDATE of every row. Persons
+        and households already stored are locked as a foreign-key check would lock them
+        (``FOR KEY SHARE``): references are checked once per statement (``funds.refchecks``),
+        which takes no lock.
+        """
+        p, h = _q(Person._meta.db_table), _q(Household._meta.db_table)
+        known_persons = {
+            id_hash: (pk, household)
+            for id_hash, pk, household in _known(
+                cursor, "sl_hash_in",
+                f"SELECT p.id_hash, p.id, p.household_id FROM {p} p JOIN sl_hash_in t "  # noqa: S608
+                "ON t.hash = p.id_hash FOR KEY SHARE OF p",
+                (x.id_hash for x in chunk.persons),
+            )
+        }  # fmt: skip
+        known_households = dict(
+            _known(
+                cursor, "sl_hash_in",
+                f"SELECT pp.id_hash, hh.id FROM {h} hh JOIN {p} pp ON pp.id = hh.head_id "  # noqa: S608
+                "JOIN sl_hash_in t ON t.hash = pp.id_hash FOR KEY SHARE OF hh",
+                chunk.households,
+            )
+        )  # fmt: skip
+        person_ids, household_ids = self.person_ids, self.household_ids
+        new_persons = [x for x in chunk.persons if x.id_hash not in known_persons]
+        new_households = [key for key in chunk.households if key not in known_households]
+        person_ids.update((key, pk) for key, (pk, _household) in known_persons.items())
+        household_ids.update(known_households)
+        person_ids.update(
+            zip(
+                [x.id_hash for x in new_persons],
+                _next_ids(cursor, Person, len(new_persons)),
+                strict=True,
+            )
+        )
+        household_ids.update(
+            zip(new_households, _next_ids(cursor, Household, len(new_households)), strict=True)
+        )
+        now = self.now
+        _fill(
+            cursor,
+            Person._meta.db_table,
+            ["id", "household_id", "name_masked", "name_hash", "id_hash", "id_masked",
+             "key_version", "birth_year", "sex", "relation_to_head", "created_at"],
+            (
+                (person_ids[x.id_hash], household_ids[x.head_hash], x.name_masked, x.name_hash,
+                 x.id_hash, x.id_masked, x.key_version, x.birth_year, x.sex, x.relation, now)
+                for x in new_persons
+            ),
+        )  # fmt: skip
+        households, village_ids = staged.households, self.village_ids
+        _fill(
+            cursor,
+            Household._meta.db_table,
+            ["id", "village_id", "group", "head_id", "created_at"],
+            (
+                (household_ids[key], village_ids[households[key][0]], households[key][1][:50],
+                 person_ids[key], now)
+                for key in new_households
+            ),
+        )  # fmt: skip
+        # Known persons never placed in a household join the one their row names.
+        unplaced = [
+            (pk, household_ids[staged.persons[key].head_hash])
+            for key, (pk, household) in known_persons.items()
+            if household is None
+        ]
+        if unplaced:
+            cursor.execute(
+                f"UPDATE {p} SET household_id = v.household FROM unnest(%s::bigint[], "  # noqa: S608
+                f"%s::bigint[]) AS v(id, household) WHERE {p}.id = v.id",
+                [[u[0] for u in unplaced], [u[1] for u in unplaced]],
+            )
+
+    def _rows(self, cursor: Any, chunk: StagedChunk) -> None:
+        assert self.batch is not None, "start() first"
+        batch, program, period = self.batch.pk, self.program.pk, self.period
+        village_ids, household_ids, person_ids = (
+            self.village_ids,
+            self.household_ids,
+            self.person_ids,
+        )
+        rows = (
+            (
+                batch, program, period, village_ids[r.village], household_ids[r.head_hash],
+                person_ids[r.id_hash], person_ids[r.payee_hash] if r.payee_hash else None,
+                r.quantity, r.rate, r.amount, r.pay_date or None, r.account_masked,
+                r.account_hash, r.status, False, None, r.note, r.sheet[:100], r.row,
+            )
+            for r in chunk.rows
+        )  # fmt: skip
+        _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, rows)
 
 
 def load_staged(
@@ -269,59 +388,18 @@ def load_staged(
     progress: Progress | None = None,
 ) -> Batch:
     """Write a staged roster as a new draft batch; the caller holds the transaction."""
-    now = timezone.now()
     total_rows = len(staged.rows)
     report = progress or (lambda done, total: None)
-    town, village_ids = upsert_places(township=staged.township, villages=staged.villages)
-    # The batch goes first: a racing import of the same file blocks on the unique hash here,
-    # before any heavy work, and fails with IntegrityError when the first one commits.
-    batch = Batch.objects.create(
-        program=program,
-        period=period,
-        year=int(period[:4]),
-        township=town,
-        title=f"{program.name} {period} {town.name}"[:200],
-        source_name=source_name[:255],
-        source_sha256=sha256,
-        uploaded_by=user if getattr(user, "pk", None) else None,
-        row_count=total_rows,
-        household_count=len({r.head_hash for r in staged.rows}),
-        person_count=len({r.id_hash for r in staged.rows}),
-        total_amount=staged.total,
-    )
+    loader = Loader(program=program, period=period)
+    loader.start(township=staged.township, source_name=source_name, sha256=sha256, user=user)
+    loader.places(staged.villages)
     report(0, total_rows)
-    with connection.cursor() as cursor:
-        if _is_postgres():
-            person_ids, household_ids = _upsert_people_postgres(cursor, staged, village_ids, now)
-        else:
-            person_ids = _upsert_persons(cursor, staged, now)
-            household_ids = _upsert_households(cursor, staged, village_ids, person_ids, now)
-        report(total_rows // 5, total_rows)
-        rows = (
-            (
-                batch.pk,
-                program.pk,
-                period,
-                village_ids[r.village],
-                household_ids[r.head_hash],
-                person_ids[r.id_hash],
-                person_ids[r.payee_hash] if r.payee_hash else None,
-                r.quantity,
-                r.rate,
-                r.amount,
-                r.pay_date or None,
-                r.account_masked,
-                r.account_hash,
-                r.status,
-                False,
-                None,
-                r.note,
-                r.sheet[:100],
-                r.row,
-            )
-            for r in staged.rows
-        )
-        _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, rows)
-        _drop_temp(cursor, "sl_person_in", "sl_household_in")
+    everything = StagedChunk(
+        persons=list(staged.persons.values()),
+        households=list(staged.households),
+        rows=staged.rows,
+        errors=[],
+    )
+    loader.write(staged, everything)
     report(total_rows, total_rows)
-    return batch
+    return loader.finish(staged)

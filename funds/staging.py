@@ -279,100 +279,136 @@ HEAD_RELATION = "户主"
 
 def stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Staged, list[dict]]:
     """Mask and hash parsed rows; return the staged roster and any duplicate-person errors."""
-    # The cyclic GC would walk the whole parsed roster again and again while we allocate;
-    # nothing here makes cycles, so it waits until the end.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _stage_rows(rows, township=township, kind=kind)
-    finally:
-        if enabled:
-            gc.enable()
+    stager = Stager(township=township, kind=kind)
+    errors = stager.feed(rows).errors
+    return stager.staged, errors
 
 
-def _stage_rows(rows: Iterable[Any], *, township: str, kind: str) -> tuple[Staged, list[dict]]:
-    staged = Staged(township=township, kind=kind)
-    cache = _PersonCache()
-    persons, households, errors = staged.persons, staged.households, []
-    seen_rows: dict[str, tuple[str, int | None]] = {}
-    account_cache: dict[str, tuple[str, str]] = {}
-    notes: dict[str, str] = {}  # the same few notes ("已核实", "代领") repeat on many rows
-    dates: dict[Any, str] = {}  # and the same few pay dates
-    append = staged.rows.append
-    normalize_name = cache.fast.normalize_name
-    id_values = cache.id_values
-    for r in rows:
-        number = r.id_number
-        head_number = r.head_id or number
-        head_hash = id_values(head_number)[0]
-        if head_hash not in persons:
-            head_name = r.head_name or r.name
-            persons[head_hash] = cache.person(
-                number=head_number, name=head_name, relation=HEAD_RELATION, head_hash=head_hash
-            )
-        if head_hash not in households:
-            households[head_hash] = (r.village, r.group or "")
-        id_hash = head_hash if head_number == number else id_values(number)[0]
-        if id_hash not in persons or (r.head_id and id_hash != head_hash):
-            relation = r.relation or ("" if r.head_id else HEAD_RELATION)
-            if id_hash == head_hash:
-                relation = HEAD_RELATION
-            persons.setdefault(
-                id_hash,
-                cache.person(
+@dataclass(slots=True)
+class StagedChunk:
+    """What one ``Stager.feed`` added: persons and households first seen, and rows."""
+
+    persons: list[StagedPerson]
+    households: list[str]  # head hashes; their (village, group) is in Staged.households
+    rows: list[StagedRow]
+    errors: list[dict]
+
+
+class Stager:
+    """Stage parsed rows in order, as they come: the whole roster at once or in chunks.
+
+    Each ``feed`` returns what it added, so that a loader can write a chunk while the next
+    one is being parsed; ``staged`` holds everything fed so far.
+    """
+
+    def __init__(self, *, township: str, kind: str) -> None:
+        self.staged = Staged(township=township, kind=kind)
+        self._cache = _PersonCache()
+        self._seen_rows: dict[str, tuple[str, int | None]] = {}
+        self._accounts: dict[str, tuple[str, str]] = {}
+        # The same few notes ("已核实", "代领") and pay dates repeat on many rows.
+        self._notes: dict[str, str] = {}
+        self._dates: dict[Any, str] = {}
+
+    def feed(self, rows: Iterable[Any]) -> StagedChunk:
+        """Mask and hash ROWS; return the new persons, households and rows, and duplicates."""
+        # The cyclic GC would walk the whole parsed roster again and again while we allocate;
+        # nothing here makes cycles, so it waits until the end.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._feed(rows)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _feed(self, rows: Iterable[Any]) -> StagedChunk:
+        staged, cache = self.staged, self._cache
+        persons, households = staged.persons, staged.households
+        seen_rows, account_cache = self._seen_rows, self._accounts
+        notes, dates = self._notes, self._dates
+        new_persons: list[StagedPerson] = []
+        new_households: list[str] = []
+        new_rows: list[StagedRow] = []
+        errors: list[dict] = []
+        append = new_rows.append
+        normalize_name = cache.fast.normalize_name
+        id_values = cache.id_values
+        for r in rows:
+            number = r.id_number
+            head_number = r.head_id or number
+            head_hash = id_values(head_number)[0]
+            if head_hash not in persons:
+                head_name = r.head_name or r.name
+                persons[head_hash] = person = cache.person(
+                    number=head_number, name=head_name, relation=HEAD_RELATION, head_hash=head_hash
+                )
+                new_persons.append(person)
+            if head_hash not in households:
+                households[head_hash] = (r.village, r.group or "")
+                new_households.append(head_hash)
+            id_hash = head_hash if head_number == number else id_values(number)[0]
+            if id_hash not in persons:
+                relation = r.relation or ("" if r.head_id else HEAD_RELATION)
+                if id_hash == head_hash:
+                    relation = HEAD_RELATION
+                persons[id_hash] = person = cache.person(
                     number=r.id_number, name=r.name, relation=relation, head_hash=head_hash
-                ),
-            )
-        here = (r.sheet, r.row)
-        first = seen_rows.setdefault(id_hash, here)
-        if first is not here:
-            errors.append(
-                {
-                    "sheet": r.sheet,
-                    "row": r.row,
-                    "column": "",
-                    "message": _("同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）")
-                    % {"sheet": first[0], "row": first[1]},
-                    "code": "duplicate_person",
-                }
-            )
-        # The parser scrubs notes already; scrubbing again costs little and guards the rule.
-        note = r.note or ""
-        if note:
-            scrubbed = notes.get(note)
-            if scrubbed is None:
-                scrubbed = notes[note] = personal.scrub_text(note)
-            note = scrubbed
-        payee_hash = ""
-        payee = (r.payee_name or "").strip()
-        if payee and normalize_name(payee) != normalize_name(r.name):
-            payee_masked, payee_name_hash = cache.name_values(payee)
-            head = persons[head_hash]
-            if payee_name_hash and payee_name_hash == head.name_hash:
-                payee_hash = head_hash
+                )
+                new_persons.append(person)
+            here = (r.sheet, r.row)
+            first = seen_rows.setdefault(id_hash, here)
+            if first is not here:
+                errors.append(
+                    {
+                        "sheet": r.sheet,
+                        "row": r.row,
+                        "column": "",
+                        "message": _(
+                            "同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）"
+                        )
+                        % {"sheet": first[0], "row": first[1]},
+                        "code": "duplicate_person",
+                    }
+                )
+            # The parser scrubs notes already; scrubbing again costs little and guards the rule.
+            note = r.note or ""
+            if note:
+                scrubbed = notes.get(note)
+                if scrubbed is None:
+                    scrubbed = notes[note] = personal.scrub_text(note)
+                note = scrubbed
+            payee_hash = ""
+            payee = (r.payee_name or "").strip()
+            if payee and normalize_name(payee) != normalize_name(r.name):
+                payee_masked, payee_name_hash = cache.name_values(payee)
+                head = persons[head_hash]
+                if payee_name_hash and payee_name_hash == head.name_hash:
+                    payee_hash = head_hash
+                else:
+                    # The payee has no ID in the roster, so they cannot be a Person: keep the mask.
+                    note = f"收款人：{payee_masked}" + (f"；{note}" if note else "")
+            account_masked = account_hash = ""
+            if r.account:
+                found = account_cache.get(r.account)
+                if found is None:
+                    fast = cache.fast
+                    found = (fast.mask_account(r.account), fast.hash_account(r.account))
+                    account_cache[r.account] = found
+                account_masked, account_hash = found
+            pay_date = r.pay_date
+            if pay_date:
+                iso = dates.get(pay_date)
+                if iso is None:
+                    iso = dates[pay_date] = pay_date.isoformat()
             else:
-                # The payee has no ID in the roster, so they cannot be a Person: keep the mask.
-                note = f"收款人：{payee_masked}" + (f"；{note}" if note else "")
-        account_masked = account_hash = ""
-        if r.account:
-            found = account_cache.get(r.account)
-            if found is None:
-                fast = cache.fast
-                found = (fast.mask_account(r.account), fast.hash_account(r.account))
-                account_cache[r.account] = found
-            account_masked, account_hash = found
-        pay_date = r.pay_date
-        if pay_date:
-            iso = dates.get(pay_date)
-            if iso is None:
-                iso = dates[pay_date] = pay_date.isoformat()
-        else:
-            iso = ""
-        # Positional, in StagedRow's field order: this runs once per row.
-        append(
-            StagedRow(
-                r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
-                r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
-            )
-        )  # fmt: skip
-    return staged, errors
+                iso = ""
+            # Positional, in StagedRow's field order: this runs once per row.
+            append(
+                StagedRow(
+                    r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
+                    r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
+                )
+            )  # fmt: skip
+        staged.rows += new_rows
+        return StagedChunk(new_persons, new_households, new_rows, errors)

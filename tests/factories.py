@@ -53,7 +53,7 @@ def make_village(name: str = "红星村", township: str = "城关镇") -> Villag
 def make_household(village: Village, *, head_name: str, head_id: str, group: str = "") -> Household:
     head = Person.objects.identify(name=head_name, id_number=head_id, relation_to_head="户主")
     household, _ = Household.objects.get_or_create(
-        head_id_hash=head.id_hash, defaults={"village": village, "group": group, "head": head}
+        head=head, defaults={"village": village, "group": group}
     )
     head.household = household
     head.save(update_fields=["household"])

@@ -25,7 +25,6 @@ class HouseholdAdmin(admin.ModelAdmin):
     list_filter = ["village__township", "village"]
     list_select_related = ["village", "head"]
     raw_id_fields = ["village", "head"]
-    exclude = ["head_id_hash"]
     search_fields = ["village__name", "group"]
     show_full_result_count = False
 

@@ -51,7 +51,11 @@ class Village(models.Model):
 
 
 class Household(models.Model):
-    """A household (户), identified by the keyed hash of its head's ID number."""
+    """A household (户), identified by its head: one household per head person.
+
+    A roster names a household by its head's ID number; the loader finds it through the
+    head's keyed ID hash (``Person.id_hash``), so the household stores no hash of its own.
+    """
 
     village = models.ForeignKey(
         Village,
@@ -59,6 +63,7 @@ class Household(models.Model):
         related_name="households",
         verbose_name=_("村"),
         db_index=False,  # the (village, group) index leads with it
+        db_constraint=False,  # checked once per statement: funds.refchecks
     )
     group = models.CharField(_("村民小组"), max_length=50, blank=True)
     head = models.OneToOneField(
@@ -68,8 +73,8 @@ class Household(models.Model):
         blank=True,
         related_name="headed_household",
         verbose_name=_("户主"),
+        db_constraint=False,  # checked once per statement: funds.refchecks
     )
-    head_id_hash = models.CharField(_("户主身份证号密钥散列"), max_length=80)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -77,10 +82,6 @@ class Household(models.Model):
         verbose_name = _("农户")
         verbose_name_plural = _("农户")
         indexes = [models.Index(fields=["village", "group"])]
-        # A constraint rather than unique=True: no varchar_pattern_ops twin index to maintain.
-        constraints = [
-            models.UniqueConstraint(fields=["head_id_hash"], name="household_head_id_hash_unique")
-        ]
 
     def __str__(self) -> str:
         return str(_("%(village)s 第%(id)s户") % {"village": self.village_id, "id": self.pk})

@@ -52,7 +52,6 @@ def urls(world) -> list[str]:
 
 def secrets(world) -> list[str]:
     hashes = [h for p in Person.objects.all() for h in (p.id_hash, p.name_hash)]
-    hashes += list(Household.objects.values_list("head_id_hash", flat=True))
     hashes += [h for h in Disbursement.objects.values_list("account_hash", flat=True) if h]
     return [*CANARY_NAMES, *CANARY_ACCOUNTS, *world.raw_ids, *hashes]
 

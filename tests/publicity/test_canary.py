@@ -290,7 +290,7 @@ def _seed_with_factories(program: Program, period: str, rows, *, status: str) ->
         village = Village.objects.get_or_create(township=town, name=row[2])[0]
         head = Person.objects.identify(name=row[4], id_number=row[5], relation_to_head="户主")
         household = Household.objects.get_or_create(
-            head_id_hash=head.id_hash, defaults={"village": village, "group": row[3], "head": head}
+            head=head, defaults={"village": village, "group": row[3]}
         )[0]
         Person.objects.filter(pk=head.pk).update(household=household)
         person = Person.objects.identify(

@@ -1,0 +1,130 @@
+"""The database refuses rows that point at nothing, though the checks run once per statement."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from funds import refchecks
+from funds.loading import DISBURSEMENT_COLUMNS, _fill
+from funds.models import Batch, Disbursement
+from tests.factories import make_household, make_program, make_village, person_name
+from tests.factories import unique_id_number as uid
+from villages.models import Household
+
+pytestmark = pytest.mark.django_db
+
+MISSING = 987_654_321
+
+
+@pytest.fixture
+def paid():
+    """One household, its head and one disbursement to them in a draft batch."""
+    village = make_village()
+    household = make_household(village, head_name=person_name(1), head_id=uid(1))
+    program = make_program()
+    batch = Batch.objects.create(
+        program=program, period="2026-03", year=2026, township=village.township,
+        source_name="a.xlsx", source_sha256="a" * 64,
+    )  # fmt: skip
+    row = Disbursement.objects.create(
+        batch=batch, program=program, period="2026-03", village=village, household=household,
+        person=household.head, amount=Decimal("10.00"),
+    )  # fmt: skip
+    return row
+
+
+def _values(row: Disbursement, **changes) -> list:
+    values = {
+        "batch_id": row.batch_id, "program_id": row.program_id, "period": row.period,
+        "village_id": row.village_id, "household_id": row.household_id,
+        "person_id": row.person_id, "payee_id": None, "quantity": None, "rate": None,
+        "amount": "5.00", "pay_date": None, "account_masked": "", "account_hash": "",
+        "status": "paid", "is_reversal": False, "corrects_id": None, "note": "",
+        "source_sheet": "", "source_row": None,
+    }  # fmt: skip
+    values.update(changes)
+    return [values[c] for c in DISBURSEMENT_COLUMNS]
+
+
+DISBURSEMENT_REFERENCES = [c for t, c, _p in refchecks.REFERENCES if t == "funds_disbursement"]
+
+
+@pytest.mark.parametrize("column", DISBURSEMENT_REFERENCES)
+def test_a_disbursement_pointing_at_nothing_is_refused(paid, column):
+    """The bulk path (COPY on PostgreSQL) as well as the ORM."""
+    fresh = _values(paid, person_id=make_household(
+        paid.village, head_name=person_name(2), head_id=uid(2)).head_id)  # fmt: skip
+    fresh[DISBURSEMENT_COLUMNS.index(column)] = MISSING
+    with (
+        pytest.raises(IntegrityError, match=column),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, [fresh])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Disbursement.objects.filter(pk=paid.pk).update(**{column: MISSING})
+    assert Disbursement.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["village_id", "head_id"])
+def test_a_household_pointing_at_nothing_is_refused(paid, field):
+    with pytest.raises(IntegrityError, match=field), transaction.atomic():
+        Household.objects.create(
+            **{"village_id": paid.village_id, "group": "", "head_id": None, field: MISSING}
+        )
+    assert Household.objects.count() == 1
+
+
+def test_rows_pointing_at_what_exists_pass_in_one_statement(paid):
+    heads = [
+        make_household(paid.village, head_name=person_name(n), head_id=uid(n)).head_id
+        for n in range(2, 40)
+    ]
+    rows = [_values(paid, person_id=head) for head in heads]
+    with connection.cursor() as cursor:
+        _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, rows)
+    assert Disbursement.objects.count() == 39
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("table", "pick"),
+    [
+        ("villages_person", lambda row: row.person_id),
+        ("villages_household", lambda row: row.household_id),
+        ("funds_batch", lambda row: row.batch_id),
+        ("villages_village", lambda row: row.village_id),
+    ],
+)
+def test_deleting_a_row_still_referred_to_is_refused_on_postgresql(paid, table, pick):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite relies on the models' on_delete=PROTECT")
+    with (
+        pytest.raises(IntegrityError, match="does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pick(paid)])  # noqa: S608
+    assert Disbursement.objects.filter(pk=paid.pk).exists()
+
+
+def test_deleting_a_batch_with_its_rows_still_works(paid):
+    """Django deletes the rows first (on_delete=CASCADE): nothing is left pointing."""
+    paid.batch.delete()
+    assert not Disbursement.objects.exists()
+
+
+def test_every_reference_is_a_field_without_a_foreign_key_constraint():
+    """REFERENCES and the models agree, so no column is checked twice or not at all."""
+    from django.apps import apps
+
+    unconstrained = {
+        (model._meta.db_table, field.column, field.related_model._meta.db_table)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if field.is_relation and not field.db_constraint
+    }
+    assert unconstrained == set(refchecks.REFERENCES)
