@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
+import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,14 +28,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils.translation import gettext as _
 
 from funds import errorreport
 from funds.filesafety import UnsafeFile, check_upload
-from funds.loading import load_staged
+from funds.loading import Loader, load_staged
 from funds.models import Batch, ImportJob, Program
-from funds.staging import Staged, stage_rows
+from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
 from villages.models import Township, Village
 
 log = logging.getLogger(__name__)
@@ -233,8 +236,12 @@ def _prepare(
     township: str | None,
     sha256: str,
     progress: Progress | None = None,
+    stream: _Stream | None = None,
 ) -> tuple[ImportReport, Staged | None]:
-    """Check, parse, validate, mask and hash a roster; stage it when it has no errors."""
+    """Check, parse, validate, mask and hash a roster; stage it when it has no errors.
+
+    With a ``stream``, rows are staged (and loaded) while the file is still being read.
+    """
     started = time.monotonic()
     report = ImportReport(file=filename, sha256=sha256)
     if Batch.objects.filter(source_sha256=sha256).exists():
@@ -257,6 +264,7 @@ def _prepare(
             deadline_s=PARSE_DEADLINE_S,
             progress=progress,
             kind=file_kind,
+            on_rows=stream,
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
         log.exception("roster %s could not be read", sha256[:12])
@@ -270,7 +278,10 @@ def _prepare(
     report.errors += town_errors
     staged: Staged | None = None
     if not report.errors:
-        staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
+        if stream is not None:
+            staged, duplicates = stream.finish(parsed, township=town)
+        else:
+            staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
         report.errors += duplicates
         _summarise(report, staged)
     if not parsed.rows and not report.errors:
@@ -347,21 +358,208 @@ def import_roster(
 ) -> ImportReport:
     """Check and import one roster file in one go (the command and the demo use this)."""
     path = Path(path)
-    report, staged = _prepare(
-        path,
-        filename=path.name,
-        township=township,
-        sha256=file_sha256(path),
-        progress=progress,
-    )
-    if staged is None:
-        return report
+    sha256 = file_sha256(path)
     if dry_run:
-        report.status = Status.CHECKED
+        report, staged = _prepare(
+            path, filename=path.name, township=township, sha256=sha256, progress=progress
+        )
+        if staged is not None:
+            report.status = Status.CHECKED
         return report
-    return _load(
-        staged, report, program=program, period=period, user=user, publish=publish, progress=None
-    )
+    stream = _Stream(
+        program=program, period=period, township=township, source_name=path.name,
+        sha256=sha256, user=user,
+    )  # fmt: skip
+    staged = None
+    try:
+        with transaction.atomic():
+            try:
+                report, staged = _prepare(
+                    path, filename=path.name, township=township, sha256=sha256,
+                    progress=progress, stream=stream,
+                )  # fmt: skip
+                if staged is None:
+                    raise _Rejected
+                batch = stream.complete(staged)
+                if publish:
+                    from funds.publishing import publish_batch
+
+                    publish_batch(batch=batch, user=user)
+            finally:
+                stream.close()
+    except _Rejected:
+        return report  # rolled back: whatever the stream had written is gone
+    except (IntegrityError, _StreamFailed) as failure:
+        if staged is None:
+            raise
+        # A racing import of the same file, or of the same new persons: load again from the
+        # staged rows in a transaction of its own, which tells a duplicate from a retry.
+        log.info("streamed load of %s rolled back (%s); loading again", sha256[:12], failure)
+        stream.report_places(report)
+        return _load(
+            staged, report, program=program, period=period, user=user, publish=publish,
+            progress=None,
+        )  # fmt: skip
+    stream.report_places(report)
+    report.status, report.batch = Status.IMPORTED, batch.pk
+    return report
+
+
+STREAM_FIRST_CHUNK = 2_000
+STREAM_CHUNK = 20_000
+LOADER_SWITCH_INTERVAL_S = 0.0005
+
+
+class _Rejected(Exception):
+    """The roster was rejected: roll back what the stream wrote."""
+
+
+class _StreamFailed(Exception):
+    """The loader thread failed; its exception is the cause."""
+
+
+class _Stream:
+    """Stage and load a roster while the rest of it is still being read (``import_roster``).
+
+    The parser hands over its roster every few hundred rows; every STREAM_CHUNK new rows are
+    staged here and queued for a loader thread, which writes them with COPY through the same
+    connection, in the same transaction, while parsing goes on: PostgreSQL indexes one chunk
+    while Python reads the next, and on two cores the load costs little beyond the parse.
+    Nothing is decided early: an error found later rolls the whole transaction back, so a
+    rejected file still writes nothing. Rows a later row may complete (a member whose head
+    is only known once the whole file is read) stop the streaming; ``finish`` stages the
+    rest in one go.
+    """
+
+    def __init__(
+        self, *, program: Program, period: str, township: str | None, source_name: str,
+        sha256: str, user: Any,
+    ) -> None:  # fmt: skip
+        self.program, self.period, self.user = program, period, user
+        self.township_arg = (township or "").strip()
+        self.source_name, self.sha256 = source_name, sha256
+        self.stager: Stager | None = None
+        self.loader: Loader | None = None
+        self.consumed = 0  # parsed rows staged so far
+        self.streaming = True  # False once a row needs the whole file, or on any error
+        self.errors: list[dict] = []  # duplicate persons found while staging
+        self.queue: queue.Queue[StagedChunk | None] = queue.Queue(maxsize=2)
+        self.thread: threading.Thread | None = None
+        self.switch_interval = sys.getswitchinterval()
+        self.failure: BaseException | None = None
+        self.db = connections[DEFAULT_DB_ALIAS]  # this thread's: the loader thread shares it
+
+    # -- the parsing side (this thread) ---------------------------------------------------------
+
+    def __call__(self, roster: Any) -> None:
+        """Stage and queue the rows read since the last chunk, once there are enough."""
+        if not self.streaming:
+            return
+        rows = roster.rows
+        if roster.errors or self.failure is not None:
+            self.streaming = False  # the file will be rejected or loaded again: stop writing
+            return
+        # A small first chunk starts PostgreSQL early; larger ones after it save round trips.
+        if len(rows) - self.consumed < (STREAM_CHUNK if self.loader else STREAM_FIRST_CHUNK):
+            return
+        end = len(rows)
+        for index in range(self.consumed, end):
+            row = rows[index]
+            if not row.head_id and row.relation != HEAD_RELATION:
+                end, self.streaming = index, False  # its head may come later in the file
+                break
+        self._send(rows[self.consumed : end])
+
+    def _send(self, rows: list[Any]) -> None:
+        """Stage ROWS; unless something is wrong already, queue them for the loader."""
+        if not rows:
+            return
+        self.consumed += len(rows)
+        if self.stager is None:
+            town = self.township_arg or rows[0].township
+            self.stager = Stager(township=town, kind="")
+        chunk = self.stager.feed(rows)
+        self.errors += chunk.errors
+        if self.errors or self.failure is not None or not self.stager.staged.township:
+            self.streaming = False
+            return  # rejected or loaded again from the staged roster: write nothing more
+        if self.loader is None:
+            self.loader = Loader(program=self.program, period=self.period, db=self.db)
+            self.loader.start(
+                township=self.stager.staged.township, source_name=self.source_name,
+                sha256=self.sha256, user=self.user,
+            )  # fmt: skip
+            self.db.inc_thread_sharing()
+            # The loader thread waits on PostgreSQL a few dozen times per chunk, and after each
+            # wait on this thread's GIL slice: 5 ms by default, which would stall it for
+            # seconds per file. A shorter slice costs this thread next to nothing.
+            self.switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(LOADER_SWITCH_INTERVAL_S)
+            self.thread = threading.Thread(target=self._run, name="sunlight-loader", daemon=True)
+            self.thread.start()
+        self.loader.places({r.village for r in chunk.rows})
+        self.queue.put(chunk)
+
+    def finish(self, parsed: Any, *, township: str) -> tuple[Staged, list[dict]]:
+        """Stage the rows not streamed yet; return the whole staged roster and duplicates."""
+        if self.stager is None:
+            self.stager = Stager(township=township, kind=parsed.kind)
+        rest = parsed.rows[self.consumed :]
+        if self.loader is None:  # nothing written yet: stage the rest, complete() loads it all
+            self.consumed += len(rest)
+            self.errors += self.stager.feed(rest).errors
+        else:
+            self._send(rest)
+        staged = self.stager.staged
+        if staged.township != township:  # the stream guessed the township from its first row
+            self.streaming, staged.township = False, township
+        staged.kind = parsed.kind
+        return staged, self.errors
+
+    def complete(self, staged: Staged) -> Batch:
+        """Wait for the loader and return the batch with its totals."""
+        if self.loader is None:  # nothing streamed (a small file): load it all now
+            return load_staged(
+                staged=staged, program=self.program, period=self.period,
+                source_name=self.source_name, sha256=self.sha256, user=self.user,
+            )  # fmt: skip
+        self.close()
+        if self.failure is not None:
+            raise _StreamFailed from self.failure
+        town = self.loader.township
+        if self.consumed != len(staged.rows) or town is None or town.name != staged.township:
+            raise _StreamFailed("the streamed rows are not the staged roster")
+        return self.loader.finish(staged)
+
+    def close(self) -> None:
+        """Stop the loader thread (it drains the queue) and wait for it."""
+        if self.thread is None:
+            return
+        self.queue.put(None)
+        self.thread.join()
+        self.thread = None
+        self.db.dec_thread_sharing()
+        sys.setswitchinterval(self.switch_interval)
+
+    def report_places(self, report: ImportReport) -> None:
+        """Name the township and villages the stream created, which the preview cannot see."""
+        if self.loader is not None and self.loader.township is not None:
+            town = self.loader.township.name
+            report.new_townships = [town] if self.loader.new_township else []
+            report.new_villages = sorted(self.loader.new_villages)
+
+    # -- the loader thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self.loader is not None and self.stager is not None
+        staged = self.stager.staged
+        while (chunk := self.queue.get()) is not None:
+            if self.failure is not None:
+                continue  # keep draining so that the parsing side never blocks
+            try:
+                self.loader.write(staged, chunk)
+            except BaseException as error:  # handed to the parsing side
+                self.failure = error
 
 
 def _job_progress(job: ImportJob, start: int, end: int, message: str) -> Progress:

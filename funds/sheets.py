@@ -1045,8 +1045,12 @@ def read_roster(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     today: date | None = None,
+    on_rows: Callable[[ParsedRoster], None] | None = None,
 ) -> ParsedRoster:
     """Read and validate a roster; return rows, every error and warning, and checked totals.
+
+    ``on_rows``, when given, is called with the roster every few hundred rows while it is
+    being read, so that its rows can be staged and loaded as they come (``funds.imports``).
 
     Pass ``kind`` (from ``filesafety.check_upload``) when the file has been checked already;
     otherwise it is checked here against ``max_bytes`` and ``max_uncompressed``.
@@ -1105,6 +1109,8 @@ def read_roster(
         if progress is not None and done - reported[0] >= PROGRESS_EVERY:
             reported[0] = done
             progress(done, total_rows)
+        if on_rows is not None:
+            on_rows(roster)
 
     seen: dict[str, tuple[str, int, str]] = {}
     flagged: set[tuple[str, int]] = set()
@@ -1143,6 +1149,8 @@ def read_roster(
                 continue
             kinds.add("per_person" if reader.per_person else "per_household")
             reader.read(tick, township_arg)
+            if on_rows is not None:
+                on_rows(roster)
             before += len(grid.rows)
             grid.rows = []  # free the cells as soon as the sheet is done
     except _Stop as stop:
