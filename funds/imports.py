@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from funds import errorreport
 from funds.filesafety import UnsafeFile, check_upload
-from funds.loading import Loader, load_staged
+from funds.loading import Loader, Preformatter, Prepared, load_staged
 from funds.models import Batch, ImportJob, Program
 from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
 from villages.models import Township, Village
@@ -394,7 +394,8 @@ def import_roster(
             raise
         # A racing import of the same file, or of the same new persons: load again from the
         # staged rows in a transaction of its own, which tells a duplicate from a retry.
-        log.info("streamed load of %s rolled back (%s); loading again", sha256[:12], failure)
+        cause = failure.__cause__ or failure
+        log.info("streamed load of %s rolled back (%r); loading again", sha256[:12], cause)
         stream.report_places(report)
         return _load(
             staged, report, program=program, period=period, user=user, publish=publish,
@@ -429,6 +430,9 @@ class _Stream:
     rejected file still writes nothing. Rows a later row may complete (a member whose head
     is only known once the whole file is read) stop the streaming; ``finish`` stages the
     rest in one go.
+
+    One thread at a time uses the connection: this one until the loader thread starts
+    (``Loader.start``), the loader thread until ``finish`` has waited for it.
     """
 
     def __init__(
@@ -443,7 +447,8 @@ class _Stream:
         self.consumed = 0  # parsed rows staged so far
         self.streaming = True  # False once a row needs the whole file, or on any error
         self.errors: list[dict] = []  # duplicate persons found while staging
-        self.queue: queue.Queue[StagedChunk | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[tuple[StagedChunk, Prepared | None] | None] = queue.Queue(maxsize=2)
+        self.preformatter: Preformatter | None = None
         self.thread: threading.Thread | None = None
         self.switch_interval = sys.getswitchinterval()
         self.failure: BaseException | None = None
@@ -451,16 +456,21 @@ class _Stream:
 
     # -- the parsing side (this thread) ---------------------------------------------------------
 
-    def __call__(self, roster: Any) -> None:
-        """Stage and queue the rows read since the last chunk, once there are enough."""
+    def __call__(self, roster: Any, remaining: int) -> None:
+        """Stage and queue the rows read since the last chunk, once there are enough.
+
+        A small first chunk starts PostgreSQL early and larger ones save round trips; near
+        the end, chunks shrink with the rows REMAINING to be read, so that little is left to
+        load once the file has been read.
+        """
         if not self.streaming:
             return
         rows = roster.rows
         if roster.errors or self.failure is not None:
             self.streaming = False  # the file will be rejected or loaded again: stop writing
             return
-        # A small first chunk starts PostgreSQL early; larger ones after it save round trips.
-        if len(rows) - self.consumed < (STREAM_CHUNK if self.loader else STREAM_FIRST_CHUNK):
+        target = min(STREAM_CHUNK, max(STREAM_FIRST_CHUNK, remaining)) if self.loader else 0
+        if len(rows) - self.consumed < max(target, STREAM_FIRST_CHUNK):
             return
         end = len(rows)
         for index in range(self.consumed, end):
@@ -468,10 +478,13 @@ class _Stream:
             if not row.head_id and row.relation != HEAD_RELATION:
                 end, self.streaming = index, False  # its head may come later in the file
                 break
-        self._send(rows[self.consumed : end])
+        self._send(rows[self.consumed : end], remaining=remaining)
 
-    def _send(self, rows: list[Any]) -> None:
-        """Stage ROWS; unless something is wrong already, queue them for the loader."""
+    def _send(self, rows: list[Any], *, remaining: int = 0) -> None:
+        """Stage ROWS; unless something is wrong already, queue them for the loader.
+
+        REMAINING, the rows still to be read, sizes the blocks of keys reserved for them.
+        """
         if not rows:
             return
         self.consumed += len(rows)
@@ -489,6 +502,9 @@ class _Stream:
                 township=self.stager.staged.township, source_name=self.source_name,
                 sha256=self.sha256, user=self.user,
             )  # fmt: skip
+            if self.db.vendor == "postgresql":  # COPY text, written on this thread
+                expected = self.consumed + remaining
+                self.preformatter = Preformatter(self.loader, persons=expected, households=expected)
             self.db.inc_thread_sharing()
             # The loader thread waits on PostgreSQL a few dozen times per chunk, and after each
             # wait on this thread's GIL slice: 5 ms by default, which would stall it for
@@ -497,8 +513,9 @@ class _Stream:
             sys.setswitchinterval(LOADER_SWITCH_INTERVAL_S)
             self.thread = threading.Thread(target=self._run, name="sunlight-loader", daemon=True)
             self.thread.start()
-        self.loader.places({r.village for r in chunk.rows})
-        self.queue.put(chunk)
+        staged = self.stager.staged
+        prepared = self.preformatter.prepare(staged, chunk) if self.preformatter else None
+        self.queue.put((chunk, prepared))
 
     def finish(self, parsed: Any, *, township: str) -> tuple[Staged, list[dict]]:
         """Stage the rows not streamed yet; return the whole staged roster and duplicates."""
@@ -510,6 +527,9 @@ class _Stream:
             self.errors += self.stager.feed(rest).errors
         else:
             self._send(rest)
+            # Wait for the loader here: the summary that follows queries the database, and
+            # the connection is used by one thread at a time (SQLite allows nothing else).
+            self.close()
         staged = self.stager.staged
         if staged.township != township:  # the stream guessed the township from its first row
             self.streaming, staged.township = False, township
@@ -553,11 +573,12 @@ class _Stream:
     def _run(self) -> None:
         assert self.loader is not None and self.stager is not None
         staged = self.stager.staged
-        while (chunk := self.queue.get()) is not None:
+        while (item := self.queue.get()) is not None:
             if self.failure is not None:
                 continue  # keep draining so that the parsing side never blocks
+            chunk, prepared = item
             try:
-                self.loader.write(staged, chunk)
+                self.loader.write(staged, chunk, prepared)
             except BaseException as error:  # handed to the parsing side
                 self.failure = error
 

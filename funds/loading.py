@@ -15,6 +15,7 @@ is a handful of queries, whatever its size.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -60,6 +61,16 @@ def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
             chunk = []
     if chunk:
         cursor.executemany(sql, chunk)
+
+
+def _copy_text(cursor: Any, table: str, columns: Sequence[str], text: bytes) -> None:
+    """COPY rows already written as PostgreSQL's text format into TABLE (PostgreSQL only)."""
+    if not text:
+        return
+    cols = ", ".join(_q(c) for c in columns)
+    copy_sql = f"COPY {_q(table)} ({cols}) FROM STDIN"
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+        copy.write(text)
 
 
 def _temp_table(cursor: Any, name: str, columns: str) -> None:
@@ -165,6 +176,11 @@ def _known(cursor: Any, temp: str, sql: str, hashes: Iterable[str]) -> list[tupl
     return found
 
 
+PERSON_COLUMNS = [
+    "id", "household_id", "name_masked", "name_hash", "id_hash", "id_masked", "key_version",
+    "birth_year", "sex", "relation_to_head", "created_at",
+]  # fmt: skip
+HOUSEHOLD_COLUMNS = ["id", "village_id", "group", "head_id", "created_at"]
 DISBURSEMENT_COLUMNS = [
     "batch_id", "program_id", "period", "village_id", "household_id", "person_id", "payee_id",
     "quantity", "rate", "amount", "pay_date", "account_masked", "account_hash", "status",
@@ -172,11 +188,118 @@ DISBURSEMENT_COLUMNS = [
 ]  # fmt: skip
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A chunk as COPY text, made on the parsing thread, with the keys it was given."""
+
+    person_ids: dict[str, int]  # id_hash → key, for the chunk's new persons
+    household_ids: dict[str, int]  # head hash → key, for the chunk's new households
+    villages: list[tuple[int, str]]  # (key, name) of villages first named in this chunk
+    hashes: bytes
+    persons: bytes
+    households: bytes
+    rows: bytes
+
+
+class Preformatter:
+    """Turn staged chunks into COPY text on the parsing thread, ahead of the loader.
+
+    Keys come from blocks reserved from the sequences before the loader thread starts, and
+    every person first seen in a chunk is taken to be new. The loader (``Loader.write``)
+    checks that: once one of them turns out to be stored already, that chunk and every later
+    one are written from the staged rows with the stored keys. Writing the text here, where
+    the parser has time to spare, lets the loader thread only send bytes and wait on
+    PostgreSQL. Call it before the loader thread starts: it queries the database.
+    """
+
+    def __init__(self, loader: Loader, *, persons: int, households: int) -> None:
+        assert loader.batch is not None and loader.township is not None, "start() first"
+        self.loader = loader
+        with loader.db.cursor() as cursor:
+            self._person_keys = iter(_next_ids(cursor, Person, persons))
+            self._household_keys = iter(_next_ids(cursor, Household, households))
+            self._village_keys = iter(_next_ids(cursor, Village, 50))
+            v = _q(Village._meta.db_table)
+            cursor.execute(f"SELECT name, id FROM {v} WHERE township_id = %s", [loader.township.pk])  # noqa: S608
+            self.village_ids: dict[str, int] = dict(cursor.fetchall())
+        self.person_ids: dict[str, int] = {}
+        self.household_ids: dict[str, int] = {}
+        self.now = loader.now.isoformat()
+        self._escaped: dict[str, str] = {}
+        self._batch = f"{loader.batch.pk}\t{loader.program.pk}\t{loader.period}\t"
+        self.exhausted = False
+
+    def _esc(self, text: str) -> str:
+        found = self._escaped.get(text)
+        if found is None:
+            found = self._escaped[text] = text.translate(_COPY_ESCAPES)
+        return found
+
+    def prepare(self, staged: Staged, chunk: StagedChunk) -> Prepared | None:
+        """Return the chunk as COPY text, or None from the first time the keys run out."""
+        if self.exhausted or self.loader.slow:
+            return None
+        person_ids, household_ids, village_ids = (
+            self.person_ids, self.household_ids, self.village_ids
+        )  # fmt: skip
+        households = staged.households
+        try:
+            new_villages = [
+                (village_ids.setdefault(name, next(self._village_keys)), name)
+                for name in sorted({households[h][0] for h in chunk.households}
+                                   | {r.village for r in chunk.rows})
+                if name not in village_ids
+            ]  # fmt: skip
+            new_persons = {x.id_hash: next(self._person_keys) for x in chunk.persons}
+            new_households = {key: next(self._household_keys) for key in chunk.households}
+        except StopIteration:
+            self.exhausted = True
+            return None
+        person_ids.update(new_persons)
+        household_ids.update(new_households)
+        esc, now = self._esc, self.now
+        persons = "".join(
+            f"{new_persons[x.id_hash]}\t{household_ids[x.head_hash]}\t{esc(x.name_masked)}\t"
+            f"{x.name_hash}\t{x.id_hash}\t{x.id_masked}\t{x.key_version}\t"
+            f"{NULL if x.birth_year is None else x.birth_year}\t{x.sex}\t{esc(x.relation)}\t"
+            f"{now}\n"
+            for x in chunk.persons
+        )
+        rows_of_households = "".join(
+            f"{key}\t{village_ids[households[head][0]]}\t{esc(households[head][1][:50])}\t"
+            f"{person_ids[head]}\t{now}\n"
+            for head, key in new_households.items()
+        )
+        batch = self._batch
+        rows = "".join(
+            f"{batch}{village_ids[r.village]}\t{household_ids[r.head_hash]}\t"
+            f"{person_ids[r.id_hash]}\t{person_ids[r.payee_hash] if r.payee_hash else NULL}\t"
+            f"{NULL if r.quantity is None else r.quantity}\t"
+            f"{NULL if r.rate is None else r.rate}\t{r.amount}\t{r.pay_date or NULL}\t"
+            f"{r.account_masked}\t{r.account_hash}\t{r.status}\tf\t{NULL}\t{esc(r.note)}\t"
+            f"{esc(r.sheet[:100])}\t{NULL if r.row is None else r.row}\n"
+            for r in chunk.rows
+        )
+        return Prepared(
+            person_ids=new_persons,
+            household_ids=new_households,
+            villages=new_villages,
+            hashes="".join(f"{x.id_hash}\n" for x in chunk.persons).encode(),
+            persons=persons.encode(),
+            households=rows_of_households.encode(),
+            rows=rows.encode(),
+        )
+
+
 class Loader:
     """Write one roster as a new draft batch: its places, persons, households and rows.
 
-    ``start`` and ``places`` use the ORM and run where the transaction was opened; ``write``
-    is raw SQL on ``db`` only, so that it can run on a loader thread sharing the connection
+    ``start`` uses the ORM and runs where the transaction was opened; ``write`` is raw SQL on
+    ``db`` only, so that it can run on a loader thread sharing the connection
     (``funds.imports``). The caller holds the transaction.
     """
 
@@ -192,6 +315,7 @@ class Loader:
         self.household_ids: dict[str, int] = {}  # head hash → Household id
         self.new_township = False
         self.new_villages: list[str] = []
+        self.slow = False  # True once a prepared chunk could not be used
 
     def start(self, *, township: str, source_name: str, sha256: str, user: Any = None) -> Batch:
         """Create the batch (totals come with ``finish``) and its township."""
@@ -211,29 +335,81 @@ class Loader:
         )
         return self.batch
 
-    def places(self, villages: Iterable[str]) -> None:
-        """Make sure every village named exists, noting the ones created now."""
-        missing = {name for name in villages if name not in self.village_ids}
+    def _places(self, cursor: Any, villages: Iterable[str]) -> None:
+        """Make sure every village named exists, noting the ones created now.
+
+        Raw SQL on ``db``: on the loader thread, the ORM would use another connection.
+        """
+        missing = sorted({name for name in villages if name not in self.village_ids})
         if not missing:
             return
         assert self.township is not None, "start() first"
-        known = set(
-            Village.objects.filter(township=self.township, name__in=missing).values_list(
-                "name", flat=True
+        v = _q(Village._meta.db_table)
+        marks = ", ".join(["%s"] * len(missing))
+        select = f"SELECT name, id FROM {v} WHERE township_id = %s AND name IN ({marks})"  # noqa: S608
+        cursor.execute(select, [self.township.pk, *missing])
+        found = dict(cursor.fetchall())
+        new = [name for name in missing if name not in found]
+        if new:
+            cursor.executemany(
+                f"INSERT INTO {v} (township_id, name, code, created_at) VALUES (%s, %s, '', %s)",  # noqa: S608
+                [(self.township.pk, name, self.now) for name in new],
             )
-        )
-        self.new_villages += sorted(missing - known)
-        _town, ids = upsert_places(township=self.township.name, villages=missing)
-        self.village_ids.update(ids)
+            cursor.execute(select, [self.township.pk, *missing])
+            found = dict(cursor.fetchall())
+            self.new_villages += new
+        self.village_ids.update(found)
 
-    def write(self, staged: Staged, chunk: StagedChunk) -> None:
-        """Write a chunk: its new persons and households, then its disbursements."""
+    def write(self, staged: Staged, chunk: StagedChunk, prepared: Prepared | None = None) -> None:
+        """Write a chunk: its new persons and households, then its disbursements.
+
+        With PREPARED (``Preformatter``), the chunk's text is sent as it is, unless one of its
+        persons is stored already: then this chunk and every later one take the slow way.
+        """
+        if prepared is not None and not self.slow and self._write_prepared(prepared):
+            return
+        self.slow = True  # the keys the Preformatter handed out no longer hold
         with self.db.cursor() as cursor:
+            self._places(
+                cursor,
+                {r.village for r in chunk.rows}
+                | {staged.households[head][0] for head in chunk.households},
+            )
             if self.db.vendor == "postgresql":
                 self._people_postgres(cursor, staged, chunk)
             else:
                 self._people_sqlite(cursor, staged, chunk)
             self._rows(cursor, chunk)
+
+    def _write_prepared(self, prepared: Prepared) -> bool:
+        """Send a prepared chunk; return False, writing nothing, if a person is known."""
+        p = _q(Person._meta.db_table)
+        with self.db.cursor() as cursor:
+            _temp_table(cursor, "sl_hash_in", "hash varchar(80)")
+            _copy_text(cursor, "sl_hash_in", ["hash"], prepared.hashes)
+            cursor.execute("ANALYZE sl_hash_in")
+            cursor.execute(
+                f"SELECT 1 FROM {p} p JOIN sl_hash_in t ON t.hash = p.id_hash LIMIT 1"  # noqa: S608
+            )
+            known = cursor.fetchone() is not None
+            _drop_temp(cursor, "sl_hash_in")
+            if known:
+                return False
+            if prepared.villages:
+                assert self.township is not None, "start() first"
+                cursor.executemany(
+                    f"INSERT INTO {_q(Village._meta.db_table)} (id, township_id, name, code, "  # noqa: S608
+                    "created_at) VALUES (%s, %s, %s, '', %s)",
+                    [(pk, self.township.pk, name, self.now) for pk, name in prepared.villages],
+                )
+                self.new_villages += [name for _pk, name in prepared.villages]
+                self.village_ids.update((name, pk) for pk, name in prepared.villages)
+            _copy_text(cursor, Person._meta.db_table, PERSON_COLUMNS, prepared.persons)
+            _copy_text(cursor, Household._meta.db_table, HOUSEHOLD_COLUMNS, prepared.households)
+            _copy_text(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, prepared.rows)
+        self.person_ids.update(prepared.person_ids)
+        self.household_ids.update(prepared.household_ids)
+        return True
 
     def finish(self, staged: Staged) -> Batch:
         """Record the batch's totals, counted over every row written."""
@@ -298,13 +474,18 @@ class Loader:
                 (x.id_hash for x in chunk.persons),
             )
         }  # fmt: skip
+        # Only a person stored before can head a stored household: a new head means a new
+        # household, with no query (every one, when a roster is imported for the first time).
+        known_heads = [key for key in chunk.households if key in known_persons]
         known_households = dict(
             _known(
                 cursor, "sl_hash_in",
                 f"SELECT pp.id_hash, hh.id FROM {h} hh JOIN {p} pp ON pp.id = hh.head_id "  # noqa: S608
                 "JOIN sl_hash_in t ON t.hash = pp.id_hash FOR KEY SHARE OF hh",
-                chunk.households,
+                known_heads,
             )
+            if known_heads
+            else ()
         )  # fmt: skip
         person_ids, household_ids = self.person_ids, self.household_ids
         new_persons = [x for x in chunk.persons if x.id_hash not in known_persons]
@@ -321,12 +502,12 @@ class Loader:
         household_ids.update(
             zip(new_households, _next_ids(cursor, Household, len(new_households)), strict=True)
         )
-        now = self.now
+        # As text: psycopg formats a datetime for every row (~1 µs), a string costs nothing.
+        now = self.now.isoformat()
         _fill(
             cursor,
             Person._meta.db_table,
-            ["id", "household_id", "name_masked", "name_hash", "id_hash", "id_masked",
-             "key_version", "birth_year", "sex", "relation_to_head", "created_at"],
+            PERSON_COLUMNS,
             (
                 (person_ids[x.id_hash], household_ids[x.head_hash], x.name_masked, x.name_hash,
                  x.id_hash, x.id_masked, x.key_version, x.birth_year, x.sex, x.relation, now)
@@ -337,7 +518,7 @@ class Loader:
         _fill(
             cursor,
             Household._meta.db_table,
-            ["id", "village_id", "group", "head_id", "created_at"],
+            HOUSEHOLD_COLUMNS,
             (
                 (household_ids[key], village_ids[households[key][0]], households[key][1][:50],
                  person_ids[key], now)
@@ -392,7 +573,6 @@ def load_staged(
     report = progress or (lambda done, total: None)
     loader = Loader(program=program, period=period)
     loader.start(township=staged.township, source_name=source_name, sha256=sha256, user=user)
-    loader.places(staged.villages)
     report(0, total_rows)
     everything = StagedChunk(
         persons=list(staged.persons.values()),

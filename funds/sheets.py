@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 
 from funds.aliases import FIELD_ALIASES, FIELD_LABELS, FOOTER_WORDS, STATUS_WORDS, TOTAL_WORDS
 from funds.filesafety import FileKind, UnsafeFile, check_upload, decode_text
+from funds.gcpause import gc_paused
 from publicity.masking import scrub_text
 from villages.identity import IdCheck, clean_valid_id, id_from_cell, normalize_name
 
@@ -1033,6 +1034,7 @@ def _file_issue(message: str, code: str) -> Issue:
     return Issue("", None, "", message, code)
 
 
+@gc_paused
 def read_roster(
     source: Path | bytes,
     *,
@@ -1045,12 +1047,13 @@ def read_roster(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     today: date | None = None,
-    on_rows: Callable[[ParsedRoster], None] | None = None,
+    on_rows: Callable[[ParsedRoster, int], None] | None = None,
 ) -> ParsedRoster:
     """Read and validate a roster; return rows, every error and warning, and checked totals.
 
-    ``on_rows``, when given, is called with the roster every few hundred rows while it is
-    being read, so that its rows can be staged and loaded as they come (``funds.imports``).
+    ``on_rows``, when given, is called every few hundred rows with the roster and how many
+    rows of the file (blank and title rows included) are still to be read, so that its rows
+    can be staged and loaded as they come (``funds.imports``).
 
     Pass ``kind`` (from ``filesafety.check_upload``) when the file has been checked already;
     otherwise it is checked here against ``max_bytes`` and ``max_uncompressed``.
@@ -1110,7 +1113,7 @@ def read_roster(
             reported[0] = done
             progress(done, total_rows)
         if on_rows is not None:
-            on_rows(roster)
+            on_rows(roster, total_rows - done)
 
     seen: dict[str, tuple[str, int, str]] = {}
     flagged: set[tuple[str, int]] = set()
@@ -1150,7 +1153,7 @@ def read_roster(
             kinds.add("per_person" if reader.per_person else "per_household")
             reader.read(tick, township_arg)
             if on_rows is not None:
-                on_rows(roster)
+                on_rows(roster, total_rows - before - len(grid.rows))
             before += len(grid.rows)
             grid.rows = []  # free the cells as soon as the sheet is done
     except _Stop as stop:

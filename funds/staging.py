@@ -6,7 +6,6 @@ confirm never parses or validates the file again, and nothing raw ever reaches d
 
 from __future__ import annotations
 
-import gc
 import gzip
 import hashlib
 import hmac
@@ -20,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from funds.gcpause import gc_paused
 from publicity import masking
 from villages import identity, personal
 
@@ -310,19 +310,9 @@ class Stager:
         self._notes: dict[str, str] = {}
         self._dates: dict[Any, str] = {}
 
+    @gc_paused
     def feed(self, rows: Iterable[Any]) -> StagedChunk:
         """Mask and hash ROWS; return the new persons, households and rows, and duplicates."""
-        # The cyclic GC would walk the whole parsed roster again and again while we allocate;
-        # nothing here makes cycles, so it waits until the end.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._feed(rows)
-        finally:
-            if enabled:
-                gc.enable()
-
-    def _feed(self, rows: Iterable[Any]) -> StagedChunk:
         staged, cache = self.staged, self._cache
         persons, households = staged.persons, staged.households
         seen_rows, account_cache = self._seen_rows, self._accounts

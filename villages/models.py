@@ -118,6 +118,7 @@ class Person(models.Model):
         blank=True,
         related_name="members",
         verbose_name=_("所属农户"),
+        db_constraint=False,  # checked at commit, once per statement: funds.refchecks
     )
     name_masked = models.CharField(_("姓名（脱敏）"), max_length=50)
     name_hash = models.CharField(_("姓名密钥散列"), max_length=80)

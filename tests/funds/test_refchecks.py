@@ -128,3 +128,34 @@ def test_every_reference_is_a_field_without_a_foreign_key_constraint():
         if field.is_relation and not field.db_constraint
     }
     assert unconstrained == set(refchecks.REFERENCES)
+
+
+def test_a_person_pointing_at_no_household_is_refused_by_commit(paid):
+    """Person.household waits for commit (households point back at their head)."""
+    person = paid.person
+    with pytest.raises(IntegrityError, match="household_id"), transaction.atomic():
+        type(person).objects.filter(pk=person.pk).update(household_id=MISSING)
+        with connection.cursor() as cursor:  # what commit does with deferred checks
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    person.refresh_from_db()
+    assert person.household_id == paid.household_id
+
+
+@pytest.mark.postgres_only
+def test_a_household_and_its_head_may_be_written_in_either_order_before_commit(paid):
+    """The deferred check only looks at commit: a person first, their household after."""
+    from villages.models import Person
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's row triggers check at once; its loader writes in that order")
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        head = Person.objects.create(
+            name_masked="李*", name_hash="n", id_hash="i-new", id_masked="x", household_id=None
+        )
+        cursor.execute("SELECT max(id) + 1 FROM villages_household")
+        next_id = cursor.fetchone()[0]
+        Person.objects.filter(pk=head.pk).update(household_id=next_id)
+        Household.objects.create(id=next_id, village=paid.village, head=head)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert Person.objects.get(pk=head.pk).household.head_id == head.pk

@@ -41,9 +41,9 @@ def writes(monkeypatch) -> list[tuple[str, int]]:
     seen: list[tuple[str, int]] = []
     original = loading.Loader.write
 
-    def recording(self, staged, chunk):
+    def recording(self, staged, chunk, prepared=None):
         seen.append((threading.current_thread().name, len(chunk.rows)))
-        return original(self, staged, chunk)
+        return original(self, staged, chunk, prepared)
 
     monkeypatch.setattr(loading.Loader, "write", recording)
     return seen
@@ -59,7 +59,7 @@ def fed_as_read(monkeypatch, rows, *, errors_at: dict | None = None, at_end=None
             if errors_at and index in errors_at:
                 parsed.errors.append(errors_at[index])
             if on_rows is not None:
-                on_rows(parsed)
+                on_rows(parsed, len(rows) - index - 1)
         if at_end is not None:
             at_end(parsed)
         parsed.total = sum((r.amount for r in parsed.rows), Decimal("0"))
@@ -69,8 +69,9 @@ def fed_as_read(monkeypatch, rows, *, errors_at: dict | None = None, at_end=None
 
 
 def streamed(writes: list[tuple[str, int]]) -> bool:
-    """Say whether more than one chunk was written by the loader thread."""
-    return sum(1 for name, _rows in writes if name == "sunlight-loader") > 1
+    """Say whether the loader thread wrote every chunk, and more than one."""
+    by_loader = [name == "sunlight-loader" for name, _rows in writes]
+    return all(by_loader) and len(by_loader) > 1
 
 
 def assert_cleaned_up(interval: float) -> None:
@@ -188,11 +189,11 @@ def test_a_loader_failure_loads_the_staged_roster_again(writes, monkeypatch, tmp
     recording = loading.Loader.write
     calls = {"n": 0}
 
-    def failing_once(self, staged, chunk):
+    def failing_once(self, staged, chunk, prepared=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise IntegrityError("duplicate key value violates unique constraint")
-        return recording(self, staged, chunk)
+        return recording(self, staged, chunk, prepared)
 
     monkeypatch.setattr(loading.Loader, "write", failing_once)
     fed_as_read(monkeypatch, [household_row(n) for n in range(ROWS)])
@@ -200,6 +201,7 @@ def test_a_loader_failure_loads_the_staged_roster_again(writes, monkeypatch, tmp
     report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
 
     assert report.status == "imported"
+    assert writes[-1] == ("MainThread", ROWS), "loaded again, whole, after the failure"
     assert Batch.objects.count() == 1
     assert Disbursement.objects.count() == ROWS
     assert Batch.objects.get().row_count == ROWS
@@ -216,3 +218,82 @@ def test_villages_first_seen_in_a_later_chunk_are_reported_as_new(writes, monkey
     assert streamed(writes)
     assert report.new_villages == ["新村"] and report.new_townships == []
     assert set(Village.objects.values_list("name", flat=True)) == {"老村", "新村"}
+
+
+def _stored() -> list[tuple]:
+    """Every disbursement as stored, with its person and household, keys left out."""
+    return sorted(
+        Disbursement.objects.values_list(
+            "village__name", "household__group", "household__head__id_hash", "person__id_hash",
+            "person__name_masked", "person__name_hash", "person__id_masked",
+            "person__birth_year", "person__sex", "person__relation_to_head",
+            "person__household__head__id_hash", "payee__id_hash", "quantity", "rate", "amount",
+            "pay_date", "account_masked", "account_hash", "status", "is_reversal", "note",
+            "source_sheet", "source_row", "program_id", "period",
+        )
+    )  # fmt: skip
+
+
+def test_rows_written_as_prepared_text_equal_rows_written_from_the_staged_roster(
+    writes, monkeypatch, tmp_path
+):
+    """The COPY text made on the parsing thread stores exactly what the loader would."""
+    tricky = ["备注\\含反斜杠", "制表\t符", "换行\n符", "回车\r符", ""]
+    rows = [
+        household_row(n, note=tricky[n % 5], group=f"{n % 3}\\组", sheet="表\t一")
+        for n in range(ROWS)
+    ]
+    rows[7] = household_row(7, quantity=None, rate=None, pay_date=None, account="")
+    rows[9] = household_row(9, payee_name=rows[9].name)
+    fed_as_read(monkeypatch, rows)
+    program = make_program()
+    sent = []
+    original = loading.Loader._write_prepared
+
+    def spying(self, prepared):
+        sent.append(prepared)
+        return original(self, prepared)
+
+    monkeypatch.setattr(loading.Loader, "_write_prepared", spying)
+
+    prepared_way = import_roster(path=roster_file(tmp_path), program=program, period="2026-03")
+    as_prepared = _stored()
+
+    if connection.vendor == "postgresql":
+        assert len(sent) > 1 and streamed(writes), "the chunks went as prepared text"
+    assert prepared_way.status == "imported"
+    Disbursement.objects.all().delete()
+    Batch.objects.all().delete()
+    Household.objects.update(head=None)
+    Person.objects.update(household=None)
+    Household.objects.all().delete()
+    Person.objects.all().delete()
+    monkeypatch.setattr(imports, "STREAM_FIRST_CHUNK", 10**9)  # one go, from the staged rows
+    staged_way = import_roster(
+        path=roster_file(tmp_path, salt="again"), program=program, period="2026-03"
+    )
+
+    assert staged_way.status == "imported"
+    assert _stored() == as_prepared
+    assert {row[20] for row in as_prepared} == set(tricky)
+
+
+def test_a_stored_person_sends_the_rest_of_the_file_the_slow_way(writes, monkeypatch, tmp_path):
+    """Keys handed out ahead hold only while every person is new."""
+    first = [household_row(n) for n in range(1000, 1020)]
+    fed_as_read(monkeypatch, first)
+    import_roster(path=roster_file(tmp_path, salt="a"), program=make_program(), period="2026-02")
+    rows = [household_row(n) for n in range(ROWS)]
+    rows[450] = household_row(1010, row=454)  # already stored: found in the fourth chunk
+    fed_as_read(monkeypatch, rows)
+
+    report = import_roster(
+        path=roster_file(tmp_path, salt="b"), program=make_program(), period="2026-03"
+    )
+
+    assert report.status == "imported"
+    assert Person.objects.count() == ROWS + 19
+    assert Disbursement.objects.filter(batch=report.batch).count() == ROWS
+    person = Person.objects.get(id_hash=Disbursement.objects.get(
+        batch=report.batch, source_row=454).person.id_hash)  # fmt: skip
+    assert person.disbursements.count() == 2
