@@ -146,7 +146,7 @@ def _duplicate(report: ImportReport) -> ImportReport:
 
 
 def _summarise(report: ImportReport, staged: Staged) -> None:
-    """Fill counts, totals per village, new places and the masked preview."""
+    """Fill counts, totals per village and the masked preview (no query: see _new_places)."""
     rows = staged.rows
     report.rows = len(rows)
     report.households = len({r.head_hash for r in rows})
@@ -170,18 +170,6 @@ def _summarise(report: ImportReport, staged: Staged) -> None:
         }
         for name, v in sorted(per_village.items())
     ]
-    town = Township.objects.filter(name=staged.township).first()
-    report.new_townships = [] if town else [staged.township]
-    known = (
-        set(
-            Village.objects.filter(township=town, name__in=per_village).values_list(
-                "name", flat=True
-            )
-        )
-        if town
-        else set()
-    )
-    report.new_villages = sorted(set(per_village) - known)
     persons = staged.persons
     report.preview = [
         {
@@ -202,6 +190,19 @@ def _summarise(report: ImportReport, staged: Staged) -> None:
         }
         for r in rows[:PREVIEW_ROWS]
     ]
+
+
+def _new_places(report: ImportReport) -> None:
+    """Name the report's township and villages the database does not know yet."""
+    town = Township.objects.filter(name=report.township).first()
+    report.new_townships = [] if town else [report.township]
+    names = {v["name"] for v in report.villages}
+    known = (
+        set(Village.objects.filter(township=town, name__in=names).values_list("name", flat=True))
+        if town
+        else set()
+    )
+    report.new_villages = sorted(names - known)
 
 
 def _read_roster(source: Path | bytes, **options: Any) -> Any:
@@ -284,6 +285,10 @@ def _prepare(
             staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
         report.errors += duplicates
         _summarise(report, staged)
+        # While a loader thread writes, the database is its own: the places it created are
+        # in stream.report_places once it is done.
+        if stream is None or stream.loader is None:
+            _new_places(report)
     if not parsed.rows and not report.errors:
         report.errors.append(
             {
@@ -380,7 +385,7 @@ def import_roster(
                 )  # fmt: skip
                 if staged is None:
                     raise _Rejected
-                batch = stream.complete(staged)
+                batch = stream.complete(staged, report)
                 if publish:
                     from funds.publishing import publish_batch
 
@@ -388,7 +393,11 @@ def import_roster(
             finally:
                 stream.close()
     except _Rejected:
-        return report  # rolled back: whatever the stream had written is gone
+        # Rolled back: whatever the stream had written is gone, so the places it made are
+        # new again.
+        if stream.loader is not None and report.villages:
+            _new_places(report)
+        return report
     except (IntegrityError, _StreamFailed) as failure:
         if staged is None:
             raise
@@ -431,8 +440,9 @@ class _Stream:
     is only known once the whole file is read) stop the streaming; ``finish`` stages the
     rest in one go.
 
-    One thread at a time uses the connection: this one until the loader thread starts
-    (``Loader.start``), the loader thread until ``finish`` has waited for it.
+    One thread at a time uses the connection (SQLite allows nothing else): this one until the
+    loader thread starts (``Loader.start``, ``Preformatter``), then the loader thread until
+    ``complete`` or ``close`` has waited for it; the summary in between makes no query.
     """
 
     def __init__(
@@ -459,9 +469,10 @@ class _Stream:
     def __call__(self, roster: Any, remaining: int) -> None:
         """Stage and queue the rows read since the last chunk, once there are enough.
 
-        A small first chunk starts PostgreSQL early and larger ones save round trips; near
-        the end, chunks shrink with the rows REMAINING to be read, so that little is left to
-        load once the file has been read.
+        A small first chunk starts PostgreSQL early, and chunks double from there up to
+        STREAM_CHUNK (larger ones save round trips; growing ones keep the loader from
+        waiting for the first big one); near the end they shrink with the rows REMAINING
+        to be read, so that little is left to load once the file has been read.
         """
         if not self.streaming:
             return
@@ -469,7 +480,7 @@ class _Stream:
         if roster.errors or self.failure is not None:
             self.streaming = False  # the file will be rejected or loaded again: stop writing
             return
-        target = min(STREAM_CHUNK, max(STREAM_FIRST_CHUNK, remaining)) if self.loader else 0
+        target = min(STREAM_CHUNK, self.consumed, remaining)
         if len(rows) - self.consumed < max(target, STREAM_FIRST_CHUNK):
             return
         end = len(rows)
@@ -527,17 +538,14 @@ class _Stream:
             self.errors += self.stager.feed(rest).errors
         else:
             self._send(rest)
-            # Wait for the loader here: the summary that follows queries the database, and
-            # the connection is used by one thread at a time (SQLite allows nothing else).
-            self.close()
         staged = self.stager.staged
         if staged.township != township:  # the stream guessed the township from its first row
             self.streaming, staged.township = False, township
         staged.kind = parsed.kind
         return staged, self.errors
 
-    def complete(self, staged: Staged) -> Batch:
-        """Wait for the loader and return the batch with its totals."""
+    def complete(self, staged: Staged, report: ImportReport) -> Batch:
+        """Wait for the loader and return the batch with the report's totals."""
         if self.loader is None:  # nothing streamed (a small file): load it all now
             return load_staged(
                 staged=staged, program=self.program, period=self.period,
@@ -549,7 +557,9 @@ class _Stream:
         town = self.loader.township
         if self.consumed != len(staged.rows) or town is None or town.name != staged.township:
             raise _StreamFailed("the streamed rows are not the staged roster")
-        return self.loader.finish(staged)
+        return self.loader.finish(
+            staged, counts=(report.rows, report.households, report.persons, report.total)
+        )
 
     def close(self) -> None:
         """Stop the loader thread (it drains the queue) and wait for it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -278,8 +279,8 @@ class Preformatter:
         rows = "".join(
             f"{batch}{village_ids[r.village]}\t{household_ids[r.head_hash]}\t"
             f"{person_ids[r.id_hash]}\t{person_ids[r.payee_hash] if r.payee_hash else NULL}\t"
-            f"{NULL if r.quantity is None else r.quantity}\t"
-            f"{NULL if r.rate is None else r.rate}\t{r.amount}\t{r.pay_date or NULL}\t"
+            f"{NULL if r.quantity is None else r.quantity!s}\t"
+            f"{NULL if r.rate is None else r.rate!s}\t{r.amount!s}\t{r.pay_date or NULL}\t"
             f"{r.account_masked}\t{r.account_hash}\t{r.status}\tf\t{NULL}\t{esc(r.note)}\t"
             f"{esc(r.sheet[:100])}\t{NULL if r.row is None else r.row}\n"
             for r in chunk.rows
@@ -411,16 +412,27 @@ class Loader:
         self.household_ids.update(prepared.household_ids)
         return True
 
-    def finish(self, staged: Staged) -> Batch:
-        """Record the batch's totals, counted over every row written."""
+    def finish(
+        self, staged: Staged, *, counts: tuple[int, int, int, Decimal] | None = None
+    ) -> Batch:
+        """Record the batch's totals: COUNTS (rows, households, persons, total) as the import
+        report has them, or counted over every staged row."""
         assert self.batch is not None, "start() first"
         rows = staged.rows
-        values = {
-            "row_count": len(rows),
-            "household_count": len({r.head_hash for r in rows}),
-            "person_count": len({r.id_hash for r in rows}),
-            "total_amount": staged.total,
-        }
+        if counts is None:
+            counts = (
+                len(rows),
+                len({r.head_hash for r in rows}),
+                len({r.id_hash for r in rows}),
+                staged.total,
+            )
+        values = dict(
+            zip(
+                ("row_count", "household_count", "person_count", "total_amount"),
+                counts,
+                strict=True,
+            )
+        )
         Batch.objects.filter(pk=self.batch.pk).update(**values)
         for name, value in values.items():
             setattr(self.batch, name, value)

@@ -249,11 +249,17 @@ class _PersonCache:
         """Return (id_hash, birth_year, sex, id_masked) of a validated 18-digit number."""
         found = self._by_id.get(number)
         if found is None:
-            if _ID18.fullmatch(number):
-                birth_year, sex = int(number[6:10]), "M" if int(number[16]) % 2 else "F"
+            fast = self.fast
+            if _ID18.fullmatch(number):  # the parser's numbers: checked once, not three times
+                found = (
+                    fast.keyed("id:" + number), int(number[6:10]),
+                    "M" if int(number[16]) % 2 else "F",
+                    masking._keep(number, fast.policy.id_keep_head, fast.policy.id_keep_tail,
+                                  fast.char),
+                )  # fmt: skip
             else:
                 birth_year, sex = identity.birth_year_and_sex(number)
-            found = (self.fast.hash_id(number), birth_year, sex, self.fast.mask_id(number))
+                found = (fast.hash_id(number), birth_year, sex, fast.mask_id(number))
             self._by_id[number] = found
         return found
 
