@@ -28,11 +28,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.utils.translation import gettext as _
 
 from funds import errorreport
 from funds.filesafety import UnsafeFile, check_upload
+from funds.gcpause import gc_paused
 from funds.loading import Loader, Preformatter, Prepared, load_staged
 from funds.models import Batch, ImportJob, Program
 from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
@@ -350,6 +351,7 @@ def _load(
     return report
 
 
+@gc_paused
 def import_roster(
     *,
     path: Path,
@@ -416,7 +418,7 @@ def import_roster(
 
 
 STREAM_FIRST_CHUNK = 2_000
-STREAM_CHUNK = 20_000
+STREAM_CHUNK = 10_000
 LOADER_SWITCH_INTERVAL_S = 0.0005
 
 
@@ -508,14 +510,24 @@ class _Stream:
             self.streaming = False
             return  # rejected or loaded again from the staged roster: write nothing more
         if self.loader is None:
-            self.loader = Loader(program=self.program, period=self.period, db=self.db)
-            self.loader.start(
-                township=self.stager.staged.township, source_name=self.source_name,
-                sha256=self.sha256, user=self.user,
-            )  # fmt: skip
-            if self.db.vendor == "postgresql":  # COPY text, written on this thread
-                expected = self.consumed + remaining
-                self.preformatter = Preformatter(self.loader, persons=expected, households=expected)
+            loader = Loader(program=self.program, period=self.period, db=self.db)
+            try:
+                # A savepoint: the batch insert waits for, then fails on, a racing import of
+                # the same file; the transaction must stay usable to say it is a duplicate.
+                with transaction.atomic():
+                    loader.start(
+                        township=self.stager.staged.township, source_name=self.source_name,
+                        sha256=self.sha256, user=self.user,
+                    )  # fmt: skip
+                    if self.db.vendor == "postgresql":  # COPY text, written on this thread
+                        expected = self.consumed + remaining
+                        self.preformatter = Preformatter(
+                            loader, persons=expected, households=expected
+                        )
+            except DatabaseError as error:
+                self.failure, self.streaming = error, False  # complete() loads it all, or not
+                return
+            self.loader = loader
             self.db.inc_thread_sharing()
             # The loader thread waits on PostgreSQL a few dozen times per chunk, and after each
             # wait on this thread's GIL slice: 5 ms by default, which would stall it for

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
@@ -200,7 +200,6 @@ class Prepared:
     person_ids: dict[str, int]  # id_hash → key, for the chunk's new persons
     household_ids: dict[str, int]  # head hash → key, for the chunk's new households
     villages: list[tuple[int, str]]  # (key, name) of villages first named in this chunk
-    hashes: bytes
     persons: bytes
     households: bytes
     rows: bytes
@@ -289,7 +288,6 @@ class Preformatter:
             person_ids=new_persons,
             household_ids=new_households,
             villages=new_villages,
-            hashes="".join(f"{x.id_hash}\n" for x in chunk.persons).encode(),
             persons=persons.encode(),
             households=rows_of_households.encode(),
             rows=rows.encode(),
@@ -383,31 +381,33 @@ class Loader:
             self._rows(cursor, chunk)
 
     def _write_prepared(self, prepared: Prepared) -> bool:
-        """Send a prepared chunk; return False, writing nothing, if a person is known."""
-        p = _q(Person._meta.db_table)
+        """Send a prepared chunk; return False, having written nothing, if a person is known.
+
+        No lookup first: the persons' unique ID hash finds a stored person as the COPY runs,
+        and a savepoint takes the chunk back. Raw SQL savepoints: Django's atomic() would
+        use this thread's own connection, not the shared one.
+        """
         with self.db.cursor() as cursor:
-            _temp_table(cursor, "sl_hash_in", "hash varchar(80)")
-            _copy_text(cursor, "sl_hash_in", ["hash"], prepared.hashes)
-            cursor.execute("ANALYZE sl_hash_in")
-            cursor.execute(
-                f"SELECT 1 FROM {p} p JOIN sl_hash_in t ON t.hash = p.id_hash LIMIT 1"  # noqa: S608
-            )
-            known = cursor.fetchone() is not None
-            _drop_temp(cursor, "sl_hash_in")
-            if known:
+            cursor.execute("SAVEPOINT sl_prepared")
+            try:
+                _copy_text(cursor, Person._meta.db_table, PERSON_COLUMNS, prepared.persons)
+                if prepared.villages:
+                    assert self.township is not None, "start() first"
+                    cursor.executemany(
+                        f"INSERT INTO {_q(Village._meta.db_table)} (id, township_id, name, "  # noqa: S608
+                        "code, created_at) VALUES (%s, %s, %s, '', %s)",
+                        [(pk, self.township.pk, name, self.now) for pk, name in prepared.villages],
+                    )
+                _copy_text(cursor, Household._meta.db_table, HOUSEHOLD_COLUMNS, prepared.households)
+                _copy_text(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, prepared.rows)
+            except IntegrityError:
+                # A stored person (or a village or person another import has just stored).
+                cursor.execute("ROLLBACK TO SAVEPOINT sl_prepared")
+                cursor.execute("RELEASE SAVEPOINT sl_prepared")
                 return False
-            if prepared.villages:
-                assert self.township is not None, "start() first"
-                cursor.executemany(
-                    f"INSERT INTO {_q(Village._meta.db_table)} (id, township_id, name, code, "  # noqa: S608
-                    "created_at) VALUES (%s, %s, %s, '', %s)",
-                    [(pk, self.township.pk, name, self.now) for pk, name in prepared.villages],
-                )
-                self.new_villages += [name for _pk, name in prepared.villages]
-                self.village_ids.update((name, pk) for pk, name in prepared.villages)
-            _copy_text(cursor, Person._meta.db_table, PERSON_COLUMNS, prepared.persons)
-            _copy_text(cursor, Household._meta.db_table, HOUSEHOLD_COLUMNS, prepared.households)
-            _copy_text(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, prepared.rows)
+            cursor.execute("RELEASE SAVEPOINT sl_prepared")
+        self.new_villages += [name for _pk, name in prepared.villages]
+        self.village_ids.update((name, pk) for pk, name in prepared.villages)
         self.person_ids.update(prepared.person_ids)
         self.household_ids.update(prepared.household_ids)
         return True

@@ -297,3 +297,45 @@ def test_a_stored_person_sends_the_rest_of_the_file_the_slow_way(writes, monkeyp
     person = Person.objects.get(id_hash=Disbursement.objects.get(
         batch=report.batch, source_row=454).person.id_hash)  # fmt: skip
     assert person.disbursements.count() == 2
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_streamed_imports_of_the_same_file_racing_give_one_batch(writes, monkeypatch, tmp_path):
+    """The second waits on the first one's batch, then says the file is a duplicate."""
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    rows = [household_row(n) for n in range(ROWS)]
+    both_reading = threading.Barrier(2, timeout=30)
+
+    def read(source, *, on_rows=None, **options):
+        both_reading.wait()
+        parsed = ParsedRoster(rows=[])
+        for index, row in enumerate(rows):
+            parsed.rows.append(row)
+            on_rows(parsed, len(rows) - index - 1)
+        parsed.total = sum((r.amount for r in rows), Decimal("0"))
+        return parsed
+
+    monkeypatch.setattr(imports, "_read_roster", read)
+    program, path = make_program(), roster_file(tmp_path)
+    reports: list = []
+
+    def run() -> None:
+        try:
+            reports.append(import_roster(path=path, program=program, period="2026-03"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, name=f"import-{n}") for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(r.status for r in reports) == ["duplicate", "imported"]
+    assert Batch.objects.count() == 1
+    assert Disbursement.objects.count() == ROWS
+    assert reports[0].batch == reports[1].batch
