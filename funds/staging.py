@@ -310,7 +310,7 @@ class Stager:
     def __init__(self, *, township: str, kind: str) -> None:
         self.staged = Staged(township=township, kind=kind)
         self._cache = _PersonCache()
-        self._seen_rows: dict[str, tuple[str, int | None]] = {}
+        self._seen_rows: dict[str, Any] = {}  # id_hash → the row that first paid them
         self._accounts: dict[str, tuple[str, str]] = {}
         # The same few notes ("已核实", "代领") and pay dates repeat on many rows.
         self._notes: dict[str, str] = {}
@@ -329,16 +329,19 @@ class Stager:
         errors: list[dict] = []
         append = new_rows.append
         normalize_name = cache.fast.normalize_name
-        id_values = cache.id_values
+        id_values, name_values = cache.id_values, cache.name_values
+        key_version = cache.key_version
         for r in rows:
             number = r.id_number
             head_number = r.head_id or number
-            head_hash = id_values(head_number)[0]
+            head_values = id_values(head_number)
+            head_hash = head_values[0]
             if head_hash not in persons:
-                head_name = r.head_name or r.name
-                persons[head_hash] = person = cache.person(
-                    number=head_number, name=head_name, relation=HEAD_RELATION, head_hash=head_hash
-                )
+                # Positional, in StagedPerson's field order: this runs once per person.
+                persons[head_hash] = person = StagedPerson(
+                    head_hash, *name_values(r.head_name or r.name), head_values[3], key_version,
+                    head_values[1], head_values[2], HEAD_RELATION, head_hash,
+                )  # fmt: skip
                 new_persons.append(person)
             if head_hash not in households:
                 households[head_hash] = (r.village, r.group or "")
@@ -352,9 +355,8 @@ class Stager:
                     number=r.id_number, name=r.name, relation=relation, head_hash=head_hash
                 )
                 new_persons.append(person)
-            here = (r.sheet, r.row)
-            first = seen_rows.setdefault(id_hash, here)
-            if first is not here:
+            first = seen_rows.setdefault(id_hash, r)
+            if first is not r:
                 errors.append(
                     {
                         "sheet": r.sheet,
@@ -363,7 +365,7 @@ class Stager:
                         "message": _(
                             "同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）"
                         )
-                        % {"sheet": first[0], "row": first[1]},
+                        % {"sheet": first.sheet, "row": first.row},
                         "code": "duplicate_person",
                     }
                 )
