@@ -7,6 +7,7 @@ so that an error can be found after chunks have been written.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from decimal import Decimal
@@ -75,6 +76,7 @@ def streamed(writes: list[tuple[str, int]]) -> bool:
 
 
 def assert_cleaned_up(interval: float) -> None:
+    assert gc.isenabled(), "the import pauses the cyclic GC only while it runs"
     assert not any(t.name == "sunlight-loader" for t in threading.enumerate())
     assert sys.getswitchinterval() == interval
     assert not connection.allow_thread_sharing
