@@ -341,3 +341,17 @@ def test_two_streamed_imports_of_the_same_file_racing_give_one_batch(writes, mon
     assert Batch.objects.count() == 1
     assert Disbursement.objects.count() == ROWS
     assert reports[0].batch == reports[1].batch
+
+
+def test_a_streamed_roster_can_be_published_on_import(writes, monkeypatch, tmp_path):
+    fed_as_read(monkeypatch, [household_row(n, amount="12.34") for n in range(ROWS)])
+
+    report = import_roster(
+        path=roster_file(tmp_path), program=make_program(), period="2026-03", publish=True
+    )
+
+    assert report.status == "imported" and streamed(writes)
+    batch = Batch.objects.get(pk=report.batch)
+    assert batch.status == Batch.Status.PUBLICITY
+    assert (batch.row_count, batch.total_amount) == (ROWS, Decimal("12.34") * ROWS)
+    assert Disbursement.objects.published().count() == ROWS
