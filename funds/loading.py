@@ -224,7 +224,11 @@ class Preformatter:
             self._household_keys = iter(_next_ids(cursor, Household, households))
             self._village_keys = iter(_next_ids(cursor, Village, 50))
             v = _q(Village._meta.db_table)
-            cursor.execute(f"SELECT name, id FROM {v} WHERE township_id = %s", [loader.township.pk])  # noqa: S608
+            # Locked as a foreign-key check would lock them: the statement triggers lock nothing.
+            cursor.execute(
+                f"SELECT name, id FROM {v} WHERE township_id = %s FOR KEY SHARE",  # noqa: S608
+                [loader.township.pk],
+            )
             self.village_ids: dict[str, int] = dict(cursor.fetchall())
         self.person_ids: dict[str, int] = {}
         self.household_ids: dict[str, int] = {}
@@ -345,7 +349,8 @@ class Loader:
         assert self.township is not None, "start() first"
         v = _q(Village._meta.db_table)
         marks = ", ".join(["%s"] * len(missing))
-        select = f"SELECT name, id FROM {v} WHERE township_id = %s AND name IN ({marks})"  # noqa: S608
+        lock = " FOR KEY SHARE" if self.db.vendor == "postgresql" else ""  # as a foreign key
+        select = f"SELECT name, id FROM {v} WHERE township_id = %s AND name IN ({marks}){lock}"  # noqa: S608
         cursor.execute(select, [self.township.pk, *missing])
         found = dict(cursor.fetchall())
         new = [name for name in missing if name not in found]

@@ -12,7 +12,7 @@ from funds.loading import DISBURSEMENT_COLUMNS, _fill
 from funds.models import Batch, Disbursement
 from tests.factories import make_household, make_program, make_village, person_name
 from tests.factories import unique_id_number as uid
-from villages.models import Household
+from villages.models import Household, Village
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +159,38 @@ def test_a_household_and_its_head_may_be_written_in_either_order_before_commit(p
         Household.objects.create(id=next_id, village=paid.village, head=head)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert Person.objects.get(pk=head.pk).household.head_id == head.pk
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("way", ["prepared", "slow"])
+def test_an_import_locks_the_villages_it_points_at_as_a_foreign_key_would(way):
+    """Statement triggers take no locks, so the loader takes them: a DELETE must wait."""
+    import psycopg
+
+    from funds.loading import Loader, Preformatter
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    village = make_village("老村", "城关镇")
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        dbname=params["dbname"], host=params.get("host"), port=params.get("port"),
+        user=params.get("user"), autocommit=True,
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            loader = Loader(program=make_program(), period="2026-03")
+            loader.start(township="城关镇", source_name="x.xlsx", sha256="b" * 64)
+            if way == "prepared":
+                Preformatter(loader, persons=1, households=1)
+            else:
+                with connection.cursor() as cursor:
+                    loader._places(cursor, ["老村"])
+            other.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("DELETE FROM villages_village WHERE id = %s", [village.pk])
+            transaction.set_rollback(True)
+    finally:
+        other.close()
+    assert Village.objects.filter(pk=village.pk).exists()
