@@ -167,6 +167,6 @@ def save(source: Path | bytes, *, filename: str, sha256: str, roster: Any, repor
     try:
         data = build(source, filename=filename, sheets=list(roster.sheets), report=report)
     except Exception:
-        log.exception("error report for %s could not be written", sha256[:12])
+        personal.log_failure(log, "error report for %s could not be written", sha256[:12])
         return ""
     return default_storage.save(f"reports/{sha256[:16]}-errors.xlsx", ContentFile(data))

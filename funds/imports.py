@@ -37,6 +37,7 @@ from funds.gcpause import gc_paused
 from funds.loading import Loader, Preformatter, Prepared, load_staged
 from funds.models import Batch, ImportJob, Program
 from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
+from villages import personal
 from villages.models import Township, Village
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,11 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return self.status != Status.REJECTED
+
+    @property
+    def counts(self) -> tuple[int, int, int, Decimal]:
+        """Rows, households, persons and total: what the batch records."""
+        return self.rows, self.households, self.persons, self.total
 
     def as_json(self) -> dict[str, Any]:
         """Return the report as JSON-safe data (money as strings with two decimals)."""
@@ -269,7 +275,7 @@ def _prepare(
             on_rows=stream,
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
-        log.exception("roster %s could not be read", sha256[:12])
+        personal.log_failure(log, "roster %s could not be read", sha256[:12])
         return _file_error(
             report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"
         ), None
@@ -334,6 +340,7 @@ def _load(
                     period=period,
                     source_name=report.file,
                     sha256=report.sha256,
+                    counts=report.counts,
                     user=user,
                     progress=progress,
                 )
@@ -405,8 +412,9 @@ def import_roster(
             raise
         # A racing import of the same file, or of the same new persons: load again from the
         # staged rows in a transaction of its own, which tells a duplicate from a retry.
-        cause = failure.__cause__ or failure
-        log.info("streamed load of %s rolled back (%r); loading again", sha256[:12], cause)
+        cause = failure.__cause__ or failure  # its text may quote stored values: the type only
+        log.info("streamed load of %s rolled back (%s); loading again", sha256[:12],
+                 type(cause).__name__)  # fmt: skip
         stream.report_places(report)
         return _load(
             staged, report, program=program, period=period, user=user, publish=publish,
@@ -561,7 +569,8 @@ class _Stream:
         if self.loader is None:  # nothing streamed (a small file): load it all now
             return load_staged(
                 staged=staged, program=self.program, period=self.period,
-                source_name=self.source_name, sha256=self.sha256, user=self.user,
+                source_name=self.source_name, sha256=self.sha256, counts=report.counts,
+                user=self.user,
             )  # fmt: skip
         self.close()
         if self.failure is not None:
@@ -569,9 +578,7 @@ class _Stream:
         town = self.loader.township
         if self.consumed != len(staged.rows) or town is None or town.name != staged.township:
             raise _StreamFailed("the streamed rows are not the staged roster")
-        return self.loader.finish(
-            staged, counts=(report.rows, report.households, report.persons, report.total)
-        )
+        return self.loader.finish(report.counts)
 
     def close(self) -> None:
         """Stop the loader thread (it drains the queue) and wait for it."""

@@ -14,7 +14,8 @@ is a handful of queries, whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from funds.staging import Staged, StagedChunk, StagedPerson
 from villages.models import Household, Person, Township, Village
 
 Progress = Callable[[int, int], None]
+Counts = tuple[int, int, int, Decimal]  # rows, households, persons, total: ImportReport's
 CHUNK = 20_000
 
 
@@ -41,18 +43,14 @@ def _q(name: str) -> str:
 
 def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert ROWS into TABLE: COPY on PostgreSQL, executemany elsewhere."""
-    cols = ", ".join(_q(c) for c in columns)
     if _is_postgres():
-        # The raw psycopg cursor: Django's error wrapper makes its errors Django's own
-        # (IntegrityError for a unique or reference violation), as for any other query.
-        copy_sql = f"COPY {_q(table)} ({cols}) FROM STDIN"
-        with cursor.db.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+        with _copy(cursor, table, columns) as copy:
             for row in rows:
                 copy.write_row(row)
         if table.startswith("sl_"):
             cursor.execute(f"ANALYZE {table}")  # temp tables have no statistics until analysed
         return
-    marks = ", ".join(["%s"] * len(columns))
+    cols, marks = ", ".join(_q(c) for c in columns), ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {_q(table)} ({cols}) VALUES ({marks})"  # noqa: S608 - names from _meta
     chunk: list[Sequence[Any]] = []
     for row in rows:
@@ -64,14 +62,26 @@ def _fill(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
         cursor.executemany(sql, chunk)
 
 
-def _copy_text(cursor: Any, table: str, columns: Sequence[str], text: bytes) -> None:
-    """COPY rows already written as PostgreSQL's text format into TABLE (PostgreSQL only)."""
-    if not text:
-        return
+@contextmanager
+def _copy(cursor: Any, table: str, columns: Sequence[str]) -> Iterator[Any]:
+    """Open a COPY … FROM STDIN into TABLE (PostgreSQL) on the raw psycopg cursor.
+
+    Django's error wrapper makes its errors Django's own (IntegrityError for a unique or
+    reference violation), as for any other query.
+    """
     cols = ", ".join(_q(c) for c in columns)
-    copy_sql = f"COPY {_q(table)} ({cols}) FROM STDIN"
-    with cursor.db.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
-        copy.write(text)
+    with (
+        cursor.db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {_q(table)} ({cols}) FROM STDIN") as copy,
+    ):
+        yield copy
+
+
+def _copy_text(cursor: Any, table: str, columns: Sequence[str], text: bytes) -> None:
+    """COPY rows already written as PostgreSQL's text format into TABLE."""
+    if text:
+        with _copy(cursor, table, columns) as copy:
+            copy.write(text)
 
 
 def _temp_table(cursor: Any, name: str, columns: str) -> None:
@@ -84,17 +94,6 @@ def _temp_table(cursor: Any, name: str, columns: str) -> None:
 def _drop_temp(cursor: Any, *names: str) -> None:
     for name in names:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def upsert_places(*, township: str, villages: Iterable[str]) -> tuple[Township, dict[str, int]]:
-    """Return the township and a map village name → id, creating those not yet known."""
-    town, _created = Township.objects.get_or_create(name=township)
-    names = set(villages)
-    Village.objects.bulk_create(
-        [Village(township=town, name=name) for name in sorted(names)], ignore_conflicts=True
-    )
-    ids = dict(Village.objects.filter(township=town, name__in=names).values_list("name", "id"))
-    return town, ids
 
 
 def _upsert_persons_sqlite(cursor: Any, persons: Iterable[StagedPerson], now: Any) -> None:
@@ -322,8 +321,7 @@ class Loader:
 
     def start(self, *, township: str, source_name: str, sha256: str, user: Any = None) -> Batch:
         """Create the batch (totals come with ``finish``) and its township."""
-        self.new_township = not Township.objects.filter(name=township).exists()
-        self.township, _ids = upsert_places(township=township, villages=[])
+        self.township, self.new_township = Township.objects.get_or_create(name=township)
         # The batch goes first: a racing import of the same file blocks on the unique hash here,
         # before any heavy work, and fails with IntegrityError when the first one commits.
         self.batch = Batch.objects.create(
@@ -417,20 +415,9 @@ class Loader:
         self.household_ids.update(prepared.household_ids)
         return True
 
-    def finish(
-        self, staged: Staged, *, counts: tuple[int, int, int, Decimal] | None = None
-    ) -> Batch:
-        """Record the batch's totals: COUNTS (rows, households, persons, total) as the import
-        report has them, or counted over every staged row."""
+    def finish(self, counts: Counts) -> Batch:
+        """Record the batch's totals, COUNTS as the import report has them."""
         assert self.batch is not None, "start() first"
-        rows = staged.rows
-        if counts is None:
-            counts = (
-                len(rows),
-                len({r.head_hash for r in rows}),
-                len({r.id_hash for r in rows}),
-                staged.total,
-            )
         values = dict(
             zip(
                 ("row_count", "household_count", "person_count", "total_amount"),
@@ -475,8 +462,8 @@ class Loader:
         """Write new persons and households with COPY, each once, with all their links set.
 
         Primary keys come from the tables' sequences, so a person row is written with its
-        household and a household with its head in one pass (``Person.household`` is a
-        deferred foreign key), instead of an INSERT and then an UPDATE of every row. Persons
+        household and a household with its head in one pass (``Person.household`` is checked
+        at commit), instead of an INSERT and then an UPDATE of every row. Persons
         and households already stored are locked as a foreign-key check would lock them
         (``FOR KEY SHARE``): references are checked once per statement (``funds.refchecks``),
         which takes no lock.
@@ -582,10 +569,12 @@ def load_staged(
     period: str,
     source_name: str,
     sha256: str,
+    counts: Counts,
     user: Any = None,
     progress: Progress | None = None,
 ) -> Batch:
-    """Write a staged roster as a new draft batch; the caller holds the transaction."""
+    """Write a staged roster as a new draft batch with COUNTS as its totals; the caller holds
+    the transaction."""
     total_rows = len(staged.rows)
     report = progress or (lambda done, total: None)
     loader = Loader(program=program, period=period)
@@ -599,4 +588,4 @@ def load_staged(
     )
     loader.write(staged, everything)
     report(total_rows, total_rows)
-    return loader.finish(staged)
+    return loader.finish(counts)

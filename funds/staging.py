@@ -157,9 +157,18 @@ class _Fast:
     def keyed(self, value: str) -> str:
         return self.prefix + self.hmac((self.message_prefix + value).encode())
 
+    def keyed_id(self, number18: str) -> str:
+        """The keyed hash of an 18-character number already known to be well formed."""
+        return self.keyed("id:" + number18)
+
+    def keep_id(self, number18: str) -> str:
+        """The mask of an 18-character number already known to be well formed."""
+        p = self.policy
+        return masking._keep(number18, p.id_keep_head, p.id_keep_tail, self.char)
+
     def hash_id(self, number18: str) -> str:
         if _ID18.fullmatch(number18):
-            return self.keyed("id:" + number18)
+            return self.keyed_id(number18)
         return personal.hash_id_number(number18)
 
     def normalize_name(self, name: str) -> str:
@@ -180,8 +189,7 @@ class _Fast:
 
     def mask_id(self, number18: str) -> str:
         if _ID18.fullmatch(number18):
-            p = self.policy
-            return masking._keep(number18, p.id_keep_head, p.id_keep_tail, self.char)
+            return self.keep_id(number18)
         return personal.mask_id_number(number18)
 
     def mask_account(self, account: str) -> str:
@@ -251,12 +259,8 @@ class _PersonCache:
         if found is None:
             fast = self.fast
             if _ID18.fullmatch(number):  # the parser's numbers: checked once, not three times
-                found = (
-                    fast.keyed("id:" + number), int(number[6:10]),
-                    "M" if int(number[16]) % 2 else "F",
-                    masking._keep(number, fast.policy.id_keep_head, fast.policy.id_keep_tail,
-                                  fast.char),
-                )  # fmt: skip
+                sex = "M" if int(number[16]) % 2 else "F"
+                found = (fast.keyed_id(number), int(number[6:10]), sex, fast.keep_id(number))
             else:
                 birth_year, sex = identity.birth_year_and_sex(number)
                 found = (fast.hash_id(number), birth_year, sex, fast.mask_id(number))
@@ -329,18 +333,15 @@ class Stager:
         errors: list[dict] = []
         append = new_rows.append
         normalize_name = cache.fast.normalize_name
-        id_values, name_values = cache.id_values, cache.name_values
-        key_version = cache.key_version
+        id_values = cache.id_values
         for r in rows:
             number = r.id_number
             head_number = r.head_id or number
-            head_values = id_values(head_number)
-            head_hash = head_values[0]
+            head_hash = id_values(head_number)[0]
             if head_hash not in persons:
-                # Positional, in StagedPerson's field order: this runs once per person.
-                persons[head_hash] = person = StagedPerson(
-                    head_hash, *name_values(r.head_name or r.name), head_values[3], key_version,
-                    head_values[1], head_values[2], HEAD_RELATION, head_hash,
+                persons[head_hash] = person = cache.person(
+                    number=head_number, name=r.head_name or r.name, relation=HEAD_RELATION,
+                    head_hash=head_hash,
                 )  # fmt: skip
                 new_persons.append(person)
             if head_hash not in households:

@@ -10,13 +10,13 @@ from django_tasks import task
 
 from funds.imports import confirm_import, stage_roster
 from funds.models import ImportJob
+from villages import personal
 
 log = logging.getLogger(__name__)
 
 
 def _failed(job_id: str) -> None:
-    # Log the job id only: the exception text may quote a cell of the roster.
-    log.exception("import job %s failed", job_id)
+    personal.log_failure(log, "import job %s failed", job_id)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.FAILED, message=_("处理出错，请联系管理员"), progress=100
     )

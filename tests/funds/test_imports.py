@@ -200,14 +200,17 @@ def test_a_file_that_is_not_a_spreadsheet_is_rejected_before_parsing(monkeypatch
     assert calls == []
 
 
-def test_a_parser_crash_is_a_rejection_not_a_server_error(monkeypatch, tmp_path):
+def test_a_parser_crash_is_a_rejection_not_a_server_error(monkeypatch, tmp_path, caplog):
     def boom(source, **options):
-        raise RuntimeError("bad cell 341122196001010013")
+        raise RuntimeError("bad cell 341122196001010013 张三")
 
     monkeypatch.setattr("funds.imports._read_roster", boom)
     report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
     assert report.status == "rejected"
     assert "341122196001010013" not in str(report.as_json())
+    # The log says what failed and where, never the exception's text (it quotes a cell).
+    assert "RuntimeError" in caplog.text and "boom" in caplog.text
+    assert "341122196001010013" not in caplog.text and "张三" not in caplog.text
 
 
 def test_the_json_line_has_the_documented_shape(monkeypatch, tmp_path):

@@ -239,3 +239,22 @@ def test_the_running_page_refreshes_itself_without_javascript(staff_client):
     page = staff_client.get(reverse("funds:job_detail", args=[job.pk])).content.decode()
     assert 'http-equiv="refresh"' in page and "progress.js" in page
     assert reverse("funds:job_status", args=[job.pk]) in page
+
+
+def test_a_failing_job_is_marked_failed_and_its_log_quotes_no_cell(monkeypatch, caplog):
+    """The exception's text may quote a roster's cell: the log names its type and place."""
+    from funds import tasks
+
+    def crash(*, job):
+        raise ValueError("invalid literal for int(): '341122196001010013' 张三")
+
+    monkeypatch.setattr(tasks, "stage_roster", crash)
+    job = ImportJob.objects.create(
+        program=make_program(), period="2026-03", original_name="a.csv", sha256="0" * 64
+    )
+
+    assert tasks.stage_import_task.call(str(job.pk)) == ImportJob.Status.FAILED
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "ValueError" in caplog.text and "crash" in caplog.text
+    assert "341122196001010013" not in caplog.text and "张三" not in caplog.text
