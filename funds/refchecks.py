@@ -4,7 +4,7 @@
 An import writes up to 100,000 persons, households and disbursements in one transaction.
 PostgreSQL checks a foreign key with one lookup (and one row lock) per inserted row, ~0.3 s
 per key per 100,000 rows, all of it at commit for Django's deferred keys: with the keys
-below that was ~2 s of a 100,000-row import. Here the database checks them once per
+below that was 1.7 s of a 100,000-row import's commit. Here the database checks them once per
 statement instead: an ``AFTER … FOR EACH STATEMENT`` trigger with a transition table looks
 the statement's new values up in the referenced table in one query each (the values a
 statement shares, its batch, program and villages, over their distinct combinations) and
