@@ -22,6 +22,7 @@ __all__ = [
     "IdCheck",
     "birth_year_and_sex",
     "check_id_number",
+    "clean_valid_id",
     "hash_account",
     "hash_id_number",
     "hash_name",
@@ -183,7 +184,9 @@ def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
 
 
 _ZERO_WEIGHT_SUM = ord("0") * sum(_WEIGHTS)  # str.encode() gives ASCII codes
-_BIRTH_DATE_OK: dict[str, bool] = {}
+#: YYYYMMDD → the date, or None when there is no such day. Whether it is a plausible birth
+#: date depends on TODAY, so that is checked on every call, not remembered.
+_BIRTH_DATES: dict[str, date | None] = {}
 
 
 def clean_valid_id(value: object, *, today: date) -> str | None:
@@ -201,16 +204,19 @@ def clean_valid_id(value: object, *, today: date) -> str | None:
     total = sum(map(operator.mul, _WEIGHTS, body.encode())) - _ZERO_WEIGHT_SUM
     if _CHECK_CHARS[total % 11] != last:
         return None
-    born = body[6:14]
-    ok = _BIRTH_DATE_OK.get(born)
-    if ok is None:
+    digits = body[6:14]
+    try:
+        born = _BIRTH_DATES[digits]
+    except KeyError:
         try:
-            ok = _EARLIEST_BIRTH <= date(int(born[:4]), int(born[4:6]), int(born[6:])) <= today
+            born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
         except ValueError:
-            ok = False
-        if len(_BIRTH_DATE_OK) < 100_000:  # a bounded memo: birth dates repeat a lot
-            _BIRTH_DATE_OK[born] = ok
-    return body + last if ok else None
+            born = None
+        if len(_BIRTH_DATES) < 100_000:  # a bounded memo: birth dates repeat a lot
+            _BIRTH_DATES[digits] = born
+    if born is None or not _EARLIEST_BIRTH <= born <= today:
+        return None
+    return body + last
 
 
 def id_from_cell(value: object, *, today: date | None = None) -> IdCheck:

@@ -455,6 +455,36 @@ def test_fast_path_agrees_with_the_full_check(text):
     assert fast == (check.number if check.valid else None)
 
 
+@st.composite
+def well_formed_numbers(draw) -> str:
+    """18-character numbers with a real region and check digit: valid unless the date is off."""
+    region = draw(st.sampled_from(sorted(PROVINCE_CODES))) + draw(
+        st.from_regex(r"[0-9]{4}", fullmatch=True)
+    )
+    born = draw(st.dates(min_value=date(1850, 1, 1), max_value=date(2100, 12, 31)))
+    body = f"{region}{born:%Y%m%d}" + draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
+    return body + _check_char(body)
+
+
+@given(
+    well_formed_numbers(),
+    st.lists(st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1)), min_size=2,
+             max_size=3),
+)  # fmt: skip
+def test_fast_path_agrees_with_the_full_check_whatever_the_day(number, days):
+    """The fast path remembers birth dates, never whether they were plausible on a given day."""
+    for today in days:
+        check = check_id_number(number, today=today)
+        assert clean_valid_id(number, today=today) == (check.number if check.valid else None)
+
+
+def test_a_birth_date_in_the_future_stays_refused_after_it_was_seen_in_the_past():
+    number = "110101202507010017"  # born 2025-07-01
+    assert clean_valid_id(number, today=date(2026, 1, 1)) == number
+    assert clean_valid_id(number, today=date(2025, 6, 1)) is None
+    assert check_id_number(number, today=date(2025, 6, 1)).code == "future_birth_date"
+
+
 @pytest.mark.parametrize("number", [*_params("valid_18"), "44011320141005001x"])
 def test_fast_path_accepts_every_valid_reference_number(number):
     assert clean_valid_id(number, today=TODAY) == number.upper()
