@@ -30,18 +30,18 @@ class BatchAdmin(admin.ModelAdmin):
     list_filter = ["status", "program", "township"]
     list_select_related = ["program", "township"]
     search_fields = ["source_name", "source_sha256", "title"]
-    readonly_fields = [
-        "source_sha256",
-        "source_name",
-        "row_count",
-        "household_count",
-        "person_count",
-        "total_amount",
-        "uploaded_by",
-        "created_at",
-        "published_at",
-    ]
-    raw_id_fields = ["corrects"]
+
+    # Batches come from imports and corrections; their status moves through the staff batch
+    # page (funds.publishing), which checks what may follow what. Here only the title may be
+    # edited, and only a draft, which the public has never seen, may be deleted.
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [f.name for f in Batch._meta.concrete_fields if f.name not in ("id", "title")]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is not None and obj.status == Batch.Status.DRAFT
 
 
 @admin.register(Disbursement)
@@ -50,7 +50,6 @@ class DisbursementAdmin(admin.ModelAdmin):
     list_filter = ["status", "program", "is_reversal"]
     list_select_related = ["person", "program", "village"]
     exclude = ["account_hash"]
-    raw_id_fields = ["batch", "person", "payee", "household", "village", "corrects"]
     show_full_result_count = False
 
     # Rows come from imports and corrections only: editing, adding or deleting one here would

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import Batch, Disbursement
+from villages import personal
 
 
 def _require(batch: Batch, *allowed: str) -> None:
@@ -149,7 +150,7 @@ def correct_batch(
             new_rows.append(
                 Disbursement(
                     batch=correction, **copied, amount=change.amount, status=change.status,
-                    corrects=row, note=change.note[:500],
+                    corrects=row, note=personal.scrub_text(change.note)[:500],
                 )
             )  # fmt: skip
             total += change.amount

@@ -209,9 +209,14 @@ def _create_correction(form: CorrectionForm, user) -> Batch | None:
     except ValidationError as error:
         form.add_error(None, error)
     except IntegrityError:
-        # The same confirmation sent twice at once: the first one made the batch.
-        existing = Batch.objects.filter(source_sha256=sha).first()
+        # The same confirmation sent twice at once: the first one made the batch. A batch by
+        # that fingerprint that has been withdrawn is an old page sent again: refuse it.
+        existing = (
+            Batch.objects.filter(source_sha256=sha)
+            .exclude(status=Batch.Status.WITHDRAWN)
+            .first()
+        )
         if existing is None:
-            form.add_error(None, _("更正未能保存，请重试"))
+            form.add_error(None, _("这份更正已经提交过；请重新打开更正页面"))
         return existing
     return None

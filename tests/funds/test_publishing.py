@@ -122,3 +122,19 @@ def test_the_database_task_worker_stages_and_loads_a_job(settings, monkeypatch, 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTED
     assert job.batch.status == Batch.Status.PUBLICITY and job.batch.row_count == 2
+
+
+def test_a_correction_note_is_scrubbed_whoever_calls(draft):
+    """correct_batch scrubs the note itself: the staff form is not its only caller."""
+    publish_batch(batch=draft)
+    wrong = draft.disbursements.order_by("id").first()
+    note = "身份证341122196001010013，电话13912345678"
+    correction = correct_batch(
+        original=draft,
+        changes={wrong.pk: Replacement(Decimal("80.00"), note=note)},
+        source_name="x",
+        source_sha256="f" * 64,
+    )
+    stored = correction.disbursements.get(is_reversal=False).note
+    assert "341122196001010013" not in stored and "13912345678" not in stored
+    assert stored.startswith("身份证")
