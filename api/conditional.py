@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import cache
 
 from django.db import connection
 from django.utils import timezone
@@ -21,13 +22,15 @@ def visible_batches(request):
     return Batch.objects.all() if is_auditor(request) else Batch.objects.published()
 
 
-def _state_sql(*, public: bool) -> tuple[str, list[str]]:
+@cache
+def _state_sql(*, public: bool) -> tuple[str, tuple[str, ...]]:
     """Return the batch-state aggregate as SQL: written out, it costs a tenth of the ORM's."""
     q = connection.ops.quote_name
-    where, params = "", [Batch.Status.FINAL.value]
+    where, params = "", (Batch.Status.FINAL.value,)
     if public:
-        where = f" WHERE {q('status')} IN (%s, %s)"
-        params += [status.value for status in Batch.PUBLIC_STATUSES]
+        marks = ", ".join(["%s"] * len(Batch.PUBLIC_STATUSES))
+        where = f" WHERE {q('status')} IN ({marks})"
+        params += tuple(status.value for status in Batch.PUBLIC_STATUSES)
     columns = (
         f"COUNT(*), SUM(CASE WHEN {q('status')} = %s THEN 1 ELSE 0 END), MAX({q('id')}), "
         f"MAX({q('updated_at')}), MAX({q('published_at')}), SUM({q('row_count')}), "

@@ -201,8 +201,7 @@ class BatchViewSet(ReferenceViewSet):
     filterset_class = filters.BatchFilter
 
     def get_queryset(self):
-        batches = Batch.objects.all() if is_auditor(self.request) else Batch.objects.published()
-        return batches.order_by("-period", "-id")
+        return visible_batches(self.request).order_by("-period", "-id")
 
 
 @extend_schema_view(

@@ -18,10 +18,6 @@ from villages import identity, personal
 from villages.models import Person
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def client_key(request: HttpRequest) -> str:
     """Return a keyed hash of the client's address, fit for a cache key."""
     address = request.META.get("REMOTE_ADDR", "") or "unknown"
@@ -47,14 +43,14 @@ def over_limit(scope: str, subject: str, *, limit: int, window: int) -> bool:
 def client_over_limit(request: HttpRequest, scope: str) -> bool:
     """Count a hit by this client on SCOPE ('lookup', 'objection') and check its limit."""
     limits = {
-        "lookup": _setting("SUNLIGHT_LOOKUP_PER_CLIENT", 10),
-        "objection": _setting("SUNLIGHT_OBJECTIONS_PER_CLIENT", 5),
+        "lookup": settings.SUNLIGHT_LOOKUP_PER_CLIENT,
+        "objection": settings.SUNLIGHT_OBJECTIONS_PER_CLIENT,
     }
     return over_limit(
         f"{scope}-client",
         client_key(request),
         limit=limits[scope],
-        window=_setting("SUNLIGHT_RATE_WINDOW_SECONDS", 3600),
+        window=settings.SUNLIGHT_RATE_WINDOW_SECONDS,
     )
 
 
@@ -63,8 +59,8 @@ def id_over_limit(id_hash: str) -> bool:
     return over_limit(
         "lookup-id",
         id_hash,
-        limit=_setting("SUNLIGHT_LOOKUP_PER_ID", 5),
-        window=_setting("SUNLIGHT_RATE_WINDOW_SECONDS", 3600),
+        limit=settings.SUNLIGHT_LOOKUP_PER_ID,
+        window=settings.SUNLIGHT_RATE_WINDOW_SECONDS,
     )
 
 

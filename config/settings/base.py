@@ -158,7 +158,6 @@ REST_FRAMEWORK = {
         "anon": env_str("SUNLIGHT_THROTTLE_ANON", "120/minute"),
         "user": env_str("SUNLIGHT_THROTTLE_USER", "600/minute"),
         "auditor": env_str("SUNLIGHT_THROTTLE_AUDITOR", "3000/minute"),
-        "lookup": env_str("SUNLIGHT_THROTTLE_LOOKUP", "10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
