@@ -212,9 +212,7 @@ def _create_correction(form: CorrectionForm, user) -> Batch | None:
         # The same confirmation sent twice at once: the first one made the batch. A batch by
         # that fingerprint that has been withdrawn is an old page sent again: refuse it.
         existing = (
-            Batch.objects.filter(source_sha256=sha)
-            .exclude(status=Batch.Status.WITHDRAWN)
-            .first()
+            Batch.objects.filter(source_sha256=sha).exclude(status=Batch.Status.WITHDRAWN).first()
         )
         if existing is None:
             form.add_error(None, _("这份更正已经提交过；请重新打开更正页面"))

@@ -48,9 +48,9 @@ def read_po(path: Path) -> list[Entry]:
                 keyword, _, value = line.partition(" ")
                 target = keyword
                 _append(entry, target, ast.literal_eval(value), start=True)
-        if entry.msgid or entry.msgstr:
+        if entry.msgid:  # the header has none
             entries.append(entry)
-    return [e for e in entries if e.msgid]
+    return entries
 
 
 def _append(entry: Entry, target: str | None, text: str, start: bool = False) -> None:

@@ -63,6 +63,7 @@ def test_a_roster_with_a_fault_is_rejected_at_the_right_place_and_writes_nothing
 
     assert report.status == "rejected"
     assert table_counts() == before
+    assert generated.faults, "the generator planted the fault"
     for planted in generated.faults:
         assert any(
             e["sheet"] == planted.sheet and e["row"] == planted.row for e in report.errors

@@ -1,0 +1,66 @@
+"""What the benchmarks share: Django set-up, a fresh database, a checkpoint, percentiles."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Scratch space for generated rosters, uploads and collected files of benchmark runs.
+SCRATCH = Path(tempfile.gettempdir()) / "sunlight-bench"
+#: Bench-only values: the benchmarks never see a real key.
+ENV = {
+    "DJANGO_SECRET_KEY": "bench-only-not-secret",
+    "SUNLIGHT_HASH_KEY": "bench-only-not-secret",
+    "SUNLIGHT_VAR_DIR": str(SCRATCH),
+    "SUNLIGHT_LOG_LEVEL": "WARNING",
+}
+
+
+def setup_django(db_url: str, *, settings: str = "config.settings.dev") -> None:
+    """Point Django at DB_URL with the bench-only environment and set it up."""
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings)
+    for name, value in ENV.items():
+        os.environ.setdefault(name, value)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def fresh_database(db_url: str) -> None:
+    """Drop and create DB_URL's database (or delete its SQLite file), then migrate it."""
+    if db_url.startswith("sqlite:///"):
+        Path(db_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        base, name = db_url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**ENV, **os.environ, "DATABASE_URL": db_url}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def checkpoint(db_url: str) -> None:
+    """Flush what was written before (set-up, an earlier measurement) so that the next
+    measurement does not pay for it; needs a superuser or pg_checkpoint."""
+    import psycopg
+
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    except psycopg.Error as error:
+        print(f"(no CHECKPOINT before measuring: {error})".strip())
+
+
+def p95(samples: list[float]) -> float:
+    """The 95th percentile of SAMPLES."""
+    return statistics.quantiles(samples, n=20)[-1]
