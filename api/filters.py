@@ -77,7 +77,8 @@ class StaticFormFilterSet(django_filters.FilterSet):
 
 class DisbursementFilter(StaticFormFilterSet):
     program = IdFilter(field_name="program_id", help_text=_("项目 id。"))
-    # The batch's township: the batch is joined anyway, the village table need not be.
+    # The batch's township: anonymous callers join the batch anyway (published only);
+    # for auditors it adds one join, to the small batch table.
     township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
     village = IdFilter(field_name="village_id", help_text=_("村（社区）id。"))
     household = IdFilter(field_name="household_id", help_text=_("农户 id。"))
