@@ -56,8 +56,8 @@ def seed(households: int = HOUSEHOLDS) -> dict:
     from django.db import connection, transaction
 
     from funds.models import Batch, Disbursement, Program
+    from privacy.idnumbers import check_id_number
     from tests.factories import person_name, unique_id_number
-    from villages.identity import check_id_number
     from villages.models import Household, Person, Township, Village
 
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
-from villages import personal
+from privacy import personal
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funds.models import Batch, Disbursement, Program
 from funds.publishing import Replacement
-from villages import personal
+from privacy import personal
 
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 PERIOD = RegexValidator(r"^[0-9]{4}-(0[1-9]|1[0-2])$", _("发放期间应为“年-月”，如 2026-03"))

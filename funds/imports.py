@@ -37,7 +37,7 @@ from funds.gcpause import gc_paused
 from funds.loading import Loader, Preformatter, Prepared, load_staged
 from funds.models import Batch, ImportJob, Program
 from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
-from villages import personal
+from privacy.logs import log_failure
 from villages.models import Township, Village
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def _prepare(
             on_rows=stream,
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
-        personal.log_failure(log, "roster %s could not be read", sha256[:12])
+        log_failure(log, "roster %s could not be read", sha256[:12])
         return _file_error(
             report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"
         ), None

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.models import Batch, Disbursement
-from villages import personal
+from privacy import personal
 
 
 def _require(batch: Batch, *allowed: str) -> None:

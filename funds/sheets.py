@@ -11,7 +11,8 @@ village named only in the sheet name or the title; totals rows checked and dropp
 rows and signature footers skipped; per-household and per-person rosters.
 
 Raw ID numbers and accounts leave this module only inside ``ParsedRow`` objects, in memory;
-free text is scrubbed with ``publicity.masking.scrub_text`` before it leaves.
+free text is scrubbed with ``privacy.personal.scrub_text`` (the deployment's policy) before it
+leaves.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from django.utils.translation import gettext
 from funds.aliases import FIELD_ALIASES, FIELD_LABELS, FOOTER_WORDS, STATUS_WORDS, TOTAL_WORDS
 from funds.filesafety import FileKind, UnsafeFile, check_upload, decode_text
 from funds.gcpause import gc_paused
-from publicity.masking import scrub_text
-from villages.identity import IdCheck, clean_valid_id, id_from_cell, normalize_name
+from privacy.idnumbers import IdCheck, clean_valid_id, id_from_cell
+from privacy.normalize import normalize_name
+from privacy.personal import scrub_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

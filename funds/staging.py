@@ -7,21 +7,17 @@ confirm never parses or validates the file again, and nothing raw ever reaches d
 from __future__ import annotations
 
 import gzip
-import hashlib
-import hmac
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from funds.gcpause import gc_paused
-from publicity import masking
-from villages import identity, personal
+from privacy import idnumbers, personal
 
 STAGED_FORMAT = 1
 
@@ -137,118 +133,14 @@ def _undec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-class _Fast:
-    """Keyed hashes and masks of values the parser has already normalised, at ~1 µs each.
-
-    Each method returns exactly what the matching ``villages.personal`` function returns (a
-    test compares them on thousands of values); they skip the normalising and re-validating
-    those functions repeat, and fall back to them for anything unusual.
-    """
-
-    def __init__(self) -> None:
-        version = personal.key_version()
-        self.prefix = f"v{version}:"
-        self.message_prefix = f"v{version}\x1f"
-        self.key = settings.SUNLIGHT_HASH_KEY
-        self.policy = personal.masking_policy()
-        self.char = self.policy.mask_char
-        self.hmac = keyed_hmac(self.key)
-
-    def keyed(self, value: str) -> str:
-        return self.prefix + self.hmac((self.message_prefix + value).encode())
-
-    def keyed_id(self, number18: str) -> str:
-        """The keyed hash of an 18-character number already known to be well formed."""
-        return self.keyed("id:" + number18)
-
-    def keep_id(self, number18: str) -> str:
-        """The mask of an 18-character number already known to be well formed."""
-        p = self.policy
-        return masking._keep(number18, p.id_keep_head, p.id_keep_tail, self.char)
-
-    def hash_id(self, number18: str) -> str:
-        if _ID18.fullmatch(number18):
-            return self.keyed_id(number18)
-        return personal.hash_id_number(number18)
-
-    def normalize_name(self, name: str) -> str:
-        # Plain CJK ideographs (U+4E00–U+9FFF) are their own NFKC form, with no space, dot or
-        # invisible character to remove: the parser's names are mostly that already.
-        if _PLAIN_CJK_NAME_ANY.fullmatch(name):
-            return name
-        return identity.normalize_name(name)
-
-    def hash_name(self, name: str) -> str:
-        normalised = self.normalize_name(name)
-        return self.keyed("name:" + normalised) if normalised else ""
-
-    def hash_account(self, account: str) -> str:
-        if account.isascii() and account.isdigit():
-            return self.keyed("acct:" + account)
-        return personal.hash_account(account)
-
-    def mask_id(self, number18: str) -> str:
-        if _ID18.fullmatch(number18):
-            return self.keep_id(number18)
-        return personal.mask_id_number(number18)
-
-    def mask_account(self, account: str) -> str:
-        if account.isascii() and account.isdigit():
-            head, tail = masking._account_keep(len(account), self.policy)
-            return masking._keep(account, head, tail, self.char)
-        return personal.mask_account(account)
-
-    def mask_name(self, name: str) -> str:
-        text = self.normalize_name(name)
-        if self.policy.name == "keep_surname_and_last" and _PLAIN_CJK_NAME.fullmatch(text):
-            surname = 2 if len(text) > 2 and text[:2] in masking.COMPOUND_SURNAMES else 1
-            given = len(text) - surname
-            if given == 1:
-                return text[:surname] + self.char
-            return text[:surname] + self.char * (given - 1) + text[-1]
-        return personal.mask_name(name)
-
-
-def keyed_hmac(key: bytes) -> Callable[[bytes], str]:
-    """Return a function giving the HMAC-SHA256 hex digest of a message under KEY.
-
-    The key's inner and outer pads are hashed once, and each message costs two copies of
-    those states: with CPython's own SHA-256 that is ~1 µs, where OpenSSL 3 looks up its
-    digest on every call (hmac.digest ~3–5 µs). RFC 2104, so the digest is hmac's exactly.
-    """
-    try:
-        from _sha256 import sha256 as sha  # CPython 3.11
-    except ImportError:  # pragma: no cover - 3.12+ moved it; builds may leave it out
-        try:
-            from _sha2 import sha256 as sha  # type: ignore[no-redef]
-        except ImportError:
-            return lambda message: hmac.digest(key, message, "sha256").hex()
-    if len(key) > 64:  # SHA-256's block size: longer keys are hashed first
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    inner, outer = sha(key.translate(hmac.trans_36)), sha(key.translate(hmac.trans_5C))
-    inner_copy, outer_copy = inner.copy, outer.copy
-
-    def digest(message: bytes) -> str:
-        state = inner_copy()
-        state.update(message)
-        final = outer_copy()
-        final.update(state.digest())
-        return final.hexdigest()
-
-    return digest
-
-
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
-_PLAIN_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
-_PLAIN_CJK_NAME_ANY = re.compile(r"[\u4e00-\u9fff]+")
 
 
 class _PersonCache:
     """Mask and hash each distinct (ID, name) once: heads repeat on every member's row."""
 
     def __init__(self) -> None:
-        self.fast = _Fast()
+        self.fast = personal.Shortcuts()
         self.key_version = personal.key_version()
         self._by_id: dict[str, tuple[str, int | None, str, str]] = {}
         self._names: dict[str, tuple[str, str]] = {}
@@ -262,7 +154,7 @@ class _PersonCache:
                 sex = "M" if int(number[16]) % 2 else "F"
                 found = (fast.keyed_id(number), int(number[6:10]), sex, fast.keep_id(number))
             else:
-                birth_year, sex = identity.birth_year_and_sex(number)
+                birth_year, sex = idnumbers.birth_year_and_sex(number)
                 found = (fast.hash_id(number), birth_year, sex, fast.mask_id(number))
             self._by_id[number] = found
         return found

@@ -10,13 +10,13 @@ from django_tasks import task
 
 from funds.imports import confirm_import, stage_roster
 from funds.models import ImportJob
-from villages import personal
+from privacy.logs import log_failure
 
 log = logging.getLogger(__name__)
 
 
 def _failed(job_id: str) -> None:
-    personal.log_failure(log, "import job %s failed", job_id)
+    log_failure(log, "import job %s failed", job_id)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.FAILED, message=_("处理出错，请联系管理员"), progress=100
     )

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from villages import identity, personal
+from privacy import hashing, idnumbers, personal
+from privacy.normalize import normalize_name
 
 
 class NoEchoInput(forms.TextInput):
@@ -49,14 +50,14 @@ class LookupForm(forms.Form):
         ]
 
     def clean_name(self) -> str:
-        name = identity.normalize_name(self.cleaned_data["name"])
+        name = normalize_name(self.cleaned_data["name"])
         if not name:
             raise forms.ValidationError(_("请填写姓名。"), code="required")
         return name
 
     def clean_id_number(self) -> str:
         """Return the keyed hash of a valid ID; the clear number is not kept."""
-        check = identity.check_id_number(self.cleaned_data["id_number"])
+        check = idnumbers.check_id_number(self.cleaned_data["id_number"])
         if not check.valid:
             # Only the format is judged here, never whether such a person exists.
             raise forms.ValidationError(
@@ -104,7 +105,7 @@ class ObjectionForm(forms.Form):
             return {"contact_masked": "", "contact_hash": ""}
         return {
             "contact_masked": personal.mask_phone(contact),
-            "contact_hash": identity.keyed_hash(
+            "contact_hash": hashing.keyed_hash(
                 f"phone:{contact.lstrip('+')}",
                 key=settings.SUNLIGHT_HASH_KEY,
                 version=settings.SUNLIGHT_HASH_KEY_VERSION,

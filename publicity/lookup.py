@@ -13,15 +13,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from privacy import hashing, personal
 from publicity import queries
-from villages import identity, personal
 from villages.models import Person
 
 
 def client_key(request: HttpRequest) -> str:
     """Return a keyed hash of the client's address, fit for a cache key."""
     address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    return identity.keyed_hash(
+    return hashing.keyed_hash(
         f"ip:{address}",
         key=settings.SUNLIGHT_HASH_KEY,
         version=settings.SUNLIGHT_HASH_KEY_VERSION,

@@ -1,7 +1,7 @@
 """The places and the people: townships, villages, households and persons.
 
 No field here ever holds a raw ID number, bank account or full name: persons keep
-a masked name, a masked ID and keyed hashes (see ``villages.identity``).
+a masked name, a masked ID and keyed hashes (see ``privacy``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from villages import identity, personal
+from privacy import idnumbers, personal
 
 
 class Township(models.Model):
@@ -92,7 +92,7 @@ class PersonManager(models.Manager["Person"]):
         self, *, name: str, id_number: str, relation_to_head: str = "", household=None
     ) -> Person:
         """Return the person with this ID number, creating them from masked values."""
-        check = identity.check_id_number(id_number)
+        check = idnumbers.check_id_number(id_number)
         if not check.valid:
             raise ValidationError(check.reason, code=check.code)
         values = Person.values_from(name=name, check=check)
@@ -142,9 +142,9 @@ class Person(models.Model):
         return f"{self.name_masked} {self.id_masked}"
 
     @staticmethod
-    def values_from(*, name: str, check: identity.IdCheck) -> dict[str, Any]:
+    def values_from(*, name: str, check: idnumbers.IdCheck) -> dict[str, Any]:
         """Return the stored values for a person: masks, hashes and what the ID tells."""
-        birth_year, sex = identity.birth_year_and_sex(check.number)
+        birth_year, sex = idnumbers.birth_year_and_sex(check.number)
         return {
             "name_masked": personal.mask_name(name),
             "name_hash": personal.hash_name(name),

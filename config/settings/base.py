@@ -19,7 +19,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 # and names. Its version is stored beside every hash so keys can be rotated.
 SUNLIGHT_HASH_KEY = env_str("SUNLIGHT_HASH_KEY").encode()
 SUNLIGHT_HASH_KEY_VERSION = env_int("SUNLIGHT_HASH_KEY_VERSION", 1)
-# Masking policy (publicity.masking.MaskingPolicy fields); defaults follow DESIGN.md.
+# Masking policy (privacy.masking.MaskingPolicy fields); defaults follow DESIGN.md.
 SUNLIGHT_MASKING = {
     "name": env_str("SUNLIGHT_MASK_NAME", "keep_surname_and_last"),
     "id_keep_head": env_int("SUNLIGHT_MASK_ID_HEAD", 3),

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from api.models import AUDITORS_GROUP, AuditorToken
 from funds.models import Batch, Disbursement, Program
+from privacy import personal
 from tests.factories import make_household, make_program, make_village, unique_id_number
-from villages import personal
 from villages.models import Household, Person
 
 # Raw personal data planted in the seed; none of it may appear in any API response.

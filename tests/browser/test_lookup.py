@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from villages import personal
+from privacy import personal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

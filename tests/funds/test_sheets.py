@@ -621,10 +621,27 @@ def test_parsed_total_equals_generated_total_to_the_cent(
 def test_names_the_fast_path_keeps_as_they_are_are_already_normalised():
     """Every CJK unified ideograph is its own normal form, so skipping normalize_name is safe."""
     from funds.sheets import _PLAIN_CJK
-    from villages.identity import normalize_name
+    from privacy.normalize import normalize_name
 
     ideographs = "".join(chr(c) for c in range(0x4E00, 0xA000))
     assert _PLAIN_CJK.fullmatch(ideographs)
     assert normalize_name(ideographs) == ideographs
     for padded in [" 张三", "张\u3000三", "李·四", "\uf900一", "王五\u200b"]:
         assert not _PLAIN_CJK.fullmatch(padded)
+
+
+def test_notes_are_scrubbed_with_the_deployments_masking_policy(tmp_path, settings):
+    """A deployment that keeps no digits of an ID number gets none in a roster's notes."""
+    from privacy import personal
+
+    settings.SUNLIGHT_MASKING = {**settings.SUNLIGHT_MASKING, "id_keep_head": 0, "id_keep_tail": 0}
+    personal.masking_policy.cache_clear()
+    try:
+        number = make_id_number(12)
+        roster = one_row_roster(tmp_path, "100", 备注=f"代领人身份证{number}")
+    finally:
+        personal.masking_policy.cache_clear()
+    assert roster.ok(), roster.errors
+    note = roster.rows[0].note
+    assert note.startswith("代领人身份证") and "*" in note
+    assert not any(ch.isdigit() for ch in note), note

@@ -32,8 +32,8 @@ from django.urls import NoReverseMatch, path, reverse
 
 from config import urls as site_urls
 from funds.models import Batch, Disbursement, Program
+from privacy import personal
 from tests.factories import make_program
-from villages import personal
 from villages.models import Household, Person, Village
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from funds.models import Batch
+from privacy import personal
 from tests.factories import id_number, make_batch, make_program, person_name
 from tests.publicity.sitedata import make_site
-from villages import personal
 
 pytestmark = pytest.mark.django_db
 URL = "/lookup/"

@@ -1,6 +1,6 @@
 """Mask names, ID numbers, bank accounts and phones, and scrub them out of free text.
 
-Everything here is a pure function: no Django, no settings. ``villages.personal`` binds the
+Everything here is a pure function: no Django, no settings. ``privacy.personal`` binds the
 deployment's ``MaskingPolicy``.
 """
 
@@ -11,14 +11,17 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from villages.identity import check_id_number, normalize_name
+from privacy.idnumbers import check_id_number
+from privacy.normalize import CJK, normalize_name, squeeze
 
 __all__ = [
     "COMPOUND_SURNAMES",
     "DEFAULT_POLICY",
     "NAME_POLICIES",
     "MaskingPolicy",
+    "account_keep",
     "contains_personal_number",
+    "keep_ends",
     "mask_account",
     "mask_id_number",
     "mask_name",
@@ -154,14 +157,13 @@ class MaskingPolicy:
 
 DEFAULT_POLICY = MaskingPolicy()
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _DOT = "\u00b7"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _FOLD_DASHES = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
-def _keep(text: str, head: int, tail: int, char: str) -> str:
+def keep_ends(text: str, head: int, tail: int, char: str) -> str:
     """Keep HEAD and TAIL characters of TEXT and mask the rest; mask all if nothing is left over."""
     if head + tail >= len(text):
         return char * len(text)
@@ -171,7 +173,7 @@ def _keep(text: str, head: int, tail: int, char: str) -> str:
 def mask_name(name: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     """Mask a name by POLICY; compound surnames count as the surname."""
     char = policy.mask_char
-    if not _CJK.search(name):
+    if not CJK.search(name):
         # Latin (or other) names: keep the first letter, keep word breaks.
         words = unicodedata.normalize("NFKC", name).split()
         text = " ".join(words)
@@ -194,26 +196,20 @@ def mask_name(name: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     return surname + char * (len(given) - 1) + given[-1]
 
 
-def _squeeze(raw: str) -> str:
-    """Apply NFKC and drop whitespace, dashes and invisible characters."""
-    text = "".join(unicodedata.normalize("NFKC", raw).split()).translate(_FOLD_DASHES)
-    return "".join(c for c in text if c != "-" and c not in _INVISIBLE)
-
-
 def mask_id_number(number: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     """Mask an ID number, keeping its length: 341***********1234."""
-    text = _squeeze(number).upper()
-    return _keep(text, policy.id_keep_head, policy.id_keep_tail, policy.mask_char)
+    text = squeeze(number).upper()
+    return keep_ends(text, policy.id_keep_head, policy.id_keep_tail, policy.mask_char)
 
 
 def mask_account(account: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     """Mask a bank account: first and last digits stay; short accounts keep at most the tail."""
-    text = _squeeze(account)
-    head, tail = _account_keep(len(text), policy)
-    return _keep(text, head, tail, policy.mask_char)
+    text = squeeze(account)
+    head, tail = account_keep(len(text), policy)
+    return keep_ends(text, head, tail, policy.mask_char)
 
 
-def _account_keep(length: int, policy: MaskingPolicy) -> tuple[int, int]:
+def account_keep(length: int, policy: MaskingPolicy) -> tuple[int, int]:
     """Return how many leading and trailing digits of an account of LENGTH stay visible."""
     head, tail = policy.account_keep_head, policy.account_keep_tail
     if length > head + tail:
@@ -240,15 +236,15 @@ def mask_phone(phone: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     compact = text.replace(" ", "").replace("-", "")
     if match := _MOBILE.fullmatch(compact):
         prefix, mobile = match.group(1) or "", match.group(2)
-        return prefix + _keep(mobile, policy.phone_keep_head, policy.phone_keep_tail, char)
+        return prefix + keep_ends(mobile, policy.phone_keep_head, policy.phone_keep_tail, char)
     if match := _LANDLINE.fullmatch(re.sub(r"[- ]+", "-", text)):
         area, local = (group for group in match.groups() if group)
-        return f"{area}-{_keep(local, 0, policy.phone_keep_tail, char)}"
+        return f"{area}-{keep_ends(local, 0, policy.phone_keep_tail, char)}"
     if re.fullmatch(r"0[0-9]{9,11}", compact):
         cut = _area_code_length(compact)
         if 7 <= len(compact) - cut <= 8:
-            return f"{compact[:cut]}-{_keep(compact[cut:], 0, policy.phone_keep_tail, char)}"
-    return _keep(compact, policy.phone_keep_head, policy.phone_keep_tail, char)
+            return f"{compact[:cut]}-{keep_ends(compact[cut:], 0, policy.phone_keep_tail, char)}"
+    return keep_ends(compact, policy.phone_keep_head, policy.phone_keep_tail, char)
 
 
 # --- Free text -------------------------------------------------------------------------------
@@ -335,9 +331,9 @@ def _classify(groups: list[str], policy: MaskingPolicy) -> tuple[int, int] | Non
             return policy.id_keep_head, policy.id_keep_tail
     # Bank accounts: 16-19 digits together or in groups of four; longer runs are masked too.
     if single and n >= 16:
-        return _account_keep(n, policy)
+        return account_keep(n, policy)
     if 16 <= n <= 19 and all(k == 4 for k in lengths[:-1]) and 1 <= lengths[-1] <= 4:
-        return _account_keep(n, policy)
+        return account_keep(n, policy)
     return None
 
 

@@ -1,19 +1,18 @@
-"""Validate Chinese resident ID numbers (GB 11643-1999) and make keyed hashes of personal data.
+"""Validate Chinese resident ID numbers (GB 11643-1999): checksum, region, birth date, 15 → 18.
 
-Everything here is a pure function: no Django, no settings. The keys come in as arguments;
-``villages.personal`` binds them to the deployment's configuration.
+Pure functions: no Django, no settings. The one implementation of the check character is
+``check_character``; everything else (the fast path, the demo generator, test factories) uses it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import operator
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from privacy.normalize import normalize_id_number
 
 __all__ = [
     "PROVINCE_CODES",
@@ -21,16 +20,10 @@ __all__ = [
     "REASONS_EN",
     "IdCheck",
     "birth_year_and_sex",
+    "check_character",
     "check_id_number",
     "clean_valid_id",
-    "hash_account",
-    "hash_id_number",
-    "hash_name",
     "id_from_cell",
-    "keyed_hash",
-    "normalize_account",
-    "normalize_id_number",
-    "normalize_name",
 ]
 
 #: Province-level codes that may open an ID number (93 appears in published test vectors).
@@ -77,16 +70,6 @@ REASONS_EN: dict[str, str] = {
     ),
 }
 
-# Characters removed from ID numbers and accounts besides whitespace.
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_STRIP_TABLE = str.maketrans("", "", _DASHES + _INVISIBLE)
-_INVISIBLE_TABLE = str.maketrans("", "", _INVISIBLE)
-# Separators people put between the parts of a minority name, unified to U+00B7.
-_NAME_DOTS = "\u00b7\u0387\u2022\u2027\u2219\u22c5\u30fb\uff65\u318d"
-_NAME_DOT_TABLE = str.maketrans(dict.fromkeys(_NAME_DOTS, "\u00b7"))
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E[+]?[0-9]+")
 _FLOAT_TEXT = re.compile(r"[0-9]{15,}\.[0-9]*")
 _ID_CHARS = re.compile(r"[0-9X]+")
@@ -104,40 +87,19 @@ class IdCheck:
     sex: str = ""  # 'M', 'F' or ''
 
 
-def _squeeze(raw: str) -> str:
-    """Apply NFKC and drop every whitespace, dash and invisible character."""
-    text = unicodedata.normalize("NFKC", raw)
-    return "".join(text.split()).translate(_STRIP_TABLE)
+def check_character(first17: str) -> str:
+    """Return the check character (0-9 or X) of the first 17 digits of an ID number."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("the check character is computed from 17 ASCII digits")
+    return _check_of_ascii(first17.encode())
 
 
-def normalize_id_number(raw: str) -> str:
-    """Normalise an ID number: NFKC, no whitespace or hyphens, upper-case X."""
-    text = _squeeze(raw).upper()
-    # A leading apostrophe is how spreadsheet users force a cell to text.
-    return text.removeprefix("'")
+_ZERO_WEIGHT_SUM = ord("0") * sum(_WEIGHTS)  # bytes of ASCII digits are their codes
 
 
-def normalize_account(raw: str) -> str:
-    """Normalise a bank account number to its digits; raise ValueError if anything else is left."""
-    text = _squeeze(raw)
-    if not text.isascii() or not text.isdigit():
-        raise ValueError("an account number may contain only digits, spaces and hyphens")
-    return text
-
-
-def normalize_name(raw: str) -> str:
-    """Normalise a name: NFKC, no whitespace anywhere, one kind of middle dot (·)."""
-    text = "".join(unicodedata.normalize("NFKC", raw).split())
-    text = text.translate(_INVISIBLE_TABLE)
-    if _CJK.search(text):
-        # 买买提.艾力 and 买买提•艾力 are the same person as 买买提·艾力.
-        text = text.replace(".", "\u00b7")
-    return text.translate(_NAME_DOT_TABLE)
-
-
-def _check_char(first17: str) -> str:
-    """Return the check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+def _check_of_ascii(first17: bytes) -> str:
+    """Return the check character of 17 ASCII digit bytes (no validation: the hot path)."""
+    total = sum(map(operator.mul, _WEIGHTS, first17)) - _ZERO_WEIGHT_SUM
     return _CHECK_CHARS[total % 11]
 
 
@@ -169,7 +131,7 @@ def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
         return _invalid(number, "birth_date")
     if born > (today or date.today()):
         return _invalid(number, "future_birth_date")
-    check = _check_char(body)
+    check = check_character(body)
     if len(number) == 18 and number[17] != check:
         # Excel keeps 15 significant digits and pads with zeros: 321083197812162119 → …162000.
         return _invalid(number, "excel_number" if number.endswith("000") else "check_digit")
@@ -183,7 +145,6 @@ def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
     )
 
 
-_ZERO_WEIGHT_SUM = ord("0") * sum(_WEIGHTS)  # str.encode() gives ASCII codes
 #: YYYYMMDD → the date, or None when there is no such day. Whether it is a plausible birth
 #: date depends on TODAY, so that is checked on every call, not remembered.
 _BIRTH_DATES: dict[str, date | None] = {}
@@ -201,8 +162,7 @@ def clean_valid_id(value: object, *, today: date) -> str | None:
     if not body.isdigit() or body[:2] not in PROVINCE_CODES:
         return None
     last = "X" if value[17] == "x" else value[17]
-    total = sum(map(operator.mul, _WEIGHTS, body.encode())) - _ZERO_WEIGHT_SUM
-    if _CHECK_CHARS[total % 11] != last:
+    if _check_of_ascii(body.encode()) != last:
         return None
     digits = body[6:14]
     try:
@@ -247,38 +207,3 @@ def birth_year_and_sex(number18: str) -> tuple[int, str]:
     elif not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ValueError("not an 18-digit ID number")
     return int(number[6:10]), "M" if int(number[16]) % 2 else "F"
-
-
-def keyed_hash(value: str, *, key: bytes, version: int) -> str:
-    """Return f"v{version}:{HMAC-SHA256 hex}" of VALUE under KEY."""
-    if not isinstance(key, bytes) or not key:
-        raise ValueError("the hash key must be non-empty bytes")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError("the key version must be a positive integer")
-    message = f"v{version}\x1f{value}".encode()
-    return f"v{version}:{hmac.new(key, message, hashlib.sha256).hexdigest()}"
-
-
-def hash_id_number(number18: str, *, key: bytes, version: int) -> str:
-    """Return the keyed hash of a valid ID number (15-digit numbers hash as their 18-digit form)."""
-    check = check_id_number(number18)
-    if not check.valid:
-        # Name only the code: the number itself must not end up in logs.
-        raise ValueError(f"cannot hash an invalid ID number ({check.code})")
-    return keyed_hash(f"id:{check.number}", key=key, version=version)
-
-
-def hash_account(raw: str, *, key: bytes, version: int) -> str:
-    """Return the keyed hash of a bank account number, normalised to its digits."""
-    account = normalize_account(raw)
-    if not account:
-        raise ValueError("cannot hash an empty account number")
-    return keyed_hash(f"acct:{account}", key=key, version=version)
-
-
-def hash_name(name: str, *, key: bytes, version: int) -> str:
-    """Return the keyed hash of a name, normalised first."""
-    normalised = normalize_name(name)
-    if not normalised:
-        raise ValueError("cannot hash an empty name")
-    return keyed_hash(f"name:{normalised}", key=key, version=version)

@@ -13,35 +13,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from villages.identity import (
+from privacy.hashing import hash_account, hash_id_number, hash_name, keyed_hash
+from privacy.idnumbers import (
     PROVINCE_CODES,
     REASONS,
     REASONS_EN,
     IdCheck,
     birth_year_and_sex,
+    check_character,
     check_id_number,
     clean_valid_id,
-    hash_account,
-    hash_id_number,
-    hash_name,
     id_from_cell,
-    keyed_hash,
-    normalize_account,
-    normalize_id_number,
-    normalize_name,
 )
+from privacy.normalize import normalize_account, normalize_id_number, normalize_name
+from tests.privacy.oracle import check_char
 
 TODAY = date(2025, 6, 1)
 KEY = b"k" * 32
 OTHER_KEY = b"q" * 32
 VALID = "321083197812162119"
 FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
-
-
-def _check_char(first17: str) -> str:
-    """Compute the check character independently of the code under test."""
-    weights = [2 ** (17 - i) % 11 for i in range(17)]
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 
 
 # --- Reference vectors -----------------------------------------------------------------------
@@ -184,7 +175,7 @@ def test_check_id_number_gives_a_stable_code(raw, code):
 
 def test_a_birth_date_of_today_is_accepted_and_tomorrow_is_not():
     body = "110101" + "20250601" + "001"
-    number = body + _check_char(body)
+    number = body + check_char(body)
     assert check_id_number(number, today=date(2025, 6, 1)).valid
     assert check_id_number(number, today=date(2025, 5, 31)).code == "future_birth_date"
 
@@ -215,11 +206,24 @@ def test_any_well_formed_number_is_valid_and_any_other_check_digit_is_not(
     region, rest, born, serial
 ):
     body = region + rest + born.strftime("%Y%m%d") + serial
-    check = check_id_number(body + _check_char(body), today=TODAY)
+    check = check_id_number(body + check_char(body), today=TODAY)
     assert check.valid
     assert check.birth_date == born
-    for wrong in set("0123456789X") - {_check_char(body)}:
+    for wrong in set("0123456789X") - {check_char(body)}:
         assert not check_id_number(body + wrong, today=TODAY).valid
+
+
+@given(body=st.from_regex(r"[0-9]{17}", fullmatch=True))
+def test_the_check_character_agrees_with_the_standards_definition(body):
+    assert check_character(body) == check_char(body)
+
+
+@pytest.mark.parametrize(
+    "body", ["", "1" * 16, "1" * 18, "1" * 16 + "X", "１" * 17, "1" * 16 + "a"]
+)
+def test_the_check_character_refuses_anything_but_17_ascii_digits(body):
+    with pytest.raises(ValueError):
+        check_character(body)
 
 
 def test_every_code_has_a_chinese_and_an_english_reason():
@@ -463,7 +467,7 @@ def well_formed_numbers(draw) -> str:
     )
     born = draw(st.dates(min_value=date(1850, 1, 1), max_value=date(2100, 12, 31)))
     body = f"{region}{born:%Y%m%d}" + draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
-    return body + _check_char(body)
+    return body + check_char(body)
 
 
 @given(
