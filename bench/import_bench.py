@@ -6,7 +6,7 @@ Run with ``make bench`` (or ``python -m bench.import_bench``). One run, on Postg
    village cells, padded names, a totals row, a signature footer);
 2. creates a fresh database (DATABASE_URL, default sunlight_bench) and migrates it;
 3. measures, each in its own subprocess so that peak memory does not mix:
-   a. Sunlight end to end: ``funds.imports.import_roster`` (sniff, parse, validate, mask and
+   a. Sunlight end to end: ``funds.importing.jobs.import_roster`` (sniff, parse, validate, mask and
       hash, stage, load with COPY, in one transaction; rows are loaded by a loader thread while
       the rest of the file is parsed);
    b. a plain django-import-export ``ModelResource`` with default settings importing the same
@@ -43,14 +43,14 @@ def _peak_mb() -> float:
 PHASES = [
     # (label, module, object, attribute). Each phase counts its own time only: a phase run
     # inside another (staging inside the read) is taken out of the outer one.
-    ("file checks", "funds.imports", None, "check_upload"),
-    ("read the sheet (calamine)", "funds.sheets", None, "_workbook_grids"),
-    ("parse + validate", "funds.imports", None, "_read_roster"),
-    ("mask + hash", "funds.staging", "Stager", "feed"),
-    ("COPY text", "funds.loading", "Preformatter", "prepare"),
-    ("summary", "funds.imports", None, "_summarise"),
-    ("wait for loader + totals", "funds.imports", "_Stream", "complete"),
-    ("loader thread (overlapped)", "funds.loading", "Loader", "write"),
+    ("file checks", "funds.importing.jobs", None, "check_upload"),
+    ("read the sheet (calamine)", "funds.importing.roster", None, "workbook_grids"),
+    ("parse + validate", "funds.importing.jobs", None, "_read_roster"),
+    ("mask + hash", "funds.importing.staging", "Stager", "feed"),
+    ("COPY text", "funds.importing.loading", "Preformatter", "prepare"),
+    ("summary", "funds.importing.jobs", None, "_summarise"),
+    ("wait for loader + totals", "funds.importing.jobs", "_Stream", "complete"),
+    ("loader thread (overlapped)", "funds.importing.loading", "Loader", "write"),
 ]
 
 
@@ -104,8 +104,8 @@ def _backend_cpu_clock():
 
 def measure_sunlight(path: Path) -> dict:
     """Import the roster end to end through Sunlight, timing each phase."""
-    import funds.sheets  # noqa: F401 - a worker imports the parser once, not per file
-    from funds.imports import import_roster
+    import funds.importing.roster  # noqa: F401 - a worker imports the parser once, not per file
+    from funds.importing.jobs import import_roster
     from funds.models import Program
 
     program = Program.objects.get(name="耕地地力保护补贴")

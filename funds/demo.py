@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from funds.imports import ImportReport, Status, import_roster
+from funds.importing.jobs import ImportReport, Status, import_roster
 from funds.models import Batch, Program
 from funds.publishing import finalize_batch, publish_batch
 from funds.rostergen import generate_roster

@@ -160,7 +160,7 @@ class Disbursement(models.Model):
         STOPPED = "stopped", _("停发")
 
     # batch, household and person (and program and village below) are checked by the database
-    # once per statement rather than once per row: see funds.refchecks.
+    # once per statement rather than once per row: see funds.importing.refchecks.
     batch = models.ForeignKey(
         Batch,
         on_delete=models.CASCADE,
@@ -215,7 +215,7 @@ class Disbursement(models.Model):
         related_name="+",
         verbose_name=_("收款人"),
         db_index=False,  # a partial index in Meta: most rows have no separate payee
-        db_constraint=False,  # funds.refchecks: no per-row trigger on every (NULL) payee
+        db_constraint=False,  # funds.importing.refchecks: no per-row trigger on every (NULL) payee
     )
     quantity = models.DecimalField(
         _("数量"), max_digits=14, decimal_places=4, null=True, blank=True
@@ -237,7 +237,7 @@ class Disbursement(models.Model):
         related_name="corrections",
         verbose_name=_("更正的记录"),
         db_index=False,  # a partial index in Meta: only correction rows have one
-        db_constraint=False,  # funds.refchecks, as payee
+        db_constraint=False,  # funds.importing.refchecks, as payee
     )
     note = models.CharField(_("备注（已脱敏）"), max_length=500, blank=True)
     source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)

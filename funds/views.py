@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from funds import imports, publishing
+from funds import publishing
 from funds.forms import (
     BatchActionForm,
     ConfirmForm,
@@ -25,6 +25,7 @@ from funds.forms import (
     ImportUploadForm,
     selected_ids,
 )
+from funds.importing import jobs
 from funds.models import Batch, ImportJob
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
@@ -57,7 +58,7 @@ def job_list(request):
 def upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = imports.create_job(
+        job = jobs.create_job(
             upload=form.cleaned_data["file"], program=form.cleaned_data["program"],
             period=form.cleaned_data["period"], township=form.cleaned_data["township"],
             user=request.user,
@@ -96,7 +97,7 @@ def job_confirm(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
     form = ConfirmForm(request.POST)
     publish = form.is_valid() and form.cleaned_data["publish"]
-    if not imports.request_confirm(job=job, publish=publish, user=request.user):
+    if not jobs.request_confirm(job=job, publish=publish, user=request.user):
         messages.error(request, _("该任务当前不能确认导入"))
     return redirect("funds:job_detail", pk=job.pk)
 

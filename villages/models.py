@@ -63,7 +63,7 @@ class Household(models.Model):
         related_name="households",
         verbose_name=_("村"),
         db_index=False,  # the (village, group) index leads with it
-        db_constraint=False,  # checked once per statement: funds.refchecks
+        db_constraint=False,  # checked once per statement: funds.importing.refchecks
     )
     group = models.CharField(_("村民小组"), max_length=50, blank=True)
     head = models.OneToOneField(
@@ -73,7 +73,7 @@ class Household(models.Model):
         blank=True,
         related_name="headed_household",
         verbose_name=_("户主"),
-        db_constraint=False,  # checked once per statement: funds.refchecks
+        db_constraint=False,  # checked once per statement: funds.importing.refchecks
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -118,7 +118,7 @@ class Person(models.Model):
         blank=True,
         related_name="members",
         verbose_name=_("所属农户"),
-        db_constraint=False,  # checked at commit, once per statement: funds.refchecks
+        db_constraint=False,  # checked at commit, once per statement: funds.importing.refchecks
     )
     name_masked = models.CharField(_("姓名（脱敏）"), max_length=50)
     name_hash = models.CharField(_("姓名密钥散列"), max_length=80)

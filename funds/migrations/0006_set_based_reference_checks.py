@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from funds import refchecks
+from funds.importing import refchecks
 
 
 class Migration(migrations.Migration):

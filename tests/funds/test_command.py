@@ -8,9 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from funds.importing.parsed import Issue
 from funds.models import Batch
 from tests.factories import make_program
-from tests.funds.imports_support import Issue, household_row, roster, roster_file, use_roster
+from tests.funds.importing.support import household_row, roster, roster_file, use_roster
 
 pytestmark = pytest.mark.django_db
 

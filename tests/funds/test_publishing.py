@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from funds.imports import create_job, request_confirm
+from funds.importing.jobs import create_job, request_confirm
 from funds.models import Batch, Disbursement, ImportJob
 from funds.publishing import (
     Replacement,
@@ -21,7 +21,7 @@ from funds.publishing import (
     withdraw_batch,
 )
 from tests.factories import make_batch, make_program, make_village, person_name, unique_id_number
-from tests.funds.imports_support import household_row, roster, use_roster
+from tests.funds.importing.support import household_row, roster, use_roster
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from funds.importing.parsed import Issue
 from funds.models import Batch, ImportJob
 from tests.factories import make_program
-from tests.funds.imports_support import Issue, household_row, roster, table_counts, use_roster
+from tests.funds.importing.support import household_row, roster, table_counts, use_roster
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +244,7 @@ def test_the_running_page_refreshes_itself_without_javascript(staff_client):
 
 def test_a_failing_job_is_marked_failed_and_its_log_quotes_no_cell(monkeypatch, caplog):
     """The exception's text may quote a roster's cell: the log names its type and place."""
-    from funds import tasks
+    from funds.importing import tasks
 
     def crash(*, job):
         raise ValueError("invalid literal for int(): '341122196001010013' 张三")

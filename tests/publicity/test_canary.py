@@ -215,7 +215,7 @@ def _fresh_rate_limits():
 
 
 def _pipeline_ready() -> bool:
-    return importlib.util.find_spec("funds.sheets") is not None
+    return importlib.util.find_spec("funds.importing.roster") is not None
 
 
 ROSTER_HEADER = [
@@ -261,7 +261,7 @@ def write_roster(target: Path, rows: list[list], title: str) -> Path:
 
 
 def _import(tmp_path: Path, program: Program, period: str, rows, *, publish: bool) -> Batch:
-    from funds.imports import import_roster
+    from funds.importing.jobs import import_roster
 
     path = write_roster(tmp_path / f"{program.slug}-{period}.xlsx", rows, "发放花名册")
     report = import_roster(

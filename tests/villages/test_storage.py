@@ -8,10 +8,10 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from funds.imports import create_job, import_roster, request_confirm
+from funds.importing.jobs import create_job, import_roster, request_confirm
 from funds.models import Batch, ImportJob
 from tests.factories import make_program, unique_id_number
-from tests.funds.imports_support import household_row, roster, roster_file, use_roster
+from tests.funds.importing.support import household_row, roster, roster_file, use_roster
 from villages.models import Person
 
 pytestmark = pytest.mark.django_db

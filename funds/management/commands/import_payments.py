@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from funds.imports import ImportReport, Status, import_roster
+from funds.importing.jobs import ImportReport, Status, import_roster
 from funds.models import Program
 
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from funds import demo
-from funds.imports import Status
+from funds.importing.jobs import Status
 from funds.management.commands.import_payments import ProgressBar
 
 

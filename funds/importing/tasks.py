@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from funds.imports import confirm_import, stage_roster
+from funds.importing.jobs import confirm_import, stage_roster
 from funds.models import ImportJob
 from privacy.logs import log_failure
 

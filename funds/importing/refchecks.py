@@ -22,7 +22,7 @@ are by then, by a deferred constraint trigger: one query per queued statement.
 Locking. A foreign-key check locks the referenced row (``FOR KEY SHARE``) until commit, so a
 concurrent DELETE cannot orphan the new row. Persons and households created in the same
 transaction are invisible to others and need no lock; the loader locks the persons,
-households and villages it finds already stored (``funds.loading``); a batch's program is
+households and villages it finds already stored (``funds.importing.loading``); a batch's program is
 locked by ``Batch.program``, an ordinary foreign key.
 
 On SQLite (the embedded demo database) plain row triggers check inserts and updates at once;

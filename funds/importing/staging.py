@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from funds.gcpause import gc_paused
+from funds.importing.gcpause import gc_paused
 from privacy import idnumbers, personal
 
 STAGED_FORMAT = 1

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from funds import refchecks
-from funds.loading import DISBURSEMENT_COLUMNS, _fill
+from funds.importing import refchecks
+from funds.importing.loading import DISBURSEMENT_COLUMNS, _fill
 from funds.models import Batch, Disbursement
 from tests.factories import make_household, make_program, make_village, person_name
 from tests.factories import unique_id_number as uid
@@ -168,7 +168,7 @@ def test_an_import_locks_the_villages_it_points_at_as_a_foreign_key_would(way):
     """Statement triggers take no locks, so the loader takes them: a DELETE must wait."""
     import psycopg
 
-    from funds.loading import Loader, Preformatter
+    from funds.importing.loading import Loader, Preformatter
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's")

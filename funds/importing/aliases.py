@@ -8,7 +8,7 @@ first alias of each field is its canonical label in error messages.
 
 from __future__ import annotations
 
-#: field -> header texts. The fields are those of ``funds.sheets.ParsedRow``.
+#: field -> header texts. The fields are those of ``funds.importing.parsed.ParsedRow``.
 FIELD_ALIASES: dict[str, list[str]] = {
     "seq": ["序号", "编号", "顺序号"],
     "township": ["乡镇", "乡(镇)", "乡镇(街道)", "镇", "乡", "街道", "乡镇名称", "所在乡镇"],

@@ -2,7 +2,7 @@
 
 ``stage_roster`` and ``confirm_import`` are the two halves the staff web flow runs as
 background tasks; ``import_roster`` runs both at once for the command and the demo. All
-three share ``_prepare`` and ``funds.loading.load_staged``: one code path.
+three share ``_prepare`` and ``funds.importing.loading.load_staged``: one code path.
 
 Privacy of files at rest: the uploaded source (raw IDs and accounts) lives only until
 staging ends; then it is deleted. Confirm reads the staged file (masks and keyed hashes
@@ -31,12 +31,12 @@ from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.utils.translation import gettext as _
 
-from funds import errorreport
-from funds.filesafety import UnsafeFile, check_upload
-from funds.gcpause import gc_paused
-from funds.loading import Loader, Preformatter, Prepared, load_staged
+from funds.importing import errorreport
+from funds.importing.filesafety import UnsafeFile, check_upload
+from funds.importing.gcpause import gc_paused
+from funds.importing.loading import Loader, Preformatter, Prepared, load_staged
+from funds.importing.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
 from funds.models import Batch, ImportJob, Program
-from funds.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
 from privacy.logs import log_failure
 from villages.models import Township, Village
 
@@ -213,8 +213,8 @@ def _new_places(report: ImportReport) -> None:
 
 
 def _read_roster(source: Path | bytes, **options: Any) -> Any:
-    """Parse a roster with funds.sheets (imported late: it is the heavy part)."""
-    from funds.sheets import read_roster
+    """Parse a roster with funds.importing.roster (imported late: it is the heavy part)."""
+    from funds.importing.roster import read_roster
 
     return read_roster(source, **options)
 
@@ -728,7 +728,7 @@ def create_job(
     *, upload: Any, program: Program, period: str, township: str = "", user: Any = None
 ) -> ImportJob:
     """Save an uploaded roster as a pending job and queue its staging."""
-    from funds.tasks import stage_import_task
+    from funds.importing.tasks import stage_import_task
 
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -753,7 +753,7 @@ def create_job(
 
 def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
     """Queue the loading of a ready job once; say whether this call queued it."""
-    from funds.tasks import confirm_import_task
+    from funds.importing.tasks import confirm_import_task
 
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish

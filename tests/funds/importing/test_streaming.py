@@ -1,8 +1,8 @@
 """import_roster stages and loads a roster while the rest of it is still being read.
 
 The chunk sizes are made small here so that files of a few hundred rows stream in several
-chunks; a fake parser (``fed_as_read``) hands rows over one at a time, as funds.sheets does,
-so that an error can be found after chunks have been written.
+chunks; a fake parser (``fed_as_read``) hands rows over one at a time, as the roster reader
+does, so that an error can be found after chunks have been written.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection
 
-from funds import imports, loading
-from funds.imports import import_roster
+from funds.importing import jobs, loading
+from funds.importing.jobs import import_roster
+from funds.importing.parsed import Issue
 from funds.models import Batch, Disbursement
 from funds.rostergen import generate_roster
 from tests.factories import make_program, make_village, unique_id_number
-from tests.funds.imports_support import (
-    Issue,
+from tests.funds.importing.support import (
     ParsedRoster,
     household_row,
     roster_file,
@@ -37,8 +37,8 @@ ROWS = 600
 @pytest.fixture
 def writes(monkeypatch) -> list[tuple[str, int]]:
     """Stream in chunks of 100 then 150 rows; record (thread name, rows) of every write."""
-    monkeypatch.setattr(imports, "STREAM_FIRST_CHUNK", 100)
-    monkeypatch.setattr(imports, "STREAM_CHUNK", 150)
+    monkeypatch.setattr(jobs, "STREAM_FIRST_CHUNK", 100)
+    monkeypatch.setattr(jobs, "STREAM_CHUNK", 150)
     seen: list[tuple[str, int]] = []
     original = loading.Loader.write
 
@@ -51,7 +51,7 @@ def writes(monkeypatch) -> list[tuple[str, int]]:
 
 
 def fed_as_read(monkeypatch, rows, *, errors_at: dict | None = None, at_end=None) -> None:
-    """Make import_roster read ROWS as funds.sheets would: one by one, calling on_rows."""
+    """Make import_roster read ROWS as read_roster would: one by one, calling on_rows."""
 
     def read(source, *, on_rows=None, **options):
         parsed = ParsedRoster(rows=[])
@@ -66,7 +66,7 @@ def fed_as_read(monkeypatch, rows, *, errors_at: dict | None = None, at_end=None
         parsed.total = sum((r.amount for r in parsed.rows), Decimal("0"))
         return parsed
 
-    monkeypatch.setattr(imports, "_read_roster", read)
+    monkeypatch.setattr(jobs, "_read_roster", read)
 
 
 def streamed(writes: list[tuple[str, int]]) -> bool:
@@ -166,7 +166,7 @@ def test_members_whose_head_comes_later_are_loaded_once_the_file_is_read(
     rows += [household_row(n) for n in range(400, 500)]
     heads = {n: unique_id_number(n + 100) for n in range(300, 400)}
 
-    def fill_heads(parsed):  # what funds.sheets does once every row is read
+    def fill_heads(parsed):  # what read_roster does once every row is read
         parsed.kind = "per_person"
         for row in parsed.rows[300:400]:
             n = row.row - 4
@@ -270,7 +270,7 @@ def test_rows_written_as_prepared_text_equal_rows_written_from_the_staged_roster
     Person.objects.update(household=None)
     Household.objects.all().delete()
     Person.objects.all().delete()
-    monkeypatch.setattr(imports, "STREAM_FIRST_CHUNK", 10**9)  # one go, from the staged rows
+    monkeypatch.setattr(jobs, "STREAM_FIRST_CHUNK", 10**9)  # one go, from the staged rows
     staged_way = import_roster(
         path=roster_file(tmp_path, salt="again"), program=program, period="2026-03"
     )
@@ -321,7 +321,7 @@ def test_two_streamed_imports_of_the_same_file_racing_give_one_batch(writes, mon
         parsed.total = sum((r.amount for r in rows), Decimal("0"))
         return parsed
 
-    monkeypatch.setattr(imports, "_read_roster", read)
+    monkeypatch.setattr(jobs, "_read_roster", read)
     program, path = make_program(), roster_file(tmp_path)
     reports: list = []
 

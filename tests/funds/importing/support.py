@@ -1,61 +1,16 @@
-"""Rosters built in memory for the loading tests: they stand in for funds.sheets output."""
+"""Rosters built in memory for the loading tests: they stand in for read_roster's output."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.apps import apps
 
-from funds import imports
+from funds.importing import jobs
+from funds.importing.parsed import ParsedRoster, ParsedRow
 from tests.factories import person_name, unique_id_number
-
-
-@dataclass(frozen=True)
-class Issue:
-    sheet: str
-    row: int | None
-    column: str
-    message: str
-    code: str = ""
-
-
-@dataclass
-class ParsedRow:
-    sheet: str
-    row: int
-    township: str
-    village: str
-    group: str
-    head_name: str
-    head_id: str
-    name: str
-    id_number: str
-    relation: str
-    payee_name: str
-    account: str
-    quantity: Decimal | None
-    rate: Decimal | None
-    amount: Decimal
-    pay_date: date | None
-    status: str
-    note: str
-
-
-@dataclass
-class ParsedRoster:
-    rows: list[ParsedRow]
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-    sheets: list[str] = field(default_factory=lambda: ["Sheet1"])
-    kind: str = "per_household"
-    total: Decimal = Decimal("0")
-    totals_rows: list[dict] = field(default_factory=list)
-
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def household_row(n: int, *, village: str = "红星村", amount: str = "100.00", **kw) -> ParsedRow:
@@ -85,8 +40,9 @@ def household_row(n: int, *, village: str = "红星村", amount: str = "100.00",
 
 
 def roster(rows: list[ParsedRow], **kw) -> ParsedRoster:
+    """Return a roster of ROWS as read_roster would: one sheet, its total."""
     total = sum((r.amount for r in rows), Decimal("0"))
-    return ParsedRoster(rows=rows, total=total, **kw)
+    return ParsedRoster(**{"rows": rows, "total": total, "sheets": ["Sheet1"], **kw})
 
 
 def use_roster(monkeypatch, parsed: ParsedRoster, calls: list | None = None) -> None:
@@ -97,7 +53,7 @@ def use_roster(monkeypatch, parsed: ParsedRoster, calls: list | None = None) -> 
             calls.append(options.get("filename"))
         return parsed
 
-    monkeypatch.setattr(imports, "_read_roster", fake_read)
+    monkeypatch.setattr(jobs, "_read_roster", fake_read)
 
 
 def roster_file(tmp_path: Path, name: str = "roster.csv", salt: str = "") -> Path:

@@ -13,7 +13,7 @@ Pure module: no ORM, no settings (the caller passes the limits). What it defends
   (a PNG named .xlsx is "不是电子表格文件"); CSV must decode strictly as UTF-8 (with or without
   BOM) or GB18030 and contain no NUL bytes.
 
-Parsing time and memory are bounded downstream, in ``funds.sheets.read_roster``: calamine
+Parsing time and memory are bounded downstream, in ``funds.importing.roster.read_roster``: calamine
 holds at most ``max_uncompressed`` bytes of sheet XML, the reader stops at ``max_rows`` rows
 and checks a wall-clock deadline every few hundred rows.
 """

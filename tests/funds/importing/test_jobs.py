@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from funds.imports import import_roster
+from funds.importing.jobs import import_roster
+from funds.importing.parsed import Issue
 from funds.models import Batch, Disbursement
 from tests.factories import make_program, person_name, unique_id_number
-from tests.funds.imports_support import (
-    Issue,
+from tests.funds.importing.support import (
     household_row,
     roster,
     roster_file,
@@ -204,7 +204,7 @@ def test_a_parser_crash_is_a_rejection_not_a_server_error(monkeypatch, tmp_path,
     def boom(source, **options):
         raise RuntimeError("bad cell 341122196001010013 张三")
 
-    monkeypatch.setattr("funds.imports._read_roster", boom)
+    monkeypatch.setattr("funds.importing.jobs._read_roster", boom)
     report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
     assert report.status == "rejected"
     assert "341122196001010013" not in str(report.as_json())
@@ -224,7 +224,7 @@ def test_the_json_line_has_the_documented_shape(monkeypatch, tmp_path):
 
 
 def test_the_staged_file_holds_no_raw_personal_values(monkeypatch, tmp_path):
-    from funds.staging import stage_rows
+    from funds.importing.staging import stage_rows
 
     rows = [household_row(n, payee_name="欧阳娜娜") for n in range(3)]
     staged, errors = stage_rows(rows, township="城关镇", kind="per_household")
@@ -254,7 +254,7 @@ def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_pat
         both_parsing.wait()
         return parsed
 
-    monkeypatch.setattr("funds.imports._read_roster", racing_read)
+    monkeypatch.setattr("funds.importing.jobs._read_roster", racing_read)
     program, path = make_program(), roster_file(tmp_path)
     reports: list = []
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from funds.imports import import_roster
+from funds.importing.jobs import import_roster
 from funds.models import Batch, Disbursement
 from funds.rostergen import generate_roster
 from tests.factories import make_program
-from tests.funds.imports_support import table_counts
+from tests.funds.importing.support import table_counts
 from villages.models import Household, Person, Village
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ through temporary tables and INSERT … SELECT … ON CONFLICT, with executemany
 bulk_create does underneath, without building a model instance per row.
 
 ``Loader`` writes a roster in one go (``load_staged``, what confirm runs) or chunk by chunk
-while the rest of the file is still being parsed (``funds.imports.import_roster``): a chunk
+while the rest of the file is still being parsed (``funds.importing.jobs.import_roster``): a chunk
 is a handful of queries, whatever its size.
 """
 
@@ -24,8 +24,8 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from funds.importing.staging import Staged, StagedChunk, StagedPerson
 from funds.models import Batch, Disbursement, Program
-from funds.staging import Staged, StagedChunk, StagedPerson
 from villages.models import Household, Person, Township, Village
 
 Progress = Callable[[int, int], None]
@@ -302,7 +302,7 @@ class Loader:
 
     ``start`` uses the ORM and runs where the transaction was opened; ``write`` is raw SQL on
     ``db`` only, so that it can run on a loader thread sharing the connection
-    (``funds.imports``). The caller holds the transaction.
+    (``funds.importing.jobs``). The caller holds the transaction.
     """
 
     def __init__(self, *, program: Program, period: str, db: BaseDatabaseWrapper | None = None):
@@ -465,8 +465,8 @@ class Loader:
         household and a household with its head in one pass (``Person.household`` is checked
         at commit), instead of an INSERT and then an UPDATE of every row. Persons
         and households already stored are locked as a foreign-key check would lock them
-        (``FOR KEY SHARE``): references are checked once per statement (``funds.refchecks``),
-        which takes no lock.
+        (``FOR KEY SHARE``): references are checked once per statement
+        (``funds.importing.refchecks``), which takes no lock.
         """
         p, h = _q(Person._meta.db_table), _q(Household._meta.db_table)
         known_persons = {

@@ -1,0 +1,21 @@
+"""The roster import pipeline, in the order a file goes through it.
+
+1. ``filesafety``  — refuse what is not a spreadsheet, or is a zip bomb or an XML trap;
+2. ``grids``       — the file as grids of cells (calamine for workbooks, CSV in UTF-8/GBK);
+3. ``headers``     — which column holds which field (``aliases`` is the vocabulary), and the
+   places named in the title rows and the sheet name;
+4. ``cells``       — one cell's value: money, measures, dates, accounts, ID numbers;
+5. ``roster``      — every row under the header, validated; ``read_roster`` returns a
+   ``parsed.ParsedRoster`` with every error and warning at its sheet, row and column;
+6. ``staging``     — masks and keyed hashes only from here on (``privacy.personal``);
+7. ``loading``     — persons, households and payment rows written in one transaction, chunk by
+   chunk on a loader thread (COPY on PostgreSQL), references checked per statement
+   (``refchecks``);
+8. ``jobs``        — the flow around them: ``import_roster`` (the command, the demo) and
+   ``stage_roster`` / ``confirm_import`` (the staff pages), one load path for all;
+   ``tasks`` runs the staff flow's halves in the background;
+9. ``errorreport`` — the masked workbook of problems staff download.
+
+``parsed`` holds the reader's plain result types; ``gcpause`` keeps the collector out of the
+hot loops. Nothing here is imported by the floors below (``villages``, ``privacy``).
+"""

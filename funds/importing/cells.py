@@ -1,0 +1,208 @@
+"""Read one cell of a roster: text, money, measures, dates, accounts and ID numbers.
+
+Pure functions of a cell's value as a reader returns it (str, int, float, date, None). A cell
+that cannot be read raises ``BadCell`` with a code and a message that names the problem and
+never quotes the cell.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext
+
+from privacy.idnumbers import IdCheck, clean_valid_id, id_from_cell
+
+CENT = Decimal("0.01")
+_MAX_AMOUNT = Decimal("1000000000000")  # the model keeps 14 digits, 2 after the point
+
+_MONEY_JUNK = str.maketrans("", "", "¥￥,，元 \u3000\t")
+_DATE_TEXT = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class BadCell(Exception):
+    """A cell that cannot be read; carries the issue code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def cell_text(value: object) -> str:
+    """Return a cell as text: integral numbers without '.0', dates ISO, empty as ''."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _decimal(value: object, places: int, what: str) -> Decimal:
+    """Read a number with at most PLACES decimals from a cell; raise BadCell otherwise."""
+    if isinstance(value, bool):
+        raise BadCell("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise BadCell("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
+        rounded = round(value, places)
+        if abs(value - rounded) > 1e-9 * max(1.0, abs(value)):
+            raise _too_many_places(what, places)
+        return Decimal(repr(rounded))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_MONEY_JUNK)
+        if text.startswith("(") and text.endswith(")"):
+            text = "-" + text[1:-1]  # accountants write negatives in brackets
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise BadCell(
+                "not_number", gettext("%(what)s不是数字") % {"what": gettext(what)}
+            ) from None
+        if not number.is_finite():
+            raise BadCell("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places and number != round(number, places):
+            raise _too_many_places(what, places)
+        return number
+    raise BadCell("not_number", gettext("%(what)s不是数字") % {"what": gettext(what)})
+
+
+def _too_many_places(what: str, places: int) -> BadCell:
+    return BadCell(
+        "too_many_decimals",
+        gettext("%(what)s最多保留 %(places)d 位小数") % {"what": gettext(what), "places": places},
+    )
+
+
+def read_amount(value: object) -> Decimal:
+    """Read an amount of money: present, numeric, non-negative, at most two decimals."""
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+        raise BadCell("amount_empty", gettext("金额为空"))
+    number = _decimal(value, 2, "金额")
+    if number < 0:
+        raise BadCell("amount_negative", gettext("金额不能为负数（%(value)s）") % {"value": number})
+    if number >= _MAX_AMOUNT:
+        raise BadCell("amount_too_large", gettext("金额过大（%(value)s）") % {"value": number})
+    return number.quantize(CENT)
+
+
+def read_measure(value: object, what: str) -> Decimal | None:
+    """Read an optional non-negative quantity or rate (up to four decimals)."""
+    if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+        return None
+    number = _decimal(value, 4, what)
+    if number < 0:
+        raise BadCell("negative", gettext("%(what)s不能为负数") % {"what": what})
+    if number >= _MAX_AMOUNT:
+        raise BadCell("too_large", gettext("%(what)s过大") % {"what": what})
+    return number
+
+
+class Memo:
+    """Remember what a reader returned (or raised) for cell values that repeat.
+
+    Rosters repeat the same rates, areas, amounts and dates thousands of times; reading each
+    distinct float or string once keeps the per-row cost low.
+    """
+
+    def __init__(self, read: Callable[[object], object], size: int = 200_000) -> None:
+        self.read = read
+        self.size = size
+        self.known: dict[tuple[type, object], object] = {}
+
+    def __call__(self, value: object) -> object:
+        kind = type(value)
+        if kind is not float and kind is not str:
+            return self.read(value)
+        key = (kind, value)
+        found = self.known.get(key, self)
+        if found is self:
+            try:
+                found = self.read(value)
+            except BadCell as problem:
+                found = problem
+            if len(self.known) < self.size:
+                self.known[key] = found
+        if isinstance(found, BadCell):
+            raise found
+        return found
+
+
+def read_pay_date(value: object) -> date | None:
+    """Read a pay date from a date cell, an Excel serial number or text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20_000 <= value <= 80_000:  # an Excel serial date shown as a number (1954–2119)
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        text = cell_text(value)
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if match := _DATE_TEXT.fullmatch(text):
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            pass
+    raise BadCell("bad_date", gettext("发放日期无法识别，请写成 2026-03-15 这样的格式"))
+
+
+def read_account(value: object) -> str:
+    """Read a bank account: digits only, never an Excel number (it has lost digits)."""
+    if value is None or value == "":
+        return ""
+    if type(value) is str and value.isdigit() and value.isascii():
+        return value
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        digits = cell_text(value)
+        if len(digits.lstrip("-")) >= 15 or "e" in digits.lower():
+            raise BadCell(
+                "account_excel_number",
+                gettext("账号被Excel当成了数字，后几位已经丢失；请把该列设置为文本格式后重新填写"),
+            )
+        return digits
+    text = unicodedata.normalize("NFKC", str(value))
+    text = "".join(text.split()).replace("-", "").removeprefix("'")
+    if not text:
+        return ""
+    if not text.isascii() or not text.isdigit():
+        if re.fullmatch(r"[0-9](\.[0-9]+)?E\+?[0-9]+", text, re.IGNORECASE):
+            raise BadCell(
+                "account_excel_number",
+                gettext("账号被Excel当成了数字，后几位已经丢失；请把该列设置为文本格式后重新填写"),
+            )
+        raise BadCell("account_invalid", gettext("账号只能包含数字"))
+    return text
+
+
+def read_id_number(value: object, today: date) -> str:
+    """Return a valid, normalised 18-digit ID number from a cell; raise BadCell otherwise."""
+    fast = clean_valid_id(value, today=today)
+    if fast is not None:
+        return fast
+    check: IdCheck = id_from_cell(value, today=today)
+    if not check.valid:
+        raise BadCell(f"id_{check.code}", gettext(check.reason))
+    return check.number

@@ -1,0 +1,67 @@
+"""What the roster reader returns: rows, issues and the roster; plain data, no logic.
+
+Every stage below the job flow speaks these types: the reader fills them, staging reads them,
+and the tests build them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+__all__ = ["Issue", "ParsedRoster", "ParsedRow"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An error or a warning about one cell, one row, one sheet or the whole file."""
+
+    sheet: str
+    row: int | None  # as Excel shows it (1-based); None for the sheet or the file
+    column: str  # header text as in the sheet, or the Excel letter when there is none
+    message: str
+    code: str = ""
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    """One payment as read from a roster, normalised and validated."""
+
+    sheet: str
+    row: int
+    township: str
+    village: str
+    group: str
+    head_name: str
+    head_id: str  # '' when the sheet has no head-ID column: the beneficiary is the head
+    name: str
+    id_number: str  # normalised 18-digit ID; in memory only, never stored
+    relation: str
+    payee_name: str  # '' when the beneficiary is paid
+    account: str  # digits only, '' when none
+    quantity: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    pay_date: date | None
+    status: str  # 'paid' | 'failed' | 'stopped'
+    note: str  # scrubbed of ID, phone and account numbers
+
+
+@dataclass
+class ParsedRoster:
+    """What a roster file holds, with every error and warning found in it."""
+
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    kind: str = "per_household"  # or 'per_person'
+    total: Decimal = Decimal("0.00")
+    totals_rows: list[dict] = field(default_factory=list)
+    file_kind: str = ""
+    encoding: str = ""  # CSV only
+
+    def ok(self) -> bool:
+        """Say whether the roster may be imported: no errors and at least one row."""
+        return not self.errors and bool(self.rows)

@@ -1,0 +1,661 @@
+"""Read payment rosters (发放花名册) as offices keep them, and validate every row.
+
+Pure module: no ORM. ``read_roster`` never raises for bad input: a file that is unsafe,
+corrupt, too big or too slow to read comes back as a ``ParsedRoster`` whose ``errors`` say why.
+
+The steps below it, in order: ``grids`` (file → cells, merged ranges filled), ``headers`` (which
+column is which field; places in the title), ``cells`` (one value each). Here: the rows under
+the header, read one by one — places filled down, the household worked out, totals rows
+checked and dropped, blank rows and signature footers skipped — and per-person rosters' members
+linked to their head. See DESIGN.md, "Import pipeline".
+
+Raw ID numbers and accounts leave this module only inside ``ParsedRow`` objects, in memory;
+free text is scrubbed with ``privacy.personal.scrub_text`` (the deployment's policy) before it
+leaves.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext
+
+from funds.importing.aliases import (
+    FIELD_ALIASES,
+    FIELD_LABELS,
+    FOOTER_WORDS,
+    STATUS_WORDS,
+    TOTAL_WORDS,
+)
+from funds.importing.cells import (
+    CENT,
+    BadCell,
+    Memo,
+    cell_text,
+    read_account,
+    read_amount,
+    read_id_number,
+    read_measure,
+    read_pay_date,
+)
+from funds.importing.filesafety import FileKind, UnsafeFile, check_upload
+from funds.importing.gcpause import gc_paused
+from funds.importing.grids import Grid, csv_grids, fill_merged, workbook_grids
+from funds.importing.headers import (
+    Header,
+    column_letter,
+    find_header,
+    places_in_sheet_name,
+    places_in_title,
+)
+from funds.importing.parsed import Issue, ParsedRoster, ParsedRow
+from privacy.normalize import normalize_name
+from privacy.personal import scrub_text
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_UNCOMPRESSED", "read_roster"]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_UNCOMPRESSED = 500 * 1024 * 1024
+PROGRESS_EVERY = 1000
+_TOLERANCE = Decimal("0.01")
+
+
+class _Stop(Exception):
+    """Reading must stop: too many rows or past the deadline."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+_FOOTER_PREFIXES = tuple(FOOTER_WORDS)
+#: Names that normalize_name leaves as they are: CJK unified ideographs only.
+_PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _is_total(row: list[object], upto: int) -> bool:
+    """Say whether ROW is a totals row: 合计/总计/小计 in one of its first cells."""
+    for cell in row[:upto]:
+        # Every total word has 计 in it: a cheap test first, most rows stop here.
+        if isinstance(cell, str) and "计" in cell:
+            key = "".join(cell.split())
+            if key.startswith(TOTAL_WORDS) or key.endswith(("合计", "总计", "小计")):
+                return True
+    return False
+
+
+def _has_digits(value: object) -> bool:
+    """Say whether a cell holds a number or text with a digit in it."""
+    if isinstance(value, str):
+        return value[:1].isdigit() or any(ch.isdigit() for ch in value)
+    return value not in ("", None)
+
+
+def _is_footer(row: list[object]) -> bool:
+    for cell in row:
+        if isinstance(cell, str) and cell:
+            key = "".join(unicodedata.normalize("NFKC", cell).split())
+            if key.startswith(_FOOTER_PREFIXES):
+                return True
+    return False
+
+
+class _SheetReader:
+    """Turn one grid into ParsedRows, issues and checked totals."""
+
+    def __init__(
+        self,
+        grid: Grid,
+        header: Header,
+        *,
+        roster: ParsedRoster,
+        township: str,
+        today: date,
+        seen: dict[str, tuple[str, int, str]],
+        flagged: set[tuple[str, int]],
+    ) -> None:
+        self.grid = grid
+        self.header = header
+        self.roster = roster
+        self.today = today
+        self.seen = seen
+        self.flagged = flagged
+        cols = dict(header.columns)
+        self.per_person = "relation" in cols or (
+            "head_name" in cols and "name" in cols and cols["head_name"] != cols["name"]
+        )
+        if "name" not in cols and "head_name" in cols:
+            cols["name"] = cols["head_name"]
+        if "id_number" not in cols and "head_id" in cols:
+            cols["id_number"] = cols.pop("head_id")
+        if cols.get("head_id") == cols.get("id_number"):
+            cols.pop("head_id", None)
+        self.cols = cols
+        title_township, title_village = places_in_title(header.title)
+        sheet_township, sheet_village = places_in_sheet_name(grid.name)
+        self.township = township or title_township or sheet_township
+        self.village = title_village or sheet_village
+        self.errors = roster.errors
+        self.warnings = roster.warnings
+        self.labels = {name: self.label(name) for name in FIELD_ALIASES}
+        self.c_head = cols.get("head_name")
+
+    def label(self, name: str) -> str:
+        col = self.cols.get(name)
+        if col is None:
+            return FIELD_LABELS.get(name, name)
+        return self.header.labels.get(col) or column_letter(col)
+
+    def error(self, row: int | None, name: str, message: str, code: str) -> None:
+        self.errors.append(Issue(self.grid.name, row, self.label(name), message, code))
+
+    def check_columns(self) -> bool:
+        """Report required fields the sheet has no column for; say whether it can be read."""
+        ok = True
+        for name in ("name", "id_number", "amount"):
+            if name not in self.cols:
+                label = FIELD_LABELS[name]
+                self.errors.append(
+                    Issue(
+                        self.grid.name,
+                        None,
+                        label,
+                        gettext("工作表缺少“%(field)s”列") % {"field": label},
+                        "missing_column",
+                    )
+                )
+                ok = False
+        if "township" not in self.cols and not self.township:
+            self.errors.append(
+                Issue(
+                    self.grid.name,
+                    None,
+                    FIELD_LABELS["township"],
+                    gettext(
+                        "无法确定乡镇：表中没有乡镇列，标题中也没有乡镇名称，请在导入时指定乡镇"
+                    ),
+                    "missing_township",
+                )
+            )
+            ok = False
+        if "village" not in self.cols and not self.village:
+            self.errors.append(
+                Issue(
+                    self.grid.name,
+                    None,
+                    FIELD_LABELS["village"],
+                    gettext("无法确定村：表中没有村列，标题和工作表名称中也没有村名"),
+                    "missing_village",
+                )
+            )
+            ok = False
+        return ok
+
+    def read(self, tick: Callable[[int], None], township_arg: str) -> None:
+        """Read every data row below the header into the roster."""
+        rows, cols = self.grid.rows, self.cols
+        self._start(township_arg)
+        width = max(cols.values()) + 1
+        c_name, c_id, c_amount = cols["name"], cols["id_number"], cols["amount"]
+        # 合计 sits in one of the first columns (序号, 村 or 姓名), never in the ID or amount.
+        total_upto = max(min(5, c_amount), 1)
+        out = self.roster.rows
+        for index in range(self.header.row + 1, len(rows)):
+            if not index & 255:
+                tick(index)
+            row = rows[index]
+            if len(row) < width:
+                row = [*row, *([""] * (width - len(row)))]
+            if not any(row):
+                continue
+            if _is_total(row, total_upto) and not _has_digits(row[c_id]):
+                self._total_row(row, index + 1, total_upto)
+                continue
+            # Signature lines spread over the columns, the ID column included.
+            if not _has_digits(row[c_id]) and _is_footer(row):
+                continue
+            if (
+                row[c_name] in ("", None)
+                and row[c_id] in ("", None)
+                and row[c_amount] in ("", None)
+            ):
+                continue
+            parsed = self._row(row, index + 1)
+            if parsed is not None:
+                out.append(parsed)
+
+    def _start(self, township_arg: str) -> None:
+        """Set up what carries from row to row: filled-down places, the head, the sums."""
+        cols, labels = self.cols, self.labels
+        self.c_town = None if township_arg else cols.get("township")
+        self.town, self.village_now, self.group = self.township, self.village, ""
+        self.head_name = self.head_id = ""
+        self.sheet_sum = self.section_sum = Decimal(0)
+        self.sheet_bad = self.section_bad = False
+        self._names: dict[object, str] = {}
+        self._notes: dict[str, str] = {}
+        self.read_amount = Memo(read_amount)
+        self.read_quantity = Memo(lambda value: read_measure(value, labels["quantity"]))
+        self.read_rate = Memo(lambda value: read_measure(value, labels["rate"]))
+        self.read_date = Memo(read_pay_date)
+
+    def _place(self, value: object) -> str:
+        """Return a short text cell (a place, a relation, a status) normalised, remembered."""
+        got = self._names.get(value)
+        if got is None:
+            got = self._names[value] = normalize_name(cell_text(value))
+        return got
+
+    def _fail(self, excel_row: int, name: str, problem: BadCell) -> None:
+        self.errors.append(
+            Issue(self.grid.name, excel_row, self.labels[name], problem.message, problem.code)
+        )
+
+    def _read(
+        self, reader: Callable[[object], Any], row: list[object], excel_row: int, name: str
+    ) -> Any:
+        """Read the cell of field NAME with READER; None (and an error) when it is bad."""
+        col = self.cols.get(name)
+        if col is None:
+            return None
+        try:
+            return reader(row[col])
+        except BadCell as problem:
+            self._fail(excel_row, name, problem)
+            return None
+
+    def _row(self, row: list[object], excel_row: int) -> ParsedRow | None:
+        """Read one payment row; return None when any of its cells is bad (errors say why)."""
+        errors_before = len(self.errors)
+        self._places(row, excel_row)
+        name, id_number, amount = self._person(row, excel_row)
+        relation = self._household(row, excel_row, name, id_number)
+        payee = self._payee(row, name)
+        account = self._read(read_account, row, excel_row, "account") or ""
+        quantity = self._read(self.read_quantity, row, excel_row, "quantity")
+        rate = self._read(self.read_rate, row, excel_row, "rate")
+        pay_date = self._read(self.read_date, row, excel_row, "pay_date")
+        status = self._status(row, excel_row)
+        note = self._note(row)
+        if quantity is not None and rate is not None and len(self.errors) == errors_before:
+            self._check_measures(excel_row, quantity, rate, amount)
+        if id_number:
+            first = self.seen.get(id_number)
+            if first is None:
+                self.seen[id_number] = (self.grid.name, excel_row, self.labels["id_number"])
+            else:
+                self._duplicate(first, excel_row, self.labels["id_number"])
+        if len(self.errors) != errors_before:
+            return None
+        return ParsedRow(
+            self.grid.name, excel_row, self.town, self.village_now, self.group, self.head_name,
+            self.head_id, name, id_number, relation, payee, account, quantity, rate, amount,
+            pay_date, status, note,
+        )  # fmt: skip
+
+    def _places(self, row: list[object], excel_row: int) -> None:
+        """Fill township, village and group down from their columns (merged or blank cells)."""
+        if self.c_town is not None and row[self.c_town] not in ("", None):
+            self.town = self._place(row[self.c_town])
+        for name in ("village", "group"):
+            col = self.cols.get(name)
+            if col is not None and row[col] not in ("", None):
+                setattr(self, "village_now" if name == "village" else name, self._place(row[col]))
+        sheet, labels = self.grid.name, self.labels
+        if not self.town:
+            self.errors.append(
+                Issue(sheet, excel_row, labels["township"], gettext("乡镇为空"), "township_empty")
+            )
+        if not self.village_now:
+            self.errors.append(
+                Issue(sheet, excel_row, labels["village"], gettext("村为空"), "village_empty")
+            )
+
+    def _person(self, row: list[object], excel_row: int) -> tuple[str, str, Decimal]:
+        """Read the beneficiary's name and ID number and the amount; add to the sums."""
+        cols = self.cols
+        raw_name = row[cols["name"]]
+        if type(raw_name) is str and _PLAIN_CJK.fullmatch(raw_name):
+            name = raw_name  # already its own normal form: no NFKC, space or dot to fix
+        elif isinstance(raw_name, str):
+            name = normalize_name(raw_name)
+        else:
+            name = cell_text(raw_name)
+        if not name:
+            self.errors.append(
+                Issue(
+                    self.grid.name,
+                    excel_row,
+                    self.labels["name"],
+                    gettext("姓名为空"),
+                    "name_empty",
+                )
+            )
+        try:
+            id_number = read_id_number(row[cols["id_number"]], self.today)
+        except BadCell as problem:
+            self._fail(excel_row, "id_number", problem)
+            id_number = ""
+        try:
+            amount = self.read_amount(row[cols["amount"]])
+        except BadCell as problem:
+            self._fail(excel_row, "amount", problem)
+            self.sheet_bad = self.section_bad = True
+            return name, id_number, Decimal(0)
+        # Totals are checked against every readable amount, whatever else is wrong.
+        self.sheet_sum += amount
+        self.section_sum += amount
+        return name, id_number, amount
+
+    def _household(self, row: list[object], excel_row: int, name: str, id_number: str) -> str:
+        """Work out the row's head (name and ID, filled down) and return its relation."""
+        c_head, c_rel, c_head_id = self.c_head, self.cols.get("relation"), self.cols.get("head_id")
+        relation = "户主"
+        if not self.per_person:
+            self.head_name = name
+        else:
+            if c_head is not None and c_head != self.cols["name"]:
+                value = row[c_head]
+                if value not in ("", None):
+                    self.head_name = normalize_name(cell_text(value))
+                elif c_rel is None or self._place(row[c_rel]) in ("户主", "本人"):
+                    self.head_name = name
+            if c_rel is not None:
+                relation = self._place(row[c_rel]) or ("户主" if name == self.head_name else "")
+                if relation == "本人":
+                    relation = "户主"
+                if relation == "户主" and c_head is not None and row[c_head] in ("", None):
+                    self.head_name = name
+        if c_head_id is not None:
+            value = row[c_head_id]
+            if value not in ("", None):
+                try:
+                    self.head_id = read_id_number(value, self.today)
+                except BadCell as problem:
+                    self._fail(excel_row, "head_id", problem)
+                    self.head_id = ""
+            elif relation == "户主":
+                self.head_id = id_number
+        elif not self.per_person:
+            self.head_id = ""
+        return relation
+
+    def _payee(self, row: list[object], name: str) -> str:
+        """Return the payee's name when someone other than the beneficiary is paid."""
+        col = self.cols.get("payee_name")
+        if col is None or row[col] in ("", None):
+            return ""
+        payee = normalize_name(cell_text(row[col]))
+        return "" if payee == name else payee
+
+    def _status(self, row: list[object], excel_row: int) -> str:
+        col = self.cols.get("status")
+        if col is None:
+            return "paid"
+        key = self._place(row[col])
+        status = STATUS_WORDS.get(key, "")
+        if not status:
+            self.errors.append(
+                Issue(
+                    self.grid.name, excel_row, self.labels["status"],
+                    gettext("发放状态“%(value)s”无法识别：应为成功、失败、退回或停发")
+                    % {"value": key},
+                    "bad_status",
+                )
+            )  # fmt: skip
+        return status or "paid"
+
+    def _note(self, row: list[object]) -> str:
+        """Return the note scrubbed of ID, phone and account numbers (each distinct note once)."""
+        col = self.cols.get("note")
+        raw = cell_text(row[col]) if col is not None else ""
+        if not raw:
+            return ""
+        note = self._notes.get(raw)
+        if note is None:
+            note = scrub_text(raw)
+            if len(self._notes) < 10_000:
+                self._notes[raw] = note
+        return note
+
+    def _check_measures(
+        self, excel_row: int, quantity: Decimal, rate: Decimal, amount: Decimal
+    ) -> None:
+        """Warn where quantity × rate is not the amount (an error only in staff's eyes)."""
+        expected = quantity * rate
+        if abs(expected - amount) <= _TOLERANCE:
+            return
+        self.warnings.append(
+            Issue(
+                self.grid.name, excel_row, self.labels["amount"],
+                gettext("数量×标准（%(qty)s×%(rate)s=%(expected)s）与金额%(amount)s不符")
+                % {"qty": quantity, "rate": rate, "expected": expected.quantize(CENT),
+                   "amount": amount},
+                "amount_mismatch",
+            )
+        )  # fmt: skip
+
+    def _total_row(self, row: list[object], excel_row: int, upto: int) -> None:
+        """Check a totals or subtotals row against the rows above it, then start a section."""
+        is_subtotal = any(isinstance(c, str) and "小计" in c for c in row[:upto])
+        self._check_total(
+            excel_row,
+            row[self.cols["amount"]],
+            self.section_sum if is_subtotal else self.sheet_sum,
+            self.section_bad if is_subtotal else self.sheet_bad,
+        )
+        self.section_sum = Decimal(0)
+        self.section_bad = False
+
+    def _duplicate(self, first: tuple[str, int, str], excel_row: int, column: str) -> None:
+        sheet0, row0, column0 = first
+        sheet = self.grid.name
+        message = gettext("同一人在本文件中出现多次：见工作表“%(sheet)s”第 %(row)d 行")
+        if (sheet0, row0) not in self.flagged:
+            self.flagged.add((sheet0, row0))
+            self.errors.append(
+                Issue(
+                    sheet0, row0, column0, message % {"sheet": sheet, "row": excel_row}, "duplicate"
+                )
+            )
+        self.errors.append(
+            Issue(sheet, excel_row, column, message % {"sheet": sheet0, "row": row0}, "duplicate")
+        )
+
+    def _check_total(
+        self, excel_row: int, declared_cell: object, computed: Decimal, bad: bool
+    ) -> None:
+        try:
+            declared = read_amount(declared_cell)
+        except BadCell:
+            if declared_cell not in ("", None):
+                self.error(excel_row, "amount", gettext("合计行的金额无法识别"), "total_unreadable")
+            return
+        computed = computed.quantize(CENT)
+        self.roster.totals_rows.append(
+            {"sheet": self.grid.name, "row": excel_row, "declared": declared, "computed": computed}
+        )
+        if not bad and declared != computed:
+            self.error(
+                excel_row,
+                "amount",
+                gettext("合计金额 %(declared)s 与各行金额之和 %(computed)s 不一致")
+                % {"declared": declared, "computed": computed},
+                "total_mismatch",
+            )
+
+
+def _fill_heads(roster: ParsedRoster) -> None:
+    """Give members of per-person rosters their head's ID where the head's row names it."""
+    heads: dict[tuple[str, str, str], str | None] = {}
+    for row in roster.rows:
+        if row.relation == "户主":
+            key = (row.village, row.group, row.name)
+            heads[key] = None if key in heads and heads[key] != row.id_number else row.id_number
+    for row in roster.rows:
+        if not row.head_id and row.relation != "户主":
+            row.head_id = heads.get((row.village, row.group, row.head_name)) or ""
+
+
+# --- Entry point -----------------------------------------------------------------------------
+
+
+def _file_issue(message: str, code: str) -> Issue:
+    return Issue("", None, "", message, code)
+
+
+@gc_paused
+def read_roster(
+    source: Path | bytes,
+    *,
+    filename: str,
+    township: str | None = None,
+    max_rows: int = 1_000_000,
+    deadline_s: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    kind: FileKind | str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
+    today: date | None = None,
+    on_rows: Callable[[ParsedRoster, int], None] | None = None,
+) -> ParsedRoster:
+    """Read and validate a roster; return rows, every error and warning, and checked totals.
+
+    ``on_rows``, when given, is called every few hundred rows with the roster and how many
+    rows of the file (blank and title rows included) are still to be read, so that its rows
+    can be staged and loaded as they come (``funds.importing.jobs``).
+
+    Pass ``kind`` (from ``filesafety.check_upload``) when the file has been checked already;
+    otherwise it is checked here against ``max_bytes`` and ``max_uncompressed``.
+    ``deadline_s`` bounds the wall-clock time of parsing (checked every few hundred rows).
+    """
+    started = time.monotonic()
+    roster = ParsedRoster()
+    today = today or date.today()
+    try:
+        if kind is None:
+            kind = check_upload(
+                source,
+                filename=filename,
+                max_bytes=max_bytes,
+                max_uncompressed=max_uncompressed,
+            )
+        kind = FileKind(kind)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if kind is FileKind.CSV:
+            grids = csv_grids(data, filename, max_rows, roster)
+        else:
+            grids = workbook_grids(data, max_rows, roster)
+    except UnsafeFile as error:
+        roster.errors.append(_file_issue(error.message, error.code))
+        return roster
+    except Exception as error:  # any reader failure is a bad file, not a 500
+        code = "password" if type(error).__name__ == "PasswordError" else "unreadable"
+        message = (
+            gettext("文件设置了密码，请取消密码后重新上传")
+            if code == "password"
+            else gettext(
+                "文件无法读取（可能已损坏，或不是 Excel/WPS 保存的表格），请重新导出后上传"
+            )
+        )
+        roster.errors.append(_file_issue(message, code))
+        return roster
+    roster.file_kind = str(kind)
+    township_arg = normalize_name(township) if township else ""
+    total_rows = sum(len(grid.rows) for grid in grids)
+    done = before = 0
+    reported = [0]
+    limit_reached = False
+
+    def tick(index: int) -> None:
+        """Check the deadline and report progress; called every 256 rows of a sheet."""
+        nonlocal done
+        done = before + index
+        if deadline_s is not None and time.monotonic() - started > deadline_s:
+            raise _Stop(
+                _file_issue(
+                    gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
+                    % {"seconds": deadline_s},
+                    "timeout",
+                )
+            )
+        if progress is not None and done - reported[0] >= PROGRESS_EVERY:
+            reported[0] = done
+            progress(done, total_rows)
+        if on_rows is not None:
+            on_rows(roster, total_rows - done)
+
+    seen: dict[str, tuple[str, int, str]] = {}
+    flagged: set[tuple[str, int]] = set()
+    any_header = False
+    kinds = set()
+    try:
+        for grid in grids:
+            if grid.truncated or len(roster.rows) > max_rows:
+                limit_reached = True
+            fill_merged(grid)
+            header = find_header(grid.rows)
+            if header is None:
+                if any(any(row) for row in grid.rows):
+                    roster.warnings.append(
+                        Issue(
+                            grid.name,
+                            None,
+                            "",
+                            gettext("没有找到表头，已跳过该工作表"),
+                            "no_header",
+                        )
+                    )
+                continue
+            any_header = True
+            roster.sheets.append(grid.name)
+            reader = _SheetReader(
+                grid,
+                header,
+                roster=roster,
+                township=township_arg,
+                today=today,
+                seen=seen,
+                flagged=flagged,
+            )
+            if not reader.check_columns():
+                continue
+            kinds.add("per_person" if reader.per_person else "per_household")
+            reader.read(tick, township_arg)
+            if on_rows is not None:
+                on_rows(roster, total_rows - before - len(grid.rows))
+            before += len(grid.rows)
+            grid.rows = []  # free the cells as soon as the sheet is done
+    except _Stop as stop:
+        roster.errors.append(stop.issue)
+        roster.rows = []
+        return roster
+    if limit_reached or len(roster.rows) > max_rows:
+        roster.errors.append(
+            _file_issue(
+                gettext("文件行数超过上限（%(limit)d 行），请拆分后分批上传") % {"limit": max_rows},
+                "too_many_rows",
+            )
+        )
+    if not any_header:
+        roster.errors.append(
+            _file_issue(
+                gettext("没有找到花名册表头：表头应包含姓名、身份证号码和金额等列"), "no_header"
+            )
+        )
+    elif not roster.rows and not roster.errors:
+        roster.errors.append(_file_issue(gettext("花名册中没有数据行"), "no_rows"))
+    roster.kind = "per_person" if "per_person" in kinds else "per_household"
+    if roster.kind == "per_person":
+        _fill_heads(roster)
+    roster.total = sum((row.amount for row in roster.rows), Decimal("0.00"))
+    if progress is not None:
+        progress(total_rows, total_rows)
+    return roster
