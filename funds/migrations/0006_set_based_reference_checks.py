@@ -3,7 +3,388 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from funds.importing import refchecks
+# The reference checks this migration installs, as funds.importing.refchecks generated them: a copy, so
+# that a later change there cannot alter what this migration does. A change to funds.importing.refchecks
+# needs a new migration that uninstalls these and installs the new SQL (tests/test_migrations.py
+# compares the newest copy with what funds.importing.refchecks generates).
+# PostgreSQL: statement triggers and a deferred check at commit; SQLite: row triggers.
+# Executed with params=None: the PL/pgSQL uses % in format() strings.
+
+POSTGRESQL_INSTALL = (
+    (
+        "CREATE TABLE sl_refcheck_pending (id bigserial PRIMARY KEY, child text NOT NULL, "
+        "col text NOT NULL, parent text NOT NULL, ids bigint[] NOT NULL)"
+    ),
+    """\
+CREATE FUNCTION sl_refcheck_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  EXECUTE format('SELECT c.%I FROM %I c WHERE c.id = ANY($1) AND c.%I IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %I p WHERE p.id = c.%I) LIMIT 1', NEW.col, NEW.child, NEW.col, NEW.parent, NEW.col) INTO missing USING NEW.ids;
+  IF missing IS NOT NULL THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', NEW.child, NEW.col, missing); END IF;
+  DELETE FROM sl_refcheck_pending WHERE id = NEW.id;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE CONSTRAINT TRIGGER sl_refcheck_at_commit AFTER INSERT ON sl_refcheck_pending "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sl_refcheck_at_commit()"
+    ),
+    """\
+CREATE FUNCTION sl_refcheck_villages_household() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint; r record;
+BEGIN
+  FOR r IN SELECT DISTINCT n.village_id AS village_id FROM new_rows n LOOP
+    IF r.village_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_village p WHERE p.id = r.village_id) THEN
+      missing := r.village_id; RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'villages_household', 'village_id', missing);
+    END IF;
+  END LOOP;
+  SELECT n.head_id INTO missing FROM new_rows n WHERE n.head_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_person p WHERE p.id = n.head_id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'villages_household', 'head_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refcheck_insert AFTER INSERT ON villages_household "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_villages_household()"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_update AFTER UPDATE ON villages_household "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_villages_household()"
+    ),
+    """\
+CREATE FUNCTION sl_refcheck_funds_disbursement() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint; r record;
+BEGIN
+  FOR r IN SELECT DISTINCT n.batch_id AS batch_id, n.program_id AS program_id, n.village_id AS village_id FROM new_rows n LOOP
+    IF r.batch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM funds_batch p WHERE p.id = r.batch_id) THEN
+      missing := r.batch_id; RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'batch_id', missing);
+    END IF;
+    IF r.program_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM funds_program p WHERE p.id = r.program_id) THEN
+      missing := r.program_id; RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'program_id', missing);
+    END IF;
+    IF r.village_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_village p WHERE p.id = r.village_id) THEN
+      missing := r.village_id; RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'village_id', missing);
+    END IF;
+  END LOOP;
+  SELECT n.household_id INTO missing FROM new_rows n WHERE n.household_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_household p WHERE p.id = n.household_id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'household_id', missing); END IF;
+  SELECT n.person_id INTO missing FROM new_rows n WHERE n.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_person p WHERE p.id = n.person_id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'person_id', missing); END IF;
+  SELECT n.payee_id INTO missing FROM new_rows n WHERE n.payee_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages_person p WHERE p.id = n.payee_id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'payee_id', missing); END IF;
+  SELECT n.corrects_id INTO missing FROM new_rows n WHERE n.corrects_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM funds_disbursement p WHERE p.id = n.corrects_id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'corrects_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refcheck_insert AFTER INSERT ON funds_disbursement "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_funds_disbursement()"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_update AFTER UPDATE ON funds_disbursement "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_funds_disbursement()"
+    ),
+    """\
+CREATE FUNCTION sl_refcheck_villages_person() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint; r record;
+BEGIN
+  INSERT INTO sl_refcheck_pending (child, col, parent, ids) SELECT 'villages_person', 'household_id', 'villages_household', array_agg(n.id) FROM new_rows n WHERE n.household_id IS NOT NULL HAVING count(*) > 0;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refcheck_insert AFTER INSERT ON villages_person "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_villages_person()"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_update AFTER UPDATE ON villages_person "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refcheck_villages_person()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_villages_village() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM villages_household c WHERE c.village_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'villages_household', 'village_id', missing); END IF;
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.village_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'village_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON villages_village "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_villages_village()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_villages_person() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM villages_household c WHERE c.head_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'villages_household', 'head_id', missing); END IF;
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.person_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'person_id', missing); END IF;
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.payee_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'payee_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON villages_person "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_villages_person()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_funds_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.batch_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'batch_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON funds_batch "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_funds_batch()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_funds_program() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.program_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'program_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON funds_program "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_funds_program()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_villages_household() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.household_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'household_id', missing); END IF;
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM villages_person c WHERE c.household_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'villages_person', 'household_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON villages_household "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_villages_household()"
+    ),
+    """\
+CREATE FUNCTION sl_refguard_funds_disbursement() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  SELECT o.id INTO missing FROM old_rows o WHERE EXISTS (SELECT 1 FROM funds_disbursement c WHERE c.corrects_id = o.id) LIMIT 1;
+  IF FOUND THEN RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation', MESSAGE = format('%s.%s = %s refers to a row that does not exist', 'funds_disbursement', 'corrects_id', missing); END IF;
+  RETURN NULL;
+END $$""",
+    (
+        "CREATE TRIGGER sl_refguard_delete AFTER DELETE ON funds_disbursement "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sl_refguard_funds_disbursement()"
+    ),
+)
+
+
+POSTGRESQL_UNINSTALL = (
+    "DROP TABLE IF EXISTS sl_refcheck_pending",
+    "DROP FUNCTION IF EXISTS sl_refcheck_at_commit()",
+    "DROP TRIGGER IF EXISTS sl_refcheck_insert ON villages_household",
+    "DROP TRIGGER IF EXISTS sl_refcheck_update ON villages_household",
+    "DROP FUNCTION IF EXISTS sl_refcheck_villages_household()",
+    "DROP TRIGGER IF EXISTS sl_refcheck_insert ON funds_disbursement",
+    "DROP TRIGGER IF EXISTS sl_refcheck_update ON funds_disbursement",
+    "DROP FUNCTION IF EXISTS sl_refcheck_funds_disbursement()",
+    "DROP TRIGGER IF EXISTS sl_refcheck_insert ON villages_person",
+    "DROP TRIGGER IF EXISTS sl_refcheck_update ON villages_person",
+    "DROP FUNCTION IF EXISTS sl_refcheck_villages_person()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON villages_village",
+    "DROP FUNCTION IF EXISTS sl_refguard_villages_village()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON villages_person",
+    "DROP FUNCTION IF EXISTS sl_refguard_villages_person()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON funds_batch",
+    "DROP FUNCTION IF EXISTS sl_refguard_funds_batch()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON funds_program",
+    "DROP FUNCTION IF EXISTS sl_refguard_funds_program()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON villages_household",
+    "DROP FUNCTION IF EXISTS sl_refguard_villages_household()",
+    "DROP TRIGGER IF EXISTS sl_refguard_delete ON funds_disbursement",
+    "DROP FUNCTION IF EXISTS sl_refguard_funds_disbursement()",
+)
+
+
+SQLITE_INSTALL = (
+    (
+        "CREATE TRIGGER sl_refcheck_villages_household_village_id_insert BEFORE INSERT "
+        "ON villages_household FOR EACH ROW WHEN NEW.village_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_village WHERE id = NEW.village_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_household.village_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_villages_household_village_id_update "
+        "BEFORE UPDATE OF village_id ON villages_household FOR EACH ROW "
+        "WHEN NEW.village_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_village WHERE id = NEW.village_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_household.village_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_villages_household_head_id_insert BEFORE INSERT "
+        "ON villages_household FOR EACH ROW WHEN NEW.head_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.head_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_household.head_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_villages_household_head_id_update BEFORE UPDATE OF head_id "
+        "ON villages_household FOR EACH ROW WHEN NEW.head_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.head_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_household.head_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_batch_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.batch_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_batch WHERE id = NEW.batch_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.batch_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_batch_id_update BEFORE UPDATE OF batch_id "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.batch_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_batch WHERE id = NEW.batch_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.batch_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_program_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.program_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_program WHERE id = NEW.program_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.program_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_program_id_update "
+        "BEFORE UPDATE OF program_id ON funds_disbursement FOR EACH ROW "
+        "WHEN NEW.program_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_program WHERE id = NEW.program_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.program_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_village_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.village_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_village WHERE id = NEW.village_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.village_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_village_id_update "
+        "BEFORE UPDATE OF village_id ON funds_disbursement FOR EACH ROW "
+        "WHEN NEW.village_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_village WHERE id = NEW.village_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.village_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_household_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.household_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_household WHERE id = NEW.household_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.household_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_household_id_update "
+        "BEFORE UPDATE OF household_id ON funds_disbursement FOR EACH ROW "
+        "WHEN NEW.household_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_household WHERE id = NEW.household_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.household_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_person_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.person_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.person_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.person_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_person_id_update BEFORE UPDATE OF person_id "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.person_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.person_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.person_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_payee_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.payee_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.payee_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.payee_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_payee_id_update BEFORE UPDATE OF payee_id "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.payee_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_person WHERE id = NEW.payee_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.payee_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_corrects_id_insert BEFORE INSERT "
+        "ON funds_disbursement FOR EACH ROW WHEN NEW.corrects_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_disbursement WHERE id = NEW.corrects_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.corrects_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_funds_disbursement_corrects_id_update "
+        "BEFORE UPDATE OF corrects_id ON funds_disbursement FOR EACH ROW "
+        "WHEN NEW.corrects_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM funds_disbursement WHERE id = NEW.corrects_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: funds_disbursement.corrects_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_villages_person_household_id_insert BEFORE INSERT "
+        "ON villages_person FOR EACH ROW WHEN NEW.household_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_household WHERE id = NEW.household_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_person.household_id'); END"
+    ),
+    (
+        "CREATE TRIGGER sl_refcheck_villages_person_household_id_update "
+        "BEFORE UPDATE OF household_id ON villages_person FOR EACH ROW "
+        "WHEN NEW.household_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM villages_household WHERE id = NEW.household_id) "
+        "BEGIN SELECT RAISE(ABORT, 'FOREIGN KEY constraint failed: villages_person.household_id'); END"
+    ),
+)
+
+
+SQLITE_UNINSTALL = (
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_household_village_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_household_village_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_household_head_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_household_head_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_batch_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_batch_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_program_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_program_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_village_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_village_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_household_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_household_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_person_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_person_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_payee_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_payee_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_corrects_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_funds_disbursement_corrects_id_update",
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_person_household_id_insert",
+    "DROP TRIGGER IF EXISTS sl_refcheck_villages_person_household_id_update",
+)
+
+
+INSTALL = {"postgresql": POSTGRESQL_INSTALL, "sqlite": SQLITE_INSTALL}
+UNINSTALL = {"postgresql": POSTGRESQL_UNINSTALL, "sqlite": SQLITE_UNINSTALL}
+
+
+def install(apps, schema_editor):
+    for statement in INSTALL.get(schema_editor.connection.vendor, ()):
+        schema_editor.execute(statement, params=None)
+
+
+def uninstall(apps, schema_editor):
+    for statement in UNINSTALL.get(schema_editor.connection.vendor, ()):
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
@@ -40,5 +421,5 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='funds.disbursement', verbose_name='更正的记录'),
         ),
         # After the foreign keys above are dropped: the same checks, once per statement.
-        migrations.RunPython(refchecks.install, refchecks.uninstall),
+        migrations.RunPython(install, uninstall),
     ]
