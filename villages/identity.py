@@ -21,6 +21,7 @@ __all__ = [
     "REASONS_EN",
     "IdCheck",
     "birth_year_and_sex",
+    "check_character",
     "check_id_number",
     "clean_valid_id",
     "hash_account",
@@ -135,8 +136,8 @@ def normalize_name(raw: str) -> str:
     return text.translate(_NAME_DOT_TABLE)
 
 
-def _check_char(first17: str) -> str:
-    """Return the check character for the first 17 digits."""
+def check_character(first17: str) -> str:
+    """Return the check character (0-9 or X) of an 18-digit ID number from its first 17 digits."""
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
@@ -169,7 +170,7 @@ def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
         return _invalid(number, "birth_date")
     if born > (today or date.today()):
         return _invalid(number, "future_birth_date")
-    check = _check_char(body)
+    check = check_character(body)
     if len(number) == 18 and number[17] != check:
         # Excel keeps 15 significant digits and pads with zeros: 321083197812162119 → …162000.
         return _invalid(number, "excel_number" if number.endswith("000") else "check_digit")
