@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
+from demo.rostergen import generate_roster
 from funds.filesafety import FileKind, UnsafeFile, check_upload
-from funds.rostergen import generate_roster
 from funds.sheets import read_roster
 
 MB = 1024 * 1024

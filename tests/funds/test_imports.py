@@ -279,7 +279,7 @@ def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_pat
 @pytest.mark.parametrize("policy", ["keep_surname_and_last", "keep_surname", "keep_last"])
 def test_the_fast_masks_and_hashes_equal_the_reference_functions(settings, policy):
     """Staging's shortcuts give exactly what villages.personal gives, name policy or not."""
-    from funds.rostergen import make_id_number
+    from demo.rostergen import make_id_number
     from funds.staging import _Fast
     from villages import identity, personal
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funds.rostergen import generate_roster, make_id_number
+from demo.rostergen import generate_roster, make_id_number
 from funds.sheets import column_letter, header_field, places_in_title, read_roster
 
 FORMATS = ["xlsx", "xls", "ods", "csv", "csv-bom", "csv-gbk"]

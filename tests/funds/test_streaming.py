@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection
 
+from demo.rostergen import generate_roster
 from funds import imports, loading
 from funds.imports import import_roster
 from funds.models import Batch, Disbursement
-from funds.rostergen import generate_roster
 from tests.factories import make_program, make_village, unique_id_number
 from tests.funds.imports_support import (
     Issue,
