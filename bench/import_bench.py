@@ -2,7 +2,7 @@
 
 Run with ``make bench`` (or ``python -m bench.import_bench``). One run, on PostgreSQL:
 
-1. generates a realistic, messy 100,000-row roster (funds.rostergen: title rows, merged
+1. generates a realistic, messy 100,000-row roster (demo.rostergen: title rows, merged
    village cells, padded names, a totals row, a signature footer);
 2. creates a fresh database (DATABASE_URL, default sunlight_bench) and migrates it;
 3. measures, each in its own subprocess so that peak memory does not mix:
@@ -241,7 +241,7 @@ def _run_child(measure: str, args: argparse.Namespace, path: Path) -> dict:
 
 def _generate(rows: int, directory: Path) -> Path:
     sys.path.insert(0, str(ROOT))
-    from funds.rostergen import generate_roster
+    from demo.rostergen import generate_roster
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"bench-roster-{rows}.xlsx"

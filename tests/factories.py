@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from funds.models import Batch, Disbursement, Program
+from privacy.idnumbers import check_character
 from villages.models import Household, Person, Township, Village
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
 
@@ -20,8 +20,7 @@ def id_number(
     """Return a valid 18-digit ID number, distinct for each N below 500."""
     seq = (n % 500) * 2 + (1 if sex == "M" else 0)
     body = f"{region}{birth:%Y%m%d}{seq:03d}"
-    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
-    return body + "10X98765432"[total % 11]
+    return body + check_character(body)
 
 
 def unique_id_number(n: int, **kwargs) -> str:

@@ -17,7 +17,7 @@ from django.utils import translation
 ROOT = Path(settings.BASE_DIR)
 PO_PATH = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
-SOURCE_DIRS = ("api", "config", "funds", "publicity", "villages", "templates")
+SOURCE_DIRS = ("api", "config", "demo", "funds", "publicity", "villages", "templates")
 HAN = re.compile(r"[\u3400-\u9fff]")
 # printf-style (%(name)s, %s, %d, %%) and str.format-style ({0}, {name}) placeholders
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]|\{[A-Za-z0-9_]*\}")

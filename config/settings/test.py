@@ -8,7 +8,10 @@ os.environ.setdefault("SUNLIGHT_HASH_KEY", "test-only-not-secret-hash-key")
 os.environ.setdefault("SUNLIGHT_VAR_DIR", os.path.join(tempfile.gettempdir(), "sunlight-test-var"))
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, STATIC_ROOT
+from .base import INSTALLED_APPS, REST_FRAMEWORK, STATIC_ROOT
+
+# The demo data and its load_demo command (tests use its roster generator); never production.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

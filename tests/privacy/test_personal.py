@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from funds.rostergen import make_id_number
+from demo.rostergen import make_id_number
 from privacy import normalize, personal
 from privacy.hashing import keyed_hmac
 from tests.factories import person_name

@@ -6,9 +6,9 @@ import zipfile
 
 import pytest
 
+from demo.rostergen import generate_roster
 from funds.importing.filesafety import FileKind, UnsafeFile, check_upload
 from funds.importing.roster import read_roster
-from funds.rostergen import generate_roster
 
 MB = 1024 * 1024
 LIMITS = {"max_bytes": 5 * MB, "max_uncompressed": 20 * MB}

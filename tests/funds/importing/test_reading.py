@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from demo.rostergen import generate_roster, make_id_number
 from funds.importing.headers import column_letter, header_field, places_in_title
 from funds.importing.roster import read_roster
-from funds.rostergen import generate_roster, make_id_number
 
 FORMATS = ["xlsx", "xls", "ods", "csv", "csv-bom", "csv-gbk"]
 WORKBOOKS = ["xlsx", "xls", "ods"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from demo.rostergen import generate_roster
 from funds.importing.jobs import import_roster
 from funds.models import Batch, Disbursement
-from funds.rostergen import generate_roster
 from tests.factories import make_program
 from tests.funds.importing.support import table_counts
 from villages.models import Household, Person, Village

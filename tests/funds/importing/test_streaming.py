@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection
 
+from demo.rostergen import generate_roster
 from funds.importing import jobs, loading
 from funds.importing.jobs import import_roster
 from funds.importing.parsed import Issue
 from funds.models import Batch, Disbursement
-from funds.rostergen import generate_roster
 from tests.factories import make_program, make_village, unique_id_number
 from tests.funds.importing.support import (
     ParsedRoster,

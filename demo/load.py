@@ -16,10 +16,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from demo.rostergen import generate_roster
 from funds.importing.jobs import ImportReport, Status, import_roster
 from funds.models import Batch, Program
 from funds.publishing import finalize_batch, publish_batch
-from funds.rostergen import generate_roster
 
 TOWNSHIP = "城关镇"
 VILLAGES = ("东风村", "红旗村", "新华村", "幸福村", "和平村", "光明村")

@@ -1,4 +1,4 @@
-"""Generate realistic, messy payment rosters for tests, the demo and the benchmark.
+"""Generate realistic, messy payment rosters for tests, the demo and the benchmark (DEMO ONLY).
 
 The rosters look like what township offices keep: a title and a unit row above the header,
 header synonyms, village cells merged down (or left blank below the first row), names padded
@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from privacy.idnumbers import check_character
 
 __all__ = ["FAULTS", "Fault", "GeneratedRoster", "generate_roster", "make_id_number"]
 
@@ -41,8 +43,6 @@ _REGIONS = (
     "341122", "341124", "341181", "110101", "320581", "330102", "370283", "410105",
     "420106", "430421", "440305", "510104", "520102", "530102", "610113", "622201",
 )  # fmt: skip
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 _FIRST_BIRTH = date(1935, 1, 1)
 _DAYS = 25_000  # birth dates from 1935 to 2003
 _SPACE = _DAYS * 1000  # IDs per region
@@ -68,7 +68,7 @@ def make_id_number(index: int) -> str:
     slot = (index * 7919) % _SPACE
     born = _FIRST_BIRTH + timedelta(days=slot // 1000)
     body = f"{region}{born:%Y%m%d}{slot % 1000:03d}"
-    return body + _CHECK[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return body + check_character(body)
 
 
 def _bad_check_digit(number: str) -> str:

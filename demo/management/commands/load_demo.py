@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from funds import demo
+from demo import load
 from funds.importing.jobs import Status
 from funds.management.commands.import_payments import ProgressBar
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         bar = ProgressBar(sys.stderr, _("演示数据"))
-        reports = demo.load_demo(progress=bar)
+        reports = load.load_demo(progress=bar)
         bar.close()
         for report in reports:
             style = self.style.ERROR if report.status == Status.REJECTED else self.style.SUCCESS
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             )
             for error in report.errors[:10]:
                 self.stdout.write(f"  {error['sheet']} {error['row']} {error['message']}")
-        username, password = demo.ensure_demo_user()
+        username, password = load.ensure_demo_user()
         self.stdout.write(
             self.style.WARNING(
                 _("演示账号（仅用于演示）：用户名 %(user)s  密码 %(password)s")
