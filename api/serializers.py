@@ -176,7 +176,7 @@ DISBURSEMENT_FIELDS = [
 ]
 # Columns a disbursement's representation reads, fetched with values(): hashes and notes
 # are never read, and no model instance is built per row. The person's masked name and ID
-# number are added per page (api.views.with_persons), after the sort and limit.
+# number are added per page (api.selectors.with_persons), after the sort and limit.
 DISBURSEMENT_VALUES = [
     "id",
     "batch_id",

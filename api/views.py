@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
-from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -16,32 +14,29 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, generics, renderers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from api import filters, serializers
+from api import filters, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
-from api.conditional import fingerprint, not_modified, visible_batches
+from api.conditional import fingerprint, not_modified
 from api.pagination import DisbursementCursorPagination, NoCountPagination, ReferencePagination
 from api.permissions import IsAuditor, is_auditor
 from api.redflags import RED_FLAGS
 from api.schema import ApiAutoSchema
 from api.throttling import RoleRateThrottle
-from funds.models import Batch, Disbursement, Program
+from funds.models import Disbursement, Program
 from publicity.exports import csv_response, xlsx_response
-from villages.models import Household, Person, Township, Village
+from villages.models import Township, Village
 
 # Any segment reaches the view, so a malformed id gets the API's JSON 404, not an HTML page.
 ID_PATTERN = r"[^/]+"
 ID_PARAMETER = OpenApiParameter(
     "id", int, OpenApiParameter.PATH, description=str(_("记录的 id（整数）。"))
 )
-
-
-def visible_disbursements(request):
-    """Return the rows the caller may see: all for auditors, published for others."""
-    rows = Disbursement.objects.all() if is_auditor(request) else Disbursement.objects.published()
-    return rows.order_by("id")
 
 
 class NotModified(exceptions.APIException):
@@ -140,13 +135,7 @@ class HouseholdViewSet(ReferenceViewSet):
     filterset_class = filters.HouseholdFilter
 
     def get_queryset(self):
-        households = Household.objects.select_related("head").only(
-            "id", "village_id", "group", "head_id", "head__name_masked"
-        )
-        if not is_auditor(self.request):
-            paid = Disbursement.objects.published().filter(household=OuterRef("pk"))
-            households = households.filter(Exists(paid))
-        return households.order_by("id")
+        return selectors.visible_households(auditor=is_auditor(self.request))
 
 
 @extend_schema_view(
@@ -167,22 +156,7 @@ class PersonViewSet(ReferenceViewSet):
     filterset_class = filters.PersonFilter
 
     def get_queryset(self):
-        persons = Person.objects.only(
-            "id",
-            "name_masked",
-            "id_masked",
-            "birth_year",
-            "sex",
-            "relation_to_head",
-            "household_id",
-        )
-        if not is_auditor(self.request):
-            published = Disbursement.objects.published()
-            persons = persons.filter(
-                Exists(published.filter(person=OuterRef("pk")))
-                | Exists(published.filter(payee=OuterRef("pk")))
-            )
-        return persons.order_by("id")
+        return selectors.visible_persons(auditor=is_auditor(self.request))
 
 
 @extend_schema_view(
@@ -201,7 +175,7 @@ class BatchViewSet(ReferenceViewSet):
     filterset_class = filters.BatchFilter
 
     def get_queryset(self):
-        return visible_batches(self.request).order_by("-period", "-id")
+        return selectors.visible_batches(auditor=is_auditor(self.request))
 
 
 @extend_schema_view(
@@ -221,83 +195,30 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
-        return visible_disbursements(self.request).values(*serializers.DISBURSEMENT_VALUES)
+        return selectors.disbursement_values(
+            auditor=is_auditor(self.request), fields=serializers.DISBURSEMENT_VALUES
+        )
 
     def paginate_queryset(self, queryset):
-        return with_persons(super().paginate_queryset(queryset))
+        return selectors.with_persons(rows=super().paginate_queryset(queryset))
 
     def get_object(self):
-        return with_persons([super().get_object()])[0]
-
-
-def with_persons(rows: list[dict]) -> list[dict]:
-    """Add each row's person's masked name and ID number, in one query for the page.
-
-    Joining persons in the page query would look up every row matching the filters before
-    the sort and limit; looking up only the page's persons is one small query.
-    """
-    ids = {row["person_id"] for row in rows}
-    masks = {
-        pk: (name, number)
-        for pk, name, number in Person.objects.filter(pk__in=ids).values_list(
-            "pk", "name_masked", "id_masked"
-        )
-    }
-    for row in rows:
-        row["person_name_masked"], row["person_id_masked"] = masks[row["person_id"]]
-    return rows
+        return selectors.with_persons(rows=[super().get_object()])[0]
 
 
 class DownloadNegotiation(BaseContentNegotiation):
     """Ignore Accept and ?format=: a download has one format, and errors are JSON."""
 
-    def select_parser(self, request, parsers):
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser:
         return parsers[0]
 
-    def select_renderer(self, request, renderers, format_suffix=None):
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
         return renderers[0], renderers[0].media_type
 
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-EXPORT_HEADER = [
-    _("记录id"),
-    _("项目"),
-    _("期间"),
-    _("乡镇"),
-    _("村"),
-    _("农户id"),
-    _("享受人（脱敏）"),
-    _("身份证号（脱敏）"),
-    _("数量"),
-    _("标准"),
-    _("金额"),
-    _("发放日期"),
-    _("账号（脱敏）"),
-    _("发放状态"),
-    _("冲销行"),
-    _("批次id"),
-]
-EXPORT_COLUMNS = [
-    "id",
-    "program__name",
-    "period",
-    "village__township__name",
-    "village__name",
-    "household_id",
-    "person__name_masked",
-    "person__id_masked",
-    "quantity",
-    "rate",
-    "amount",
-    "pay_date",
-    "account_masked",
-    "status",
-    "is_reversal",
-    "batch_id",
-]
-EXPORT_CHUNK = 2000
 
 
 class DisbursementExportView(ApiMixin, generics.GenericAPIView):
@@ -310,30 +231,16 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     export_format = "csv"
 
     def get_queryset(self):
-        return visible_disbursements(self.request)
+        return selectors.visible_disbursements(auditor=is_auditor(self.request))
 
     def get(self, request):
-        rows = self.filter_queryset(self.get_queryset()).values_list(*EXPORT_COLUMNS)
-        header = [str(h) for h in EXPORT_HEADER]
+        rows = self.filter_queryset(self.get_queryset())
+        header = selectors.export_header()
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
-            return xlsx_response(
-                "disbursements.xlsx", header, export_rows(rows[:cap]), title="disbursements"
-            )
-        return csv_response("disbursements.csv", header, export_rows(rows))
-
-
-def export_rows(rows):
-    """Yield export rows chunk by chunk; quantities keep their own precision."""
-    labels = dict(Disbursement.Status.choices)
-    yes, no = _t("是"), _t("否")
-    for row in rows.iterator(chunk_size=EXPORT_CHUNK):
-        row = list(row)
-        for index in (8, 9):  # quantity, rate: not money, keep four places as text
-            row[index] = None if row[index] is None else format(row[index], "f")
-        row[13] = str(labels.get(row[13], row[13]))
-        row[14] = yes if row[14] else no
-        yield row
+            cells = selectors.export_rows(rows=rows, limit=cap)
+            return xlsx_response("disbursements.xlsx", header, cells, title="disbursements")
+        return csv_response("disbursements.csv", header, selectors.export_rows(rows=rows))
 
 
 _EXPORT_DOC = {
@@ -360,59 +267,6 @@ class DisbursementXlsxExportView(DisbursementExportView):
     export_format = "xlsx"
 
 
-def _names(model, field: str = "name"):
-    def lookup(ids: list) -> dict:
-        return dict(model.objects.filter(pk__in=ids).values_list("pk", field))
-
-    return lookup
-
-
-# by → (the column rows are grouped on, how a page of group ids gets its names).
-# Grouping on the bare column and naming the page afterwards keeps the aggregate on the
-# disbursement table alone, where an index-only scan can serve it.
-SUMMARY_GROUPS = {
-    "village": ("village_id", _names(Village)),
-    "township": ("batch__township_id", _names(Township)),
-    "program": ("program_id", _names(Program)),
-    "period": ("period", lambda ids: {i: i for i in ids}),
-    "household": ("household_id", _names(Household, "head__name_masked")),
-}
-# Groupings that are properties of a batch, by the batch column that holds them.
-BATCH_GROUPS = {"program": "program_id", "township": "township_id", "period": "period"}
-# Filters that are properties of a batch, by the batch lookup that applies them.
-BATCH_FILTERS = {
-    "program": "program_id",
-    "township": "township_id",
-    "batch": "id",
-    "period_after": "period__gte",
-    "period_before": "period__lte",
-    "batch_status": "status",
-}
-
-
-def batch_summary(request, by: str, cleaned: dict):
-    """Group batch totals, or return None when a filter or grouping needs the rows.
-
-    Every batch carries the exact total and row count of its rows (the importer and the
-    corrections job write them with the rows, which are never edited after), so a question
-    about whole batches is answered from a few hundred batch rows, not a million.
-    """
-    if by not in BATCH_GROUPS:
-        return None
-    used = {name: value for name, value in cleaned.items() if value not in EMPTY_VALUES}
-    if not used.keys() <= BATCH_FILTERS.keys():
-        return None
-    lookups = {BATCH_FILTERS[name]: value for name, value in used.items()}
-    return (
-        visible_batches(request)
-        .filter(row_count__gt=0, **lookups)
-        .order_by()
-        .values(group_id=F(BATCH_GROUPS[by]))
-        .annotate(total=Sum("total_amount"), count=Sum("row_count"))
-        .order_by("group_id")
-    )
-
-
 @extend_schema(
     summary=_("汇总"),
     description=_(
@@ -423,7 +277,7 @@ def batch_summary(request, by: str, cleaned: dict):
         OpenApiParameter(
             "by",
             str,
-            enum=list(SUMMARY_GROUPS),
+            enum=list(selectors.SUMMARY_GROUPS),
             default="village",
             description=str(_("分组方式：village、township、program、period、household。")),
         )
@@ -437,35 +291,22 @@ class SummaryView(ApiMixin, generics.ListAPIView):
     pagination_class = NoCountPagination
 
     def get_queryset(self):
-        return visible_disbursements(self.request)
+        return selectors.visible_disbursements(auditor=is_auditor(self.request))
 
     def list(self, request, *args, **kwargs):
         by = request.query_params.get("by", "village")
-        if by not in SUMMARY_GROUPS:
+        if by not in selectors.SUMMARY_GROUPS:
             raise exceptions.ValidationError({"by": [_t("分组方式无效。")]})
         filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        groups = batch_summary(request, by, filterset.form.cleaned_data)
-        key, names = SUMMARY_GROUPS[by]
-        if groups is None:
-            groups = (
-                filterset.qs.order_by()
-                .values(group_id=F(key))
-                .annotate(total=Sum("amount"), count=Count("*"))
-                .order_by("group_id")
-            )
-        page = self.paginate_queryset(groups)
-        named = names([g["group_id"] for g in page]) if page else {}
-        rows = [
-            {
-                "id": g["group_id"],
-                "name": named.get(g["group_id"]),
-                "total": g["total"],
-                "count": g["count"],
-            }
-            for g in page
-        ]
+        groups = selectors.summary_groups(
+            rows=filterset.qs,
+            by=by,
+            filters=filterset.form.cleaned_data,
+            auditor=is_auditor(request),
+        )
+        rows = selectors.named_groups(by=by, groups=self.paginate_queryset(groups))
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
@@ -477,7 +318,7 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return red_flag_scope(self.request)
+        return selectors.red_flag_scope(auditor=is_auditor(self.request))
 
     @extend_schema(
         operation_id="v1_redflags_index",
@@ -487,22 +328,15 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
         filters=True,
     )
     def get(self, request):
-        rows = self.filter_queryset(self.get_queryset())
+        counts = selectors.red_flag_counts(rows=self.filter_queryset(self.get_queryset()))
         data = [
             {
-                "kind": flag.kind,
-                "title": str(flag.title),
-                "rows": flag.find(rows).count(),
-                "url": reverse("api:redflag", kwargs={"kind": flag.kind}, request=request),
+                **count,
+                "url": reverse("api:redflag", kwargs={"kind": count["kind"]}, request=request),
             }
-            for flag in RED_FLAGS.values()
+            for count in counts
         ]
         return Response({"results": self.get_serializer(data, many=True).data})
-
-
-def red_flag_scope(request):
-    """Rows red flags look at: visible rows outside withdrawn batches."""
-    return visible_disbursements(request).exclude(batch__status=Batch.Status.WITHDRAWN)
 
 
 @extend_schema_view(
@@ -538,14 +372,12 @@ class RedFlagListView(ApiMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Disbursement.objects.none()
-        flag = RED_FLAGS.get(self.kwargs["kind"])
-        if flag is None:
+        if self.kwargs["kind"] not in RED_FLAGS:
             raise exceptions.NotFound(_t("没有这种红旗。"))
-        rows = self.filter_queryset(red_flag_scope(self.request))
-        return flag.find(rows).select_related("person", "village")
+        return selectors.red_flag_scope(auditor=is_auditor(self.request))
 
     def filter_queryset(self, queryset):
-        if getattr(self, "_filtered", False):
-            return queryset
-        self._filtered = True
-        return super().filter_queryset(queryset)
+        # The flag comes after the caller's filters: it judges the filtered rows among
+        # themselves (a person in two households of the rows asked about).
+        rows = super().filter_queryset(queryset)
+        return selectors.red_flag_rows(kind=self.kwargs["kind"], rows=rows)

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework import serializers
 
+from api.selectors import with_persons
 from api.serializers import DISBURSEMENT_VALUES, DisbursementSerializer
-from api.views import with_persons
 from funds.models import Disbursement
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_fast_representation_equals_the_generic_one(world):
     """Every row renders exactly as DRF's own field machinery would render it."""
     rows = Disbursement.objects.select_related("person").order_by("id")
-    page = with_persons(list(Disbursement.objects.values(*DISBURSEMENT_VALUES)))
+    page = with_persons(rows=list(Disbursement.objects.values(*DISBURSEMENT_VALUES)))
     values = {row["id"]: row for row in page}
     generic = DisbursementSerializer()
     assert rows and len(values) == len(rows)

@@ -1,0 +1,270 @@
+"""Read what the API serves: visible rows, summaries, exports and red-flag scopes."""
+
+# Selectors take plain values, not requests (``auditor``: whether the caller may see
+# unpublished data), so they can be called and tested without HTTP; the views parse the
+# request and shape the response.
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from django.db.models import Count, Exists, F, Model, OuterRef, QuerySet, Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+
+from api.redflags import RED_FLAGS
+from funds.models import Batch, BatchQuerySet, Disbursement, DisbursementQuerySet, Program
+from publicity.exports import Cell
+from villages.models import Household, Person, Township, Village
+
+GroupId = int | str
+Names = Callable[[list[GroupId]], dict[GroupId, Any]]
+
+
+class SummaryRow(TypedDict):
+    id: GroupId
+    name: str | None
+    total: Decimal
+    count: int
+
+
+class RedFlagCount(TypedDict):
+    kind: str
+    title: str
+    rows: int
+
+
+# Who sees what
+
+
+def visible_disbursements(*, auditor: bool) -> DisbursementQuerySet:
+    """Return the rows the caller may see: all for auditors, published for others."""
+    rows = Disbursement.objects.all() if auditor else Disbursement.objects.published()
+    return rows.order_by("id")
+
+
+def disbursement_values(
+    *, auditor: bool, fields: Sequence[str]
+) -> QuerySet[Disbursement, dict[str, Any]]:
+    """Return the visible rows as dicts of FIELDS, without building a model per row."""
+    return visible_disbursements(auditor=auditor).values(*fields)
+
+
+def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each row's person's masked name and ID number, in one query for the page."""
+    # Joining persons in the page query would look up every row matching the filters
+    # before the sort and limit; looking up only the page's persons is one small query.
+    ids = {row["person_id"] for row in rows}
+    masks = {
+        pk: (name, number)
+        for pk, name, number in Person.objects.filter(pk__in=ids).values_list(
+            "pk", "name_masked", "id_masked"
+        )
+    }
+    for row in rows:
+        row["person_name_masked"], row["person_id_masked"] = masks[row["person_id"]]
+    return rows
+
+
+def visible_batches(*, auditor: bool) -> BatchQuerySet:
+    """Return the batches the caller may see, newest period first."""
+    batches = Batch.objects.all() if auditor else Batch.objects.published()
+    return batches.order_by("-period", "-id")
+
+
+def visible_households(*, auditor: bool) -> QuerySet[Household]:
+    """Return the households the caller may see: for others, those with a published row."""
+    households = Household.objects.select_related("head").only(
+        "id", "village_id", "group", "head_id", "head__name_masked"
+    )
+    if not auditor:
+        paid = Disbursement.objects.published().filter(household=OuterRef("pk"))
+        households = households.filter(Exists(paid))
+    return households.order_by("id")
+
+
+def visible_persons(*, auditor: bool) -> QuerySet[Person]:
+    """Return the persons the caller may see: for others, those paid or paying in public."""
+    persons = Person.objects.only(
+        "id", "name_masked", "id_masked", "birth_year", "sex", "relation_to_head", "household_id"
+    )
+    if not auditor:
+        published = Disbursement.objects.published()
+        persons = persons.filter(
+            Exists(published.filter(person=OuterRef("pk")))
+            | Exists(published.filter(payee=OuterRef("pk")))
+        )
+    return persons.order_by("id")
+
+
+# Summaries
+
+
+def _names(model: type[Model], field: str = "name") -> Names:
+    def lookup(ids: list[GroupId]) -> dict[GroupId, Any]:
+        return dict(model.objects.filter(pk__in=ids).values_list("pk", field))
+
+    return lookup
+
+
+# by → (the column rows are grouped on, how a page of group ids gets its names).
+# Grouping on the bare column and naming the page afterwards keeps the aggregate on the
+# disbursement table alone, where an index-only scan can serve it.
+SUMMARY_GROUPS: dict[str, tuple[str, Names]] = {
+    "village": ("village_id", _names(Village)),
+    "township": ("batch__township_id", _names(Township)),
+    "program": ("program_id", _names(Program)),
+    "period": ("period", lambda ids: {i: i for i in ids}),
+    "household": ("household_id", _names(Household, "head__name_masked")),
+}
+# Groupings that are properties of a batch, by the batch column that holds them.
+BATCH_GROUPS: dict[str, str] = {
+    "program": "program_id",
+    "township": "township_id",
+    "period": "period",
+}
+# Filters that are properties of a batch, by the batch lookup that applies them.
+BATCH_FILTERS: dict[str, str] = {
+    "program": "program_id",
+    "township": "township_id",
+    "batch": "id",
+    "period_after": "period__gte",
+    "period_before": "period__lte",
+    "batch_status": "status",
+}
+
+
+def batch_summary(
+    *, by: str, filters: Mapping[str, Any], auditor: bool
+) -> QuerySet[Batch, dict[str, Any]] | None:
+    """Group batch totals under the cleaned FILTERS, or return None if they need the rows."""
+    # Every batch carries the exact total and row count of its rows (the importer and the
+    # corrections job write them with the rows, which are never edited after), so a
+    # question about whole batches is answered from a few hundred batch rows, not a million.
+    if by not in BATCH_GROUPS:
+        return None
+    used = {name: value for name, value in filters.items() if value not in EMPTY_VALUES}
+    if not used.keys() <= BATCH_FILTERS.keys():
+        return None
+    lookups = {BATCH_FILTERS[name]: value for name, value in used.items()}
+    return (
+        visible_batches(auditor=auditor)
+        .filter(row_count__gt=0, **lookups)
+        .order_by()
+        .values(group_id=F(BATCH_GROUPS[by]))
+        .annotate(total=Sum("total_amount"), count=Sum("row_count"))
+        .order_by("group_id")
+    )
+
+
+def row_summary(*, rows: DisbursementQuerySet, by: str) -> QuerySet[Disbursement, dict[str, Any]]:
+    """Group ROWS by BY, with each group's total amount and row count."""
+    return (
+        rows.order_by()
+        .values(group_id=F(SUMMARY_GROUPS[by][0]))
+        .annotate(total=Sum("amount"), count=Count("*"))
+        .order_by("group_id")
+    )
+
+
+def summary_groups(
+    *, rows: DisbursementQuerySet, by: str, filters: Mapping[str, Any], auditor: bool
+) -> QuerySet[Any, dict[str, Any]]:
+    """Group ROWS (the visible rows narrowed by FILTERS), from batch totals when they suffice."""
+    groups = batch_summary(by=by, filters=filters, auditor=auditor)
+    return row_summary(rows=rows, by=by) if groups is None else groups
+
+
+def named_groups(*, by: str, groups: Sequence[Mapping[str, Any]]) -> list[SummaryRow]:
+    """Name a page of groups, in one query for the page."""
+    names = SUMMARY_GROUPS[by][1]([g["group_id"] for g in groups]) if groups else {}
+    return [
+        {
+            "id": g["group_id"],
+            "name": names.get(g["group_id"]),
+            "total": g["total"],
+            "count": g["count"],
+        }
+        for g in groups
+    ]
+
+
+# Exports
+
+# (column, header) of each exported cell, in order.
+EXPORT_FIELDS: list[tuple[str, Promise]] = [
+    ("id", _("记录id")),
+    ("program__name", _("项目")),
+    ("period", _("期间")),
+    ("village__township__name", _("乡镇")),
+    ("village__name", _("村")),
+    ("household_id", _("农户id")),
+    ("person__name_masked", _("享受人（脱敏）")),
+    ("person__id_masked", _("身份证号（脱敏）")),
+    ("quantity", _("数量")),
+    ("rate", _("标准")),
+    ("amount", _("金额")),
+    ("pay_date", _("发放日期")),
+    ("account_masked", _("账号（脱敏）")),
+    ("status", _("发放状态")),
+    ("is_reversal", _("冲销行")),
+    ("batch_id", _("批次id")),
+]
+EXPORT_COLUMNS: list[str] = [column for column, _header in EXPORT_FIELDS]
+EXPORT_HEADER: list[Promise] = [header for _column, header in EXPORT_FIELDS]
+EXPORT_CHUNK = 2000
+# Quantity and rate are not money: they keep their four places, as text.
+_UNROUNDED = [EXPORT_COLUMNS.index("quantity"), EXPORT_COLUMNS.index("rate")]
+_STATUS = EXPORT_COLUMNS.index("status")
+_REVERSAL = EXPORT_COLUMNS.index("is_reversal")
+
+
+def export_header() -> list[str]:
+    """Return the export's column titles in the active language."""
+    return [str(header) for header in EXPORT_HEADER]
+
+
+def export_rows(*, rows: DisbursementQuerySet, limit: int | None = None) -> Iterator[list[Cell]]:
+    """Return an iterator over the export cells of ROWS (at most LIMIT), read chunk by chunk."""
+    values = rows.values_list(*EXPORT_COLUMNS)
+    if limit is not None:
+        values = values[:limit]
+    return _export_cells(values)
+
+
+def _export_cells(values: QuerySet[Disbursement, tuple[Any, ...]]) -> Iterator[list[Cell]]:
+    """Yield each row's cells, chunk by chunk, with choices and flags as words."""
+    labels = dict(Disbursement.Status.choices)
+    yes, no = _t("是"), _t("否")
+    for values_row in values.iterator(chunk_size=EXPORT_CHUNK):
+        row = list(values_row)
+        for index in _UNROUNDED:
+            row[index] = None if row[index] is None else format(row[index], "f")
+        row[_STATUS] = str(labels.get(row[_STATUS], row[_STATUS]))
+        row[_REVERSAL] = yes if row[_REVERSAL] else no
+        yield row
+
+
+# Red flags
+
+
+def red_flag_scope(*, auditor: bool) -> DisbursementQuerySet:
+    """Return the rows red flags look at: visible rows outside withdrawn batches."""
+    return visible_disbursements(auditor=auditor).exclude(batch__status=Batch.Status.WITHDRAWN)
+
+
+def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:
+    """Count, for every red flag, the rows of ROWS it raises."""
+    return [
+        {"kind": flag.kind, "title": str(flag.title), "rows": flag.find(rows).count()}
+        for flag in RED_FLAGS.values()
+    ]
+
+
+def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
+    """Return the rows of ROWS that raise the red flag KIND, with their person and village."""
+    return RED_FLAGS[kind].find(rows).select_related("person", "village")
