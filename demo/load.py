@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from demo.rostergen import generate_roster
-from funds.importing.jobs import ImportReport, Status, import_roster
-from funds.models import Batch, Program
+from funds.importing.jobs import ImportReport, import_roster
+from funds.models import Batch, ImportStatus, Program
 from funds.publishing import finalize_batch, publish_batch
 
 TOWNSHIP = "城关镇"
@@ -105,7 +105,7 @@ def load_demo(*, directory: Path | None = None, progress=None) -> list[ImportRep
     for spec, path in generate_files(directory):
         program = Program.objects.get(name=spec.program)
         report = import_roster(path=path, program=program, period=spec.period, progress=progress)
-        if report.status == Status.IMPORTED:
+        if report.status == ImportStatus.IMPORTED:
             _settle(Batch.objects.get(pk=report.batch), spec.state)
         reports.append(report)
     return reports

@@ -294,18 +294,24 @@ class Disbursement(models.Model):
         return f"{self.person} {self.program_id} {self.period} {self.amount}"
 
 
+class ImportStatus(models.TextChoices):
+    """Where an import stands: one vocabulary for the job row and the import report."""
+
+    PENDING = "pending", _("排队中")
+    PARSING = "parsing", _("解析中")
+    CHECKED = "checked", _("检查通过（未写入）")  # a dry run: nothing is ever written
+    READY = "ready", _("待确认")
+    REJECTED = "rejected", _("未通过校验")
+    IMPORTING = "importing", _("导入中")
+    IMPORTED = "imported", _("已导入")
+    DUPLICATE = "duplicate", _("重复文件")
+    FAILED = "failed", _("出错")
+
+
 class ImportJob(models.Model):
     """An uploaded roster on its way in: parse → validate → preview → confirm."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
-        PARSING = "parsing", _("解析中")
-        READY = "ready", _("待确认")
-        REJECTED = "rejected", _("未通过校验")
-        IMPORTING = "importing", _("导入中")
-        IMPORTED = "imported", _("已导入")
-        DUPLICATE = "duplicate", _("重复文件")
-        FAILED = "failed", _("出错")
+    Status = ImportStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     program = models.ForeignKey(

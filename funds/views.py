@@ -25,7 +25,7 @@ from funds.forms import (
     ImportUploadForm,
     selected_ids,
 )
-from funds.importing import jobs
+from funds.importing import tasks
 from funds.models import Batch, ImportJob
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
@@ -58,7 +58,7 @@ def job_list(request):
 def upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = jobs.create_job(
+        job = tasks.create_job(
             upload=form.cleaned_data["file"], program=form.cleaned_data["program"],
             period=form.cleaned_data["period"], township=form.cleaned_data["township"],
             user=request.user,
@@ -97,7 +97,7 @@ def job_confirm(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
     form = ConfirmForm(request.POST)
     publish = form.is_valid() and form.cleaned_data["publish"]
-    if not jobs.request_confirm(job=job, publish=publish, user=request.user):
+    if not tasks.request_confirm(job=job, publish=publish, user=request.user):
         messages.error(request, _("该任务当前不能确认导入"))
     return redirect("funds:job_detail", pk=job.pk)
 

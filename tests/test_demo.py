@@ -19,8 +19,7 @@ from django.core.management import call_command
 
 from demo import load
 from demo.rostergen import make_id_number
-from funds.importing.jobs import Status
-from funds.models import Batch, Disbursement
+from funds.models import Batch, Disbursement, ImportStatus
 from privacy.idnumbers import check_id_number, clean_valid_id
 
 ROOT = Path(settings.BASE_DIR)
@@ -50,7 +49,7 @@ def test_load_demo_imports_every_roster_through_the_real_import(settings, tmp_pa
         )
         assert Disbursement.objects.filter(batch=batch).count() == spec.rows, spec.filename
     text = out.getvalue()
-    assert text.count(f": {Status.IMPORTED} ") == len(load.ROSTERS)
+    assert text.count(f": {ImportStatus.IMPORTED} ") == len(load.ROSTERS)
 
     user = get_user_model().objects.get(username=load.DEMO_USER)
     password = load.demo_password()
@@ -67,8 +66,8 @@ def test_load_demo_again_finds_every_roster_imported(settings, tmp_path):
     password = load.ensure_demo_user()[1]
 
     again = load.load_demo()
-    assert [r.status for r in first] == [Status.IMPORTED] * len(load.ROSTERS)
-    assert [r.status for r in again] == [Status.DUPLICATE] * len(load.ROSTERS)
+    assert [r.status for r in first] == [ImportStatus.IMPORTED] * len(load.ROSTERS)
+    assert [r.status for r in again] == [ImportStatus.DUPLICATE] * len(load.ROSTERS)
     assert (Batch.objects.count(), Disbursement.objects.count()) == counts
     assert load.ensure_demo_user()[1] == password  # kept in var/demo.env
 

@@ -36,7 +36,7 @@ from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
 from funds.importing.loading import Loader, Preformatter, Prepared, load_staged
 from funds.importing.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
-from funds.models import Batch, ImportJob, Program
+from funds.models import Batch, ImportJob, ImportStatus, Program
 from privacy.logs import log_failure
 from villages.models import Township, Village
 
@@ -47,20 +47,12 @@ PREVIEW_ROWS = 20
 PARSE_DEADLINE_S = 600.0  # a roster that takes longer is refused, not left running for ever
 
 
-class Status:
-    IMPORTED = "imported"
-    CHECKED = "checked"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-    READY = "ready"
-
-
 @dataclass
 class ImportReport:
     """What an import did or would do, with every problem found; masked values only."""
 
     file: str
-    status: str = Status.REJECTED
+    status: str = ImportStatus.REJECTED
     sha256: str = ""
     batch: int | None = None
     rows: int = 0
@@ -81,7 +73,7 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return self.status != Status.REJECTED
+        return self.status != ImportStatus.REJECTED
 
     @property
     def counts(self) -> tuple[int, int, int, Decimal]:
@@ -139,13 +131,13 @@ def _issue(issue: Any) -> dict[str, Any]:
 
 
 def _file_error(report: ImportReport, message: str, code: str) -> ImportReport:
-    report.status = Status.REJECTED
+    report.status = ImportStatus.REJECTED
     report.errors.append({"sheet": "", "row": None, "column": "", "message": message, "code": code})
     return report
 
 
 def _duplicate(report: ImportReport) -> ImportReport:
-    report.status = Status.DUPLICATE
+    report.status = ImportStatus.DUPLICATE
     report.batch = (
         Batch.objects.filter(source_sha256=report.sha256).values_list("pk", flat=True).first()
     )
@@ -307,9 +299,9 @@ def _prepare(
             }
         )
     if report.errors:
-        report.status, staged = Status.REJECTED, None
+        report.status, staged = ImportStatus.REJECTED, None
     else:
-        report.status = Status.READY
+        report.status = ImportStatus.READY
     if report.errors or report.warnings:
         report.error_report = errorreport.save(
             source, filename=filename, sha256=sha256, roster=parsed, report=report
@@ -354,7 +346,7 @@ def _load(
             # households first; a second attempt finds them and links to them.
             if attempt:
                 raise
-    report.status, report.batch = Status.IMPORTED, batch.pk
+    report.status, report.batch = ImportStatus.IMPORTED, batch.pk
     return report
 
 
@@ -378,7 +370,7 @@ def import_roster(
             path, filename=path.name, township=township, sha256=sha256, progress=progress
         )
         if staged is not None:
-            report.status = Status.CHECKED
+            report.status = ImportStatus.CHECKED
         return report
     stream = _Stream(
         program=program, period=period, township=township, source_name=path.name,
@@ -421,7 +413,7 @@ def import_roster(
             progress=None,
         )  # fmt: skip
     stream.report_places(report)
-    report.status, report.batch = Status.IMPORTED, batch.pk
+    report.status, report.batch = ImportStatus.IMPORTED, batch.pk
     return report
 
 
@@ -644,7 +636,7 @@ def _drop_upload(job: ImportJob) -> None:
 
 def stage_roster(*, job: ImportJob) -> ImportReport:
     """Parse and validate an uploaded roster; stage it for confirm or record why it is rejected."""
-    _set(job, status=ImportJob.Status.PARSING, progress=1, message=_("正在检查文件"))
+    _set(job, status=ImportStatus.PARSING, progress=1, message=_("正在检查文件"))
     with job.file.open("rb") as fh:
         data = fh.read()
     report, staged = _prepare(
@@ -658,17 +650,14 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
     if staged is not None:
         name = default_storage.save(f"staged/{job.pk}.jsonl.gz", ContentFile(staged.dump()))
         job.staged.name = name
-    status = {
-        Status.READY: ImportJob.Status.READY,
-        Status.DUPLICATE: ImportJob.Status.DUPLICATE,
-    }.get(report.status, ImportJob.Status.REJECTED)
+    status = report.status  # ready, duplicate or rejected: the job's status too
     _drop_upload(job)
     done = {
-        ImportJob.Status.READY: _("校验通过，请确认导入"),
-        ImportJob.Status.DUPLICATE: _("该文件已经导入过"),
-        ImportJob.Status.REJECTED: _("校验未通过"),
+        ImportStatus.READY: _("校验通过，请确认导入"),
+        ImportStatus.DUPLICATE: _("该文件已经导入过"),
+        ImportStatus.REJECTED: _("校验未通过"),
     }[status]
-    batch_id = report.batch if status == ImportJob.Status.DUPLICATE else None
+    batch_id = report.batch if status == ImportStatus.DUPLICATE else None
     _set(
         job,
         status=status,
@@ -684,9 +673,9 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
 
 def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -> Batch | None:
     """Load a staged job in one transaction without parsing again; return its batch."""
-    if job.status not in (ImportJob.Status.READY, ImportJob.Status.IMPORTING) or not job.staged:
+    if job.status not in (ImportStatus.READY, ImportStatus.IMPORTING) or not job.staged:
         raise ValueError("only a staged job that is ready can be confirmed")
-    _set(job, status=ImportJob.Status.IMPORTING, progress=0, message=_("正在写入数据库"))
+    _set(job, status=ImportStatus.IMPORTING, progress=0, message=_("正在写入数据库"))
     with job.staged.open("rb") as fh:
         staged = Staged.load(fh.read())
     report = ImportReport.from_json(job.report)
@@ -700,10 +689,10 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
         progress=_job_progress(job, 0, 99, _("正在写入数据库")),
     )
     job.staged.delete(save=False)
-    if report.status == Status.DUPLICATE:
+    if report.status == ImportStatus.DUPLICATE:
         _set(
             job,
-            status=ImportJob.Status.DUPLICATE,
+            status=ImportStatus.DUPLICATE,
             progress=100,
             message=_("该文件已经导入过"),
             report=report.as_json(),
@@ -713,7 +702,7 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
     else:
         _set(
             job,
-            status=ImportJob.Status.IMPORTED,
+            status=ImportStatus.IMPORTED,
             progress=100,
             message=_("导入完成"),
             report=report.as_json(),
@@ -722,43 +711,3 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
             publish=publish,
         )
     return Batch.objects.filter(pk=report.batch).first()
-
-
-def create_job(
-    *, upload: Any, program: Program, period: str, township: str = "", user: Any = None
-) -> ImportJob:
-    """Save an uploaded roster as a pending job and queue its staging."""
-    from funds.importing.tasks import stage_import_task
-
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    job = ImportJob(
-        program=program,
-        period=period,
-        township_name=township.strip(),
-        original_name=Path(upload.name).name[:255],
-        sha256=digest.hexdigest(),
-        created_by=user if getattr(user, "pk", None) else None,
-        message=_("排队等待解析"),
-    )
-    # A random name on disk: the original name may itself carry personal data.
-    job.file.save(f"{job.pk}{Path(upload.name).suffix.lower()}", upload, save=False)
-    job.save()
-    stage_import_task.enqueue(str(job.pk))
-    job.refresh_from_db()
-    return job
-
-
-def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
-    """Queue the loading of a ready job once; say whether this call queued it."""
-    from funds.importing.tasks import confirm_import_task
-
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-        status=ImportJob.Status.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish
-    )
-    if claimed:
-        confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None))
-    job.refresh_from_db()
-    return bool(claimed)

@@ -1,15 +1,23 @@
-"""Background tasks for the import flow (Django's tasks API via the django-tasks backport)."""
+"""Run the staff flow's two halves in the background (Django's tasks API, django-tasks backport).
+
+``create_job`` saves an upload and queues its staging; ``request_confirm`` queues the load of a
+ready job once. The work itself is ``funds.importing.jobs``; a worker (``manage.py db_worker``)
+runs the tasks, and the page polls the job row for progress.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from funds.importing.jobs import confirm_import, stage_roster
-from funds.models import ImportJob
+from funds.models import ImportJob, ImportStatus, Program
 from privacy.logs import log_failure
 
 log = logging.getLogger(__name__)
@@ -18,7 +26,7 @@ log = logging.getLogger(__name__)
 def _failed(job_id: str) -> None:
     log_failure(log, "import job %s failed", job_id)
     ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.FAILED, message=_("处理出错，请联系管理员"), progress=100
+        status=ImportStatus.FAILED, message=_("处理出错，请联系管理员"), progress=100
     )
 
 
@@ -26,13 +34,13 @@ def _failed(job_id: str) -> None:
 def stage_import_task(job_id: str) -> str:
     """Parse and validate the uploaded roster of a job and stage it for confirmation."""
     job = ImportJob.objects.select_related("program").get(pk=job_id)
-    if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.PARSING):
+    if job.status not in (ImportStatus.PENDING, ImportStatus.PARSING):
         return job.status
     try:
         stage_roster(job=job)
     except Exception:
         _failed(job_id)
-        return ImportJob.Status.FAILED
+        return ImportStatus.FAILED
     return job.status
 
 
@@ -40,12 +48,48 @@ def stage_import_task(job_id: str) -> str:
 def confirm_import_task(job_id: str, publish: bool = False, user_id: int | None = None) -> str:
     """Load a staged job into the database, as a draft or published."""
     job = ImportJob.objects.select_related("program").get(pk=job_id)
-    if job.status not in (ImportJob.Status.READY, ImportJob.Status.IMPORTING):
+    if job.status not in (ImportStatus.READY, ImportStatus.IMPORTING):
         return job.status
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
         confirm_import(job=job, user=user, publish=publish)
     except Exception:
         _failed(job_id)
-        return ImportJob.Status.FAILED
+        return ImportStatus.FAILED
     return job.status
+
+
+def create_job(
+    *, upload: Any, program: Program, period: str, township: str = "", user: Any = None
+) -> ImportJob:
+    """Save an uploaded roster as a pending job and queue its staging."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    job = ImportJob(
+        program=program,
+        period=period,
+        township_name=township.strip(),
+        original_name=Path(upload.name).name[:255],
+        sha256=digest.hexdigest(),
+        created_by=user if getattr(user, "pk", None) else None,
+        message=_("排队等待解析"),
+    )
+    # A random name on disk: the original name may itself carry personal data.
+    job.file.save(f"{job.pk}{Path(upload.name).suffix.lower()}", upload, save=False)
+    job.save()
+    stage_import_task.enqueue(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
+    """Queue the loading of a ready job once; say whether this call queued it."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
+        status=ImportStatus.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish
+    )
+    if claimed:
+        confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None))
+    job.refresh_from_db()
+    return bool(claimed)

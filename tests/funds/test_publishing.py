@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from funds.importing.jobs import create_job, request_confirm
+from funds.importing.tasks import create_job, request_confirm
 from funds.models import Batch, Disbursement, ImportJob
 from funds.publishing import (
     Replacement,

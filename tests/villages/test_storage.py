@@ -8,7 +8,8 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from funds.importing.jobs import create_job, import_roster, request_confirm
+from funds.importing.jobs import import_roster
+from funds.importing.tasks import create_job, request_confirm
 from funds.models import Batch, ImportJob
 from tests.factories import make_program, unique_id_number
 from tests.funds.importing.support import household_row, roster, roster_file, use_roster

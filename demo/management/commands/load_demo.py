@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from demo import load
-from funds.importing.jobs import Status
 from funds.management.commands.import_payments import ProgressBar
+from funds.models import ImportStatus
 
 
 class Command(BaseCommand):
@@ -20,7 +20,9 @@ class Command(BaseCommand):
         reports = load.load_demo(progress=bar)
         bar.close()
         for report in reports:
-            style = self.style.ERROR if report.status == Status.REJECTED else self.style.SUCCESS
+            style = (
+                self.style.ERROR if report.status == ImportStatus.REJECTED else self.style.SUCCESS
+            )
             self.stdout.write(
                 style(f"{report.file}: {report.status} rows={report.rows} total={report.total:.2f}")
             )

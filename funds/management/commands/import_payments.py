@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from funds.importing.jobs import ImportReport, Status, import_roster
-from funds.models import Program
+from funds.importing.jobs import ImportReport, import_roster
+from funds.models import ImportStatus, Program
 
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-OK_STATUSES = {Status.IMPORTED, Status.CHECKED, Status.DUPLICATE}
+OK_STATUSES = {ImportStatus.IMPORTED, ImportStatus.CHECKED, ImportStatus.DUPLICATE}
 
 
 class ProgressBar:
@@ -98,10 +98,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_line(), ensure_ascii=False))
             return
         labels = {
-            Status.IMPORTED: _("已导入"),
-            Status.CHECKED: _("检查通过（未写入）"),
-            Status.DUPLICATE: _("已导入过，跳过"),
-            Status.REJECTED: _("未通过校验"),
+            ImportStatus.IMPORTED: _("已导入"),
+            ImportStatus.CHECKED: _("检查通过（未写入）"),
+            ImportStatus.DUPLICATE: _("已导入过，跳过"),
+            ImportStatus.REJECTED: _("未通过校验"),
         }
         line = _("%(file)s：%(status)s，%(rows)d 行，%(households)d 户，合计 %(total)s 元") % {
             "file": report.file,
@@ -112,7 +112,7 @@ class Command(BaseCommand):
         }
         if report.batch:
             line += _("，批次 #%d") % report.batch
-        style = self.style.ERROR if report.status == Status.REJECTED else self.style.SUCCESS
+        style = self.style.ERROR if report.status == ImportStatus.REJECTED else self.style.SUCCESS
         self.stdout.write(style(line))
         for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
             for item in items:
