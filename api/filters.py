@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
-from funds.models import Batch, Disbursement
+from funds.models import PERIOD_PATTERN, Batch, Disbursement
 from villages.models import Household, Person, Village
 
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MAX_ID = 2**63 - 1
 MAX_AMOUNT = 10**12
 

@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from funds.models import Batch, Disbursement, Program
+from funds.models import PERIOD_PATTERN, Batch, Disbursement, Program
 from funds.publishing import Replacement
 from privacy import personal
 
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
-PERIOD = RegexValidator(r"^[0-9]{4}-(0[1-9]|1[0-2])$", _("发放期间应为“年-月”，如 2026-03"))
+PERIOD = RegexValidator(PERIOD_PATTERN, _("发放期间应为“年-月”，如 2026-03"))
 
 
 class ImportUploadForm(forms.Form):
@@ -35,7 +35,7 @@ class ImportUploadForm(forms.Form):
         max_length=7,
         validators=[PERIOD],
         help_text=_("年-月，如 2026-03"),
-        widget=forms.TextInput(attrs={"placeholder": "2026-03", "pattern": r"[0-9]{4}-[0-9]{2}"}),
+        widget=forms.TextInput(attrs={"placeholder": "2026-03", "pattern": PERIOD_PATTERN[1:-1]}),
     )
     township = forms.CharField(
         label=_("乡镇"),

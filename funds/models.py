@@ -17,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from villages.models import Household, Person, Township, Village
 
+#: A payment period, year and month (2026-03): the one definition the forms, the command, the
+#: API filters and the database constraint use.
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -129,7 +133,7 @@ class Batch(models.Model):
         indexes = [models.Index(fields=["program", "period"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(period__regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), name="batch_period_format"
+                condition=Q(period__regex=PERIOD_PATTERN), name="batch_period_format"
             ),
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0) | Q(corrects__isnull=False),

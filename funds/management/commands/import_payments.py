@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from funds.importing.jobs import ImportReport, import_roster
-from funds.models import ImportStatus, Program
+from funds.models import PERIOD_PATTERN, ImportStatus, Program
 
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(PERIOD_PATTERN)
 OK_STATUSES = {ImportStatus.IMPORTED, ImportStatus.CHECKED, ImportStatus.DUPLICATE}
 
 
