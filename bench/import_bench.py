@@ -49,7 +49,7 @@ PHASES = [
     ("mask + hash", "funds.importing.staging", "Stager", "feed"),
     ("COPY text", "funds.importing.loading", "Preformatter", "prepare"),
     ("summary", "funds.importing.jobs", None, "_summarise"),
-    ("wait for loader + totals", "funds.importing.jobs", "_Stream", "complete"),
+    ("wait for loader + totals", "funds.importing.loading", "ChunkedLoad", "complete"),
     ("loader thread (overlapped)", "funds.importing.loading", "Loader", "write"),
 ]
 

@@ -1,8 +1,10 @@
 """Import a payment roster: check the file, parse, validate, mask, stage, preview, load.
 
 ``stage_roster`` and ``confirm_import`` are the two halves the staff web flow runs as
-background tasks; ``import_roster`` runs both at once for the command and the demo. All
-three share ``_prepare`` and ``funds.importing.loading.load_staged``: one code path.
+background tasks (``funds.importing.tasks``); ``import_roster`` runs both at once for the
+command and the demo. All three check and stage with ``_prepare`` and write through
+``funds.importing.loading.ChunkedLoad``: one path. ``import_roster`` sends chunks to it while
+the file is still being parsed; confirm sends the staged roster's chunks (``load_staged``).
 
 Privacy of files at rest: the uploaded source (raw IDs and accounts) lives only until
 staging ends; then it is deleted. Confirm reads the staged file (masks and keyed hashes
@@ -14,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
-import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,15 +27,16 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from funds.importing import errorreport
 from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
-from funds.importing.loading import Loader, Preformatter, Prepared, load_staged
-from funds.importing.staging import HEAD_RELATION, Staged, StagedChunk, Stager, stage_rows
+from funds.importing.loading import ChunkedLoad, LoadFailed, load_staged
+from funds.importing.staging import HEAD_RELATION, Staged, Stager, stage_rows
 from funds.models import Batch, ImportJob, ImportStatus, Program
+from funds.publishing import publish_batch
 from privacy.logs import log_failure
 from villages.models import Township, Village
 
@@ -236,7 +236,7 @@ def _prepare(
     township: str | None,
     sha256: str,
     progress: Progress | None = None,
-    stream: _Stream | None = None,
+    stream: _RosterStream | None = None,
 ) -> tuple[ImportReport, Staged | None]:
     """Check, parse, validate, mask and hash a roster; stage it when it has no errors.
 
@@ -285,8 +285,8 @@ def _prepare(
         report.errors += duplicates
         _summarise(report, staged)
         # While a loader thread writes, the database is its own: the places it created are
-        # in stream.report_places once it is done.
-        if stream is None or stream.loader is None:
+        # known once it is done (_places_written).
+        if stream is None or stream.load.loader is None:
             _new_places(report)
     if not parsed.rows and not report.errors:
         report.errors.append(
@@ -321,8 +321,6 @@ def _load(
     progress: Progress | None,
 ) -> ImportReport:
     """Load staged rows in one transaction; a racing import of the same file gives a duplicate."""
-    from funds.publishing import publish_batch
-
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -339,7 +337,7 @@ def _load(
                 if publish:
                     publish_batch(batch=batch, user=user)
             break
-        except IntegrityError:
+        except (IntegrityError, LoadFailed):
             if Batch.objects.filter(source_sha256=report.sha256).exists():
                 return _duplicate(report)
             # Another file being loaded at the same moment added one of our new persons or
@@ -348,6 +346,14 @@ def _load(
                 raise
     report.status, report.batch = ImportStatus.IMPORTED, batch.pk
     return report
+
+
+def _places_written(report: ImportReport, load: ChunkedLoad) -> None:
+    """Name the township and villages a load created, which the preview could not see."""
+    loader = load.loader
+    if loader is not None and loader.township is not None:
+        report.new_townships = [loader.township.name] if loader.new_township else []
+        report.new_villages = sorted(loader.new_villages)
 
 
 @gc_paused
@@ -372,10 +378,10 @@ def import_roster(
         if staged is not None:
             report.status = ImportStatus.CHECKED
         return report
-    stream = _Stream(
-        program=program, period=period, township=township, source_name=path.name,
-        sha256=sha256, user=user,
-    )  # fmt: skip
+    load = ChunkedLoad(
+        program=program, period=period, source_name=path.name, sha256=sha256, user=user
+    )
+    stream = _RosterStream(load, township=township)
     staged = None
     try:
         with transaction.atomic():
@@ -386,20 +392,18 @@ def import_roster(
                 )  # fmt: skip
                 if staged is None:
                     raise _Rejected
-                batch = stream.complete(staged, report)
+                batch = load.complete(staged, report.counts)
                 if publish:
-                    from funds.publishing import publish_batch
-
                     publish_batch(batch=batch, user=user)
             finally:
-                stream.close()
+                load.close()
     except _Rejected:
         # Rolled back: whatever the stream had written is gone, so the places it made are
         # new again.
-        if stream.loader is not None and report.villages:
+        if load.loader is not None and report.villages:
             _new_places(report)
         return report
-    except (IntegrityError, _StreamFailed) as failure:
+    except (IntegrityError, LoadFailed) as failure:
         if staged is None:
             raise
         # A racing import of the same file, or of the same new persons: load again from the
@@ -407,69 +411,45 @@ def import_roster(
         cause = failure.__cause__ or failure  # its text may quote stored values: the type only
         log.info("streamed load of %s rolled back (%s); loading again", sha256[:12],
                  type(cause).__name__)  # fmt: skip
-        stream.report_places(report)
+        _places_written(report, load)
         return _load(
             staged, report, program=program, period=period, user=user, publish=publish,
             progress=None,
         )  # fmt: skip
-    stream.report_places(report)
+    _places_written(report, load)
     report.status, report.batch = ImportStatus.IMPORTED, batch.pk
     return report
 
 
 STREAM_FIRST_CHUNK = 2_000
 STREAM_CHUNK = 10_000
-LOADER_SWITCH_INTERVAL_S = 0.0005
 
 
 class _Rejected(Exception):
     """The roster was rejected: roll back what the stream wrote."""
 
 
-class _StreamFailed(Exception):
-    """The loader thread failed; its exception is the cause."""
-
-
-class _Stream:
-    """Stage and load a roster while the rest of it is still being read (``import_roster``).
+class _RosterStream:
+    """Stage rows while the file is still being read, and send them to a ``ChunkedLoad``.
 
     The parser hands over its roster every few hundred rows; every STREAM_CHUNK new rows are
-    staged here and queued for a loader thread, which writes them with COPY through the same
-    connection, in the same transaction, while parsing goes on: PostgreSQL indexes one chunk
-    while Python reads the next, and on two cores the load costs little beyond the parse.
+    staged here and sent, so that the loader thread writes them while parsing goes on.
     Nothing is decided early: an error found later rolls the whole transaction back, so a
     rejected file still writes nothing. Rows a later row may complete (a member whose head
     is only known once the whole file is read) stop the streaming; ``finish`` stages the
-    rest in one go.
-
-    One thread at a time uses the connection (SQLite allows nothing else): this one until the
-    loader thread starts (``Loader.start``, ``Preformatter``), then the loader thread until
-    ``complete`` or ``close`` has waited for it; the summary in between makes no query.
+    rest in one go and ``ChunkedLoad.complete`` sends it.
     """
 
-    def __init__(
-        self, *, program: Program, period: str, township: str | None, source_name: str,
-        sha256: str, user: Any,
-    ) -> None:  # fmt: skip
-        self.program, self.period, self.user = program, period, user
+    def __init__(self, load: ChunkedLoad, *, township: str | None) -> None:
+        self.load = load
         self.township_arg = (township or "").strip()
-        self.source_name, self.sha256 = source_name, sha256
         self.stager: Stager | None = None
-        self.loader: Loader | None = None
         self.consumed = 0  # parsed rows staged so far
         self.streaming = True  # False once a row needs the whole file, or on any error
         self.errors: list[dict] = []  # duplicate persons found while staging
-        self.queue: queue.Queue[tuple[StagedChunk, Prepared | None] | None] = queue.Queue(maxsize=2)
-        self.preformatter: Preformatter | None = None
-        self.thread: threading.Thread | None = None
-        self.switch_interval = sys.getswitchinterval()
-        self.failure: BaseException | None = None
-        self.db = connections[DEFAULT_DB_ALIAS]  # this thread's: the loader thread shares it
-
-    # -- the parsing side (this thread) ---------------------------------------------------------
 
     def __call__(self, roster: Any, remaining: int) -> None:
-        """Stage and queue the rows read since the last chunk, once there are enough.
+        """Stage and send the rows read since the last chunk, once there are enough.
 
         A small first chunk starts PostgreSQL early, and chunks double from there up to
         STREAM_CHUNK (larger ones save round trips; growing ones keep the loader from
@@ -479,7 +459,7 @@ class _Stream:
         if not self.streaming:
             return
         rows = roster.rows
-        if roster.errors or self.failure is not None:
+        if roster.errors or self.load.failure is not None:
             self.streaming = False  # the file will be rejected or loaded again: stop writing
             return
         target = min(STREAM_CHUNK, self.consumed, remaining)
@@ -494,58 +474,28 @@ class _Stream:
         self._send(rows[self.consumed : end], remaining=remaining)
 
     def _send(self, rows: list[Any], *, remaining: int = 0) -> None:
-        """Stage ROWS; unless something is wrong already, queue them for the loader.
-
-        REMAINING, the rows still to be read, sizes the blocks of keys reserved for them.
-        """
+        """Stage ROWS; unless something is wrong already, send them to the load."""
         if not rows:
             return
         self.consumed += len(rows)
         if self.stager is None:
-            town = self.township_arg or rows[0].township
-            self.stager = Stager(township=town, kind="")
+            self.stager = Stager(township=self.township_arg or rows[0].township, kind="")
         chunk = self.stager.feed(rows)
         self.errors += chunk.errors
-        if self.errors or self.failure is not None or not self.stager.staged.township:
-            self.streaming = False
-            return  # rejected or loaded again from the staged roster: write nothing more
-        if self.loader is None:
-            loader = Loader(program=self.program, period=self.period, db=self.db)
-            try:
-                # A savepoint: the batch insert waits for, then fails on, a racing import of
-                # the same file; the transaction must stay usable to say it is a duplicate.
-                with transaction.atomic():
-                    loader.start(
-                        township=self.stager.staged.township, source_name=self.source_name,
-                        sha256=self.sha256, user=self.user,
-                    )  # fmt: skip
-                    if self.db.vendor == "postgresql":  # COPY text, written on this thread
-                        expected = self.consumed + remaining
-                        self.preformatter = Preformatter(
-                            loader, persons=expected, households=expected
-                        )
-            except DatabaseError as error:
-                self.failure, self.streaming = error, False  # complete() loads it all, or not
-                return
-            self.loader = loader
-            self.db.inc_thread_sharing()
-            # The loader thread waits on PostgreSQL a few dozen times per chunk, and after each
-            # wait on this thread's GIL slice: 5 ms by default, which would stall it for
-            # seconds per file. A shorter slice costs this thread next to nothing.
-            self.switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(LOADER_SWITCH_INTERVAL_S)
-            self.thread = threading.Thread(target=self._run, name="sunlight-loader", daemon=True)
-            self.thread.start()
         staged = self.stager.staged
-        prepared = self.preformatter.prepare(staged, chunk) if self.preformatter else None
-        self.queue.put((chunk, prepared))
+        if self.errors or not staged.township:
+            self.streaming = False
+            return  # rejected, or loaded again from the staged roster: write nothing more
+        expected = self.consumed + remaining
+        if not self.load.send(staged, chunk, expected_rows=expected):
+            self.streaming = False  # complete() loads it all again, or says why not
 
     def finish(self, parsed: Any, *, township: str) -> tuple[Staged, list[dict]]:
         """Stage the rows not streamed yet; return the whole staged roster and duplicates."""
         if self.stager is None:
             self.stager = Stager(township=township, kind=parsed.kind)
         rest = parsed.rows[self.consumed :]
-        if self.loader is None:  # nothing written yet: stage the rest, complete() loads it all
+        if self.load.loader is None:  # nothing written yet: complete() sends it all
             self.consumed += len(rest)
             self.errors += self.stager.feed(rest).errors
         else:
@@ -555,53 +505,6 @@ class _Stream:
             self.streaming, staged.township = False, township
         staged.kind = parsed.kind
         return staged, self.errors
-
-    def complete(self, staged: Staged, report: ImportReport) -> Batch:
-        """Wait for the loader and return the batch with the report's totals."""
-        if self.loader is None:  # nothing streamed (a small file): load it all now
-            return load_staged(
-                staged=staged, program=self.program, period=self.period,
-                source_name=self.source_name, sha256=self.sha256, counts=report.counts,
-                user=self.user,
-            )  # fmt: skip
-        self.close()
-        if self.failure is not None:
-            raise _StreamFailed from self.failure
-        town = self.loader.township
-        if self.consumed != len(staged.rows) or town is None or town.name != staged.township:
-            raise _StreamFailed("the streamed rows are not the staged roster")
-        return self.loader.finish(report.counts)
-
-    def close(self) -> None:
-        """Stop the loader thread (it drains the queue) and wait for it."""
-        if self.thread is None:
-            return
-        self.queue.put(None)
-        self.thread.join()
-        self.thread = None
-        self.db.dec_thread_sharing()
-        sys.setswitchinterval(self.switch_interval)
-
-    def report_places(self, report: ImportReport) -> None:
-        """Name the township and villages the stream created, which the preview cannot see."""
-        if self.loader is not None and self.loader.township is not None:
-            town = self.loader.township.name
-            report.new_townships = [town] if self.loader.new_township else []
-            report.new_villages = sorted(self.loader.new_villages)
-
-    # -- the loader thread ----------------------------------------------------------------------
-
-    def _run(self) -> None:
-        assert self.loader is not None and self.stager is not None
-        staged = self.stager.staged
-        while (item := self.queue.get()) is not None:
-            if self.failure is not None:
-                continue  # keep draining so that the parsing side never blocks
-            chunk, prepared = item
-            try:
-                self.loader.write(staged, chunk, prepared)
-            except BaseException as error:  # handed to the parsing side
-                self.failure = error
 
 
 def _job_progress(job: ImportJob, start: int, end: int, message: str) -> Progress:

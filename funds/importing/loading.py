@@ -14,13 +14,23 @@ is a handful of queries, whatever its size.
 
 from __future__ import annotations
 
+import queue
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
@@ -30,7 +40,11 @@ from villages.models import Household, Person, Township, Village
 
 Progress = Callable[[int, int], None]
 Counts = tuple[int, int, int, Decimal]  # rows, households, persons, total: ImportReport's
-CHUNK = 20_000
+CHUNK = 20_000  # rows per executemany on SQLite
+#: A staged roster is sent in chunks: a small first one starts the database early.
+FIRST_CHUNK = 2_000
+CHUNK_ROWS = 10_000
+LOADER_SWITCH_INTERVAL_S = 0.0005
 
 
 def _is_postgres() -> bool:
@@ -562,6 +576,124 @@ class Loader:
         _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, rows)
 
 
+class LoadFailed(Exception):
+    """The load could not be completed; the transaction must be rolled back (see __cause__)."""
+
+
+class ChunkedLoad:
+    """Write a staged roster chunk by chunk on a loader thread: the one load path.
+
+    The import command streams chunks here while the file is still being parsed
+    (``funds.importing.jobs``); the staff confirm and a retry send a staged roster's chunks
+    (``load_staged``). Either way each chunk is turned into COPY text on the calling thread
+    (``Preformatter``, PostgreSQL) while the loader thread sends the one before through the
+    same connection, in the caller's transaction, so PostgreSQL writes while Python prepares.
+
+    One thread at a time uses the connection (SQLite allows nothing else): the caller's until
+    the loader thread starts (``Loader.start``, ``Preformatter``), then the loader thread's
+    until ``complete`` or ``close`` has waited for it. A failure is kept, not raised, so that a
+    streaming caller can go on reading the file to report every error; ``complete`` raises it.
+    """
+
+    def __init__(
+        self, *, program: Program, period: str, source_name: str, sha256: str, user: Any,
+        progress: Progress | None = None, total_rows: int = 0,
+    ) -> None:  # fmt: skip
+        self.program, self.period, self.user = program, period, user
+        self.source_name, self.sha256 = source_name, sha256
+        self.progress, self.total_rows = progress, total_rows
+        self.db = connections[DEFAULT_DB_ALIAS]  # this thread's: the loader thread shares it
+        self.loader: Loader | None = None
+        self.preformatter: Preformatter | None = None
+        self.queue: queue.Queue[tuple[Staged, StagedChunk, Prepared | None] | None] = queue.Queue(
+            maxsize=2
+        )
+        self.thread: threading.Thread | None = None
+        self.switch_interval = sys.getswitchinterval()
+        self.failure: BaseException | None = None
+        self.rows_sent = 0
+
+    def send(self, staged: Staged, chunk: StagedChunk, *, expected_rows: int) -> bool:
+        """Queue CHUNK of STAGED for writing; return False once nothing more will be written.
+
+        EXPECTED_ROWS, the rows this load will write in all, sizes the keys reserved for them.
+        """
+        if self.failure is not None:
+            return False
+        if self.loader is None and not self._start(staged, expected_rows):
+            return False
+        prepared = self.preformatter.prepare(staged, chunk) if self.preformatter else None
+        self.queue.put((staged, chunk, prepared))
+        self.rows_sent += len(chunk.rows)
+        if self.progress is not None:
+            self.progress(self.rows_sent, self.total_rows)
+        return True
+
+    def _start(self, staged: Staged, expected_rows: int) -> bool:
+        loader = Loader(program=self.program, period=self.period, db=self.db)
+        try:
+            # A savepoint: the batch insert waits for, then fails on, a racing import of the
+            # same file; the transaction must stay usable to say it is a duplicate.
+            with transaction.atomic():
+                loader.start(
+                    township=staged.township, source_name=self.source_name,
+                    sha256=self.sha256, user=self.user,
+                )  # fmt: skip
+                if self.db.vendor == "postgresql":  # COPY text, written on this thread
+                    self.preformatter = Preformatter(
+                        loader, persons=expected_rows, households=expected_rows
+                    )
+        except DatabaseError as error:
+            self.failure = error
+            return False
+        self.loader = loader
+        self.db.inc_thread_sharing()
+        # The loader thread waits on PostgreSQL a few dozen times per chunk, and after each
+        # wait on this thread's GIL slice: 5 ms by default, which would stall it for seconds
+        # per file. A shorter slice costs this thread next to nothing.
+        self.switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(LOADER_SWITCH_INTERVAL_S)
+        self.thread = threading.Thread(target=self._run, name="sunlight-loader", daemon=True)
+        self.thread.start()
+        return True
+
+    def complete(self, staged: Staged, counts: Counts) -> Batch:
+        """Send what is not sent yet, wait for the loader and return the batch with COUNTS."""
+        if self.loader is None and self.failure is None:  # nothing streamed: all of it now
+            for chunk in staged.chunks(first=FIRST_CHUNK, size=CHUNK_ROWS):
+                if not self.send(staged, chunk, expected_rows=len(staged.persons)):
+                    break
+        self.close()
+        if self.failure is not None:
+            raise LoadFailed from self.failure
+        assert self.loader is not None
+        town = self.loader.township
+        if self.rows_sent != len(staged.rows) or town is None or town.name != staged.township:
+            raise LoadFailed("the rows written are not the staged roster")
+        return self.loader.finish(counts)
+
+    def close(self) -> None:
+        """Stop the loader thread (it drains the queue) and wait for it."""
+        if self.thread is None:
+            return
+        self.queue.put(None)
+        self.thread.join()
+        self.thread = None
+        self.db.dec_thread_sharing()
+        sys.setswitchinterval(self.switch_interval)
+
+    def _run(self) -> None:
+        assert self.loader is not None
+        while (item := self.queue.get()) is not None:
+            if self.failure is not None:
+                continue  # keep draining so that the sending side never blocks
+            staged, chunk, prepared = item
+            try:
+                self.loader.write(staged, chunk, prepared)
+            except BaseException as error:  # handed to the sending side
+                self.failure = error
+
+
 def load_staged(
     *,
     staged: Staged,
@@ -573,19 +705,15 @@ def load_staged(
     user: Any = None,
     progress: Progress | None = None,
 ) -> Batch:
-    """Write a staged roster as a new draft batch with COUNTS as its totals; the caller holds
-    the transaction."""
-    total_rows = len(staged.rows)
-    report = progress or (lambda done, total: None)
-    loader = Loader(program=program, period=period)
-    loader.start(township=staged.township, source_name=source_name, sha256=sha256, user=user)
-    report(0, total_rows)
-    everything = StagedChunk(
-        persons=list(staged.persons.values()),
-        households=list(staged.households),
-        rows=staged.rows,
-        errors=[],
-    )
-    loader.write(staged, everything)
-    report(total_rows, total_rows)
-    return loader.finish(counts)
+    """Write a staged roster as a new draft batch with COUNTS as its totals, chunk by chunk.
+
+    The caller holds the transaction; ``LoadFailed`` means it must be rolled back.
+    """
+    load = ChunkedLoad(
+        program=program, period=period, source_name=source_name, sha256=sha256, user=user,
+        progress=progress, total_rows=len(staged.rows),
+    )  # fmt: skip
+    try:
+        return load.complete(staged, counts)
+    finally:
+        load.close()

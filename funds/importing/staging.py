@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -87,6 +87,28 @@ class Staged:
     @property
     def villages(self) -> list[str]:
         return sorted({village for village, _group in self.households.values()})
+
+    def chunks(self, *, first: int, size: int) -> Iterator[StagedChunk]:
+        """Split the roster in row order as ``Stager.feed`` would have: FIRST rows, then SIZE.
+
+        Each chunk carries the persons and households first seen in its rows, heads first.
+        """
+        persons, seen_persons, seen_households = self.persons, set(), set()
+        start, step = 0, first
+        while start < len(self.rows):
+            rows = self.rows[start : start + step]
+            new_persons: list[StagedPerson] = []
+            new_households: list[str] = []
+            for r in rows:
+                for key in (r.head_hash, r.id_hash):
+                    if key not in seen_persons:
+                        seen_persons.add(key)
+                        new_persons.append(persons[key])
+                if r.head_hash not in seen_households:
+                    seen_households.add(r.head_hash)
+                    new_households.append(r.head_hash)
+            yield StagedChunk(new_persons, new_households, rows, [])
+            start, step = start + step, size
 
     def dump(self) -> bytes:
         """Return the staged roster as gzip-compressed JSON lines."""

@@ -13,13 +13,15 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
 
 from demo.rostergen import generate_roster
 from funds.importing import jobs, loading
 from funds.importing.jobs import import_roster
 from funds.importing.parsed import Issue
-from funds.models import Batch, Disbursement
+from funds.importing.tasks import create_job, request_confirm
+from funds.models import Batch, Disbursement, ImportJob
 from tests.factories import make_program, make_village, unique_id_number
 from tests.funds.importing.support import (
     ParsedRoster,
@@ -203,7 +205,10 @@ def test_a_loader_failure_loads_the_staged_roster_again(writes, monkeypatch, tmp
     report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
 
     assert report.status == "imported"
-    assert writes[-1] == ("MainThread", ROWS), "loaded again, whole, after the failure"
+    assert writes[0][1] == 100, "the first chunk went before the failure"
+    again = writes[1:]
+    assert sum(rows for _name, rows in again) == ROWS, "loaded again, whole, after the failure"
+    assert {name for name, _rows in again} == {"sunlight-loader"}, "the one load path"
     assert Batch.objects.count() == 1
     assert Disbursement.objects.count() == ROWS
     assert Batch.objects.get().row_count == ROWS
@@ -270,12 +275,14 @@ def test_rows_written_as_prepared_text_equal_rows_written_from_the_staged_roster
     Person.objects.update(household=None)
     Household.objects.all().delete()
     Person.objects.all().delete()
-    monkeypatch.setattr(jobs, "STREAM_FIRST_CHUNK", 10**9)  # one go, from the staged rows
+    sent.clear()
+    # No COPY text this time: every chunk is written from the staged rows (the slow way).
+    monkeypatch.setattr(loading.Preformatter, "prepare", lambda self, staged, chunk: None)
     staged_way = import_roster(
         path=roster_file(tmp_path, salt="again"), program=program, period="2026-03"
     )
 
-    assert staged_way.status == "imported"
+    assert staged_way.status == "imported" and sent == []
     assert _stored() == as_prepared
     assert {row[20] for row in as_prepared} == set(tricky)
 
@@ -355,3 +362,34 @@ def test_a_streamed_roster_can_be_published_on_import(writes, monkeypatch, tmp_p
     assert batch.status == Batch.Status.PUBLICITY
     assert (batch.row_count, batch.total_amount) == (ROWS, Decimal("12.34") * ROWS)
     assert Disbursement.objects.published().count() == ROWS
+
+
+def test_the_staff_confirm_loads_through_the_same_chunked_path(writes, monkeypatch, tmp_path):
+    """Confirm sends the staged roster in chunks to the loader thread, as the command does."""
+    monkeypatch.setattr(loading, "FIRST_CHUNK", 100)
+    monkeypatch.setattr(loading, "CHUNK_ROWS", 150)
+    prepared = []
+    original = loading.Preformatter.prepare
+
+    def spying(self, staged, chunk):
+        found = original(self, staged, chunk)
+        prepared.append(found is not None)
+        return found
+
+    monkeypatch.setattr(loading.Preformatter, "prepare", spying)
+    generated = generate_roster(tmp_path / "roster.xlsx", fmt="xlsx", rows=ROWS, seed=3)
+    upload = SimpleUploadedFile("roster.xlsx", generated.path.read_bytes())
+    job = create_job(upload=upload, program=make_program(), period="2026-03")
+    assert job.status == ImportJob.Status.READY and writes == [], "staging writes no row"
+
+    assert request_confirm(job=job, publish=False)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTED and job.progress == 100
+    assert streamed(writes), writes
+    assert [rows for _name, rows in writes] == [100, 150, 150, 150, 50]
+    if connection.vendor == "postgresql":
+        assert prepared and all(prepared), "the chunks went as COPY text made ahead"
+    batch = Batch.objects.get(pk=job.batch_id)
+    assert batch.row_count == ROWS == Disbursement.objects.filter(batch=batch).count()
+    assert batch.total_amount == generated.total
