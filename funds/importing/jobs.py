@@ -179,7 +179,7 @@ def _summarise(report: ImportReport, staged: Staged) -> None:
             "head": persons[r.head_hash].name_masked,
             "name": persons[r.id_hash].name_masked,
             "id_masked": persons[r.id_hash].id_masked,
-            "relation": persons[r.id_hash].relation,
+            "relation": persons[r.id_hash].relation_to_head,
             "quantity": None if r.quantity is None else str(r.quantity),
             "rate": None if r.rate is None else str(r.rate),
             "amount": f"{r.amount:.2f}",
@@ -592,25 +592,15 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
         progress=_job_progress(job, 0, 99, _("正在写入数据库")),
     )
     job.staged.delete(save=False)
-    if report.status == ImportStatus.DUPLICATE:
-        _set(
-            job,
-            status=ImportStatus.DUPLICATE,
-            progress=100,
-            message=_("该文件已经导入过"),
-            report=report.as_json(),
-            staged="",
-            batch_id=report.batch,
-        )
-    else:
-        _set(
-            job,
-            status=ImportStatus.IMPORTED,
-            progress=100,
-            message=_("导入完成"),
-            report=report.as_json(),
-            staged="",
-            batch_id=report.batch,
-            publish=publish,
-        )
+    imported = report.status == ImportStatus.IMPORTED
+    _set(
+        job,
+        status=report.status,  # imported, or duplicate when a racing import of it came first
+        progress=100,
+        message=_("导入完成") if imported else _("该文件已经导入过"),
+        report=report.as_json(),
+        staged="",
+        batch_id=report.batch,
+        publish=publish and imported,
+    )
     return Batch.objects.filter(pk=report.batch).first()

@@ -34,7 +34,13 @@ from django.db import (
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from funds.importing.staging import Staged, StagedChunk, StagedPerson
+from funds.importing.staging import (
+    PERSON_FIELDS,
+    Staged,
+    StagedChunk,
+    StagedPerson,
+    person_values,
+)
 from funds.models import Batch, Disbursement, Program
 from villages.models import Household, Person, Township, Village
 
@@ -113,25 +119,15 @@ def _drop_temp(cursor: Any, *names: str) -> None:
 def _upsert_persons_sqlite(cursor: Any, persons: Iterable[StagedPerson], now: Any) -> None:
     """Insert the persons not stored yet (matched by id_hash), without a household yet."""
     p = Person._meta.db_table
-    _temp_table(
-        cursor,
-        "sl_person_in",
-        "id_hash varchar(80), name_masked varchar(50), name_hash varchar(80), "
-        "id_masked varchar(20), key_version smallint, birth_year smallint, sex varchar(1), "
-        "relation varchar(20), head_hash varchar(80)",
+    types = ", ".join(
+        f"{_q(name)} {Person._meta.get_field(name).db_type(connection)}" for name in PERSON_FIELDS
     )
-    _fill(
-        cursor,
-        "sl_person_in",
-        ["id_hash", "name_masked", "name_hash", "id_masked", "key_version", "birth_year", "sex",
-         "relation", "head_hash"],
-        (person.as_list() for person in persons),
-    )  # fmt: skip
+    _temp_table(cursor, "sl_person_in", f"{types}, head_hash varchar(80)")
+    _fill(cursor, "sl_person_in", [*PERSON_FIELDS, "head_hash"], (x.as_list() for x in persons))
+    columns = ", ".join(_q(name) for name in PERSON_FIELDS)
     cursor.execute(
-        f"INSERT INTO {_q(p)} (name_masked, name_hash, id_hash, id_masked, key_version, "  # noqa: S608
-        "birth_year, sex, relation_to_head, created_at) "
-        "SELECT name_masked, name_hash, id_hash, id_masked, key_version, birth_year, sex, "
-        "relation, %s FROM sl_person_in WHERE true ON CONFLICT (id_hash) DO NOTHING",
+        f"INSERT INTO {_q(p)} ({columns}, created_at) SELECT {columns}, %s "  # noqa: S608
+        "FROM sl_person_in WHERE true ON CONFLICT (id_hash) DO NOTHING",
         [now],
     )
 
@@ -190,10 +186,7 @@ def _known(cursor: Any, temp: str, sql: str, hashes: Iterable[str]) -> list[tupl
     return found
 
 
-PERSON_COLUMNS = [
-    "id", "household_id", "name_masked", "name_hash", "id_hash", "id_masked", "key_version",
-    "birth_year", "sex", "relation_to_head", "created_at",
-]  # fmt: skip
+PERSON_COLUMNS = ["id", "household_id", *PERSON_FIELDS, "created_at"]
 HOUSEHOLD_COLUMNS = ["id", "village_id", "group", "head_id", "created_at"]
 DISBURSEMENT_COLUMNS = [
     "batch_id", "program_id", "period", "village_id", "household_id", "person_id", "payee_id",
@@ -256,6 +249,14 @@ class Preformatter:
             found = self._escaped[text] = text.translate(_COPY_ESCAPES)
         return found
 
+    def _cell(self, value: object) -> str:
+        """Return VALUE in COPY's text format: NULL, escaped text, or a number as text."""
+        if value is None:
+            return NULL
+        if type(value) is str:
+            return self._esc(value)
+        return str(value)
+
     def prepare(self, staged: Staged, chunk: StagedChunk) -> Prepared | None:
         """Return the chunk as COPY text, or None from the first time the keys run out."""
         if self.exhausted or self.loader.slow:
@@ -279,11 +280,11 @@ class Preformatter:
         person_ids.update(new_persons)
         household_ids.update(new_households)
         esc, now = self._esc, self.now
+        cell = self._cell
         persons = "".join(
-            f"{new_persons[x.id_hash]}\t{household_ids[x.head_hash]}\t{esc(x.name_masked)}\t"
-            f"{x.name_hash}\t{x.id_hash}\t{x.id_masked}\t{x.key_version}\t"
-            f"{NULL if x.birth_year is None else x.birth_year}\t{x.sex}\t{esc(x.relation)}\t"
-            f"{now}\n"
+            f"{new_persons[x.id_hash]}\t{household_ids[x.head_hash]}\t"
+            + "\t".join([cell(value) for value in person_values(x)])
+            + f"\t{now}\n"
             for x in chunk.persons
         )
         rows_of_households = "".join(
@@ -527,8 +528,7 @@ class Loader:
             Person._meta.db_table,
             PERSON_COLUMNS,
             (
-                (person_ids[x.id_hash], household_ids[x.head_hash], x.name_masked, x.name_hash,
-                 x.id_hash, x.id_masked, x.key_version, x.birth_year, x.sex, x.relation, now)
+                (person_ids[x.id_hash], household_ids[x.head_hash], *person_values(x), now)
                 for x in new_persons
             ),
         )  # fmt: skip

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,11 @@ STAGED_FORMAT = 1
 
 @dataclass(slots=True)
 class StagedPerson:
-    """One person as stored: masks, hashes and what the ID tells."""
+    """One person as stored: masks, hashes and what the ID tells.
+
+    Every field but the last is a column of ``villages.Person`` under the same name, in the
+    order the loader writes them (``PERSON_FIELDS``): the one definition of that column list.
+    """
 
     id_hash: str
     name_masked: str
@@ -33,14 +38,17 @@ class StagedPerson:
     key_version: int
     birth_year: int | None
     sex: str
-    relation: str
-    head_hash: str  # the household this person belongs to
+    relation_to_head: str
+    head_hash: str  # not stored as such: the household this person belongs to
 
     def as_list(self) -> list[Any]:
-        return [
-            self.id_hash, self.name_masked, self.name_hash, self.id_masked, self.key_version,
-            self.birth_year, self.sex, self.relation, self.head_hash,
-        ]  # fmt: skip
+        return [*person_values(self), self.head_hash]
+
+
+#: The Person columns staging fills, in order (the loader adds id, household and created_at).
+PERSON_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StagedPerson))[:-1]
+#: A StagedPerson's values for PERSON_FIELDS, in order.
+person_values = operator.attrgetter(*PERSON_FIELDS)
 
 
 @dataclass(slots=True)

@@ -66,3 +66,25 @@ def roster_file(tmp_path: Path, name: str = "roster.csv", salt: str = "") -> Pat
 def table_counts() -> dict[str, int]:
     """Count the rows of every table of every installed model."""
     return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+def import_at_once(path: Path, program, *, threads: int = 2) -> list:
+    """Import PATH from THREADS threads at the same moment; return their reports."""
+    import threading
+
+    from django.db import connections
+
+    reports: list = []
+
+    def run() -> None:
+        try:
+            reports.append(jobs.import_roster(path=path, program=program, period="2026-03"))
+        finally:
+            connections.close_all()
+
+    started = [threading.Thread(target=run, name=f"import-{n}") for n in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(60)
+    return reports

@@ -13,6 +13,7 @@ from funds.models import Batch, Disbursement
 from tests.factories import make_program, person_name, unique_id_number
 from tests.funds.importing.support import (
     household_row,
+    import_at_once,
     roster,
     roster_file,
     table_counts,
@@ -243,7 +244,7 @@ def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_pat
     """Both pass the early duplicate check; the unique file hash lets only one batch commit."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
@@ -255,20 +256,7 @@ def test_two_imports_of_the_same_file_racing_give_one_batch(monkeypatch, tmp_pat
         return parsed
 
     monkeypatch.setattr("funds.importing.jobs._read_roster", racing_read)
-    program, path = make_program(), roster_file(tmp_path)
-    reports: list = []
-
-    def run() -> None:
-        try:
-            reports.append(import_roster(path=path, program=program, period="2026-03"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    reports = import_at_once(roster_file(tmp_path), make_program())
 
     assert sorted(r.status for r in reports) == ["duplicate", "imported"]
     assert Batch.objects.count() == 1
@@ -306,3 +294,14 @@ def test_disbursement_program_and_village_always_agree_with_batch_and_household(
     assert Disbursement.objects.values("village_id").distinct().count() == 3
     assert not Disbursement.objects.exclude(program_id=F("batch__program_id")).exists()
     assert not Disbursement.objects.exclude(village_id=F("household__village_id")).exists()
+
+
+def test_the_staged_person_fields_are_the_person_columns_the_loader_writes():
+    """One definition: StagedPerson's fields name Person's columns, and the loader uses them."""
+    from funds.importing.loading import PERSON_COLUMNS
+    from funds.importing.staging import PERSON_FIELDS
+
+    columns = {f.name for f in Person._meta.concrete_fields}
+    assert set(PERSON_FIELDS) <= columns and "head_hash" not in PERSON_FIELDS
+    assert ["id", "household_id", *PERSON_FIELDS, "created_at"] == PERSON_COLUMNS
+    assert set(PERSON_COLUMNS) == {f.column for f in Person._meta.concrete_fields}

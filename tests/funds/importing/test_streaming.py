@@ -26,6 +26,7 @@ from tests.factories import make_program, make_village, unique_id_number
 from tests.funds.importing.support import (
     ParsedRoster,
     household_row,
+    import_at_once,
     roster_file,
     table_counts,
 )
@@ -312,8 +313,6 @@ def test_a_stored_person_sends_the_rest_of_the_file_the_slow_way(writes, monkeyp
 @pytest.mark.django_db(transaction=True)
 def test_two_streamed_imports_of_the_same_file_racing_give_one_batch(writes, monkeypatch, tmp_path):
     """The second waits on the first one's batch, then says the file is a duplicate."""
-    from django.db import connections
-
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
     rows = [household_row(n) for n in range(ROWS)]
@@ -329,20 +328,7 @@ def test_two_streamed_imports_of_the_same_file_racing_give_one_batch(writes, mon
         return parsed
 
     monkeypatch.setattr(jobs, "_read_roster", read)
-    program, path = make_program(), roster_file(tmp_path)
-    reports: list = []
-
-    def run() -> None:
-        try:
-            reports.append(import_roster(path=path, program=program, period="2026-03"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, name=f"import-{n}") for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    reports = import_at_once(roster_file(tmp_path), make_program())
 
     assert sorted(r.status for r in reports) == ["duplicate", "imported"]
     assert Batch.objects.count() == 1
