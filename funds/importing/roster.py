@@ -511,6 +511,111 @@ def _file_issue(message: str, code: str) -> Issue:
     return Issue("", None, "", message, code)
 
 
+def _grids(
+    source: Path | bytes, *, filename: str, kind: FileKind | str | None, max_rows: int,
+    max_bytes: int, max_uncompressed: int, roster: ParsedRoster,
+) -> list[Grid] | None:  # fmt: skip
+    """Check the file (unless KIND says it was) and read its grids; None, with an error, if bad."""
+    try:
+        if kind is None:
+            kind = check_upload(
+                source, filename=filename, max_bytes=max_bytes, max_uncompressed=max_uncompressed
+            )
+        kind = FileKind(kind)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        grids = (
+            csv_grids(data, filename, max_rows, roster)
+            if kind is FileKind.CSV
+            else workbook_grids(data, max_rows, roster)
+        )
+    except UnsafeFile as error:
+        roster.errors.append(_file_issue(error.message, error.code))
+        return None
+    except Exception as error:  # any reader failure is a bad file, not a 500
+        password = type(error).__name__ == "PasswordError"
+        message = (
+            gettext("文件设置了密码，请取消密码后重新上传")
+            if password
+            else gettext(
+                "文件无法读取（可能已损坏，或不是 Excel/WPS 保存的表格），请重新导出后上传"
+            )
+        )
+        roster.errors.append(_file_issue(message, "password" if password else "unreadable"))
+        return None
+    roster.file_kind = str(kind)
+    return grids
+
+
+class _Ticker:
+    """Keep the deadline, report progress and hand rows over as the sheets are read."""
+
+    def __init__(
+        self, roster: ParsedRoster, *, total_rows: int, started: float,
+        deadline_s: float | None, progress: Callable[[int, int], None] | None,
+        on_rows: Callable[[ParsedRoster, int], None] | None,
+    ) -> None:  # fmt: skip
+        self.roster, self.total_rows = roster, total_rows
+        self.deadline = None if deadline_s is None else started + deadline_s
+        self.deadline_s = deadline_s
+        self.progress, self.on_rows = progress, on_rows
+        self.before = 0  # rows of the sheets already read
+        self.reported = 0
+
+    def __call__(self, index: int) -> None:
+        """Called every 256 rows of a sheet, at row INDEX."""
+        done = self.before + index
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _Stop(
+                _file_issue(
+                    gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
+                    % {"seconds": self.deadline_s},
+                    "timeout",
+                )
+            )
+        if self.progress is not None and done - self.reported >= PROGRESS_EVERY:
+            self.reported = done
+            self.progress(done, self.total_rows)
+        if self.on_rows is not None:
+            self.on_rows(self.roster, self.total_rows - done)
+
+    def sheet_done(self, rows: int) -> None:
+        self.before += rows
+        if self.on_rows is not None:
+            self.on_rows(self.roster, self.total_rows - self.before)
+
+
+def _read_sheets(
+    grids: list[Grid], roster: ParsedRoster, *, township: str, today: date, tick: _Ticker
+) -> tuple[bool, set[str]]:
+    """Read every sheet with a header; return whether any had one, and the kinds of roster."""
+    seen: dict[str, tuple[str, int, str]] = {}
+    flagged: set[tuple[str, int]] = set()
+    any_header = False
+    kinds: set[str] = set()
+    for grid in grids:
+        fill_merged(grid)
+        header = find_header(grid.rows)
+        if header is None:
+            if any(any(row) for row in grid.rows):
+                roster.warnings.append(
+                    Issue(grid.name, None, "", gettext("没有找到表头，已跳过该工作表"), "no_header")
+                )
+            continue
+        any_header = True
+        roster.sheets.append(grid.name)
+        reader = _SheetReader(
+            grid, header, roster=roster, township=township, today=today, seen=seen,
+            flagged=flagged,
+        )  # fmt: skip
+        if not reader.check_columns():
+            continue
+        kinds.add("per_person" if reader.per_person else "per_household")
+        reader.read(tick, township)
+        tick.sheet_done(len(grid.rows))
+        grid.rows = []  # free the cells as soon as the sheet is done
+    return any_header, kinds
+
+
 @gc_paused
 def read_roster(
     source: Path | bytes,
@@ -538,106 +643,37 @@ def read_roster(
     """
     started = time.monotonic()
     roster = ParsedRoster()
-    today = today or date.today()
-    try:
-        if kind is None:
-            kind = check_upload(
-                source,
-                filename=filename,
-                max_bytes=max_bytes,
-                max_uncompressed=max_uncompressed,
-            )
-        kind = FileKind(kind)
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        if kind is FileKind.CSV:
-            grids = csv_grids(data, filename, max_rows, roster)
-        else:
-            grids = workbook_grids(data, max_rows, roster)
-    except UnsafeFile as error:
-        roster.errors.append(_file_issue(error.message, error.code))
+    grids = _grids(
+        source, filename=filename, kind=kind, max_rows=max_rows, max_bytes=max_bytes,
+        max_uncompressed=max_uncompressed, roster=roster,
+    )  # fmt: skip
+    if grids is None:
         return roster
-    except Exception as error:  # any reader failure is a bad file, not a 500
-        code = "password" if type(error).__name__ == "PasswordError" else "unreadable"
-        message = (
-            gettext("文件设置了密码，请取消密码后重新上传")
-            if code == "password"
-            else gettext(
-                "文件无法读取（可能已损坏，或不是 Excel/WPS 保存的表格），请重新导出后上传"
-            )
-        )
-        roster.errors.append(_file_issue(message, code))
-        return roster
-    roster.file_kind = str(kind)
-    township_arg = normalize_name(township) if township else ""
-    total_rows = sum(len(grid.rows) for grid in grids)
-    done = before = 0
-    reported = [0]
-    limit_reached = False
-
-    def tick(index: int) -> None:
-        """Check the deadline and report progress; called every 256 rows of a sheet."""
-        nonlocal done
-        done = before + index
-        if deadline_s is not None and time.monotonic() - started > deadline_s:
-            raise _Stop(
-                _file_issue(
-                    gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
-                    % {"seconds": deadline_s},
-                    "timeout",
-                )
-            )
-        if progress is not None and done - reported[0] >= PROGRESS_EVERY:
-            reported[0] = done
-            progress(done, total_rows)
-        if on_rows is not None:
-            on_rows(roster, total_rows - done)
-
-    seen: dict[str, tuple[str, int, str]] = {}
-    flagged: set[tuple[str, int]] = set()
-    any_header = False
-    kinds = set()
+    tick = _Ticker(
+        roster, total_rows=sum(len(grid.rows) for grid in grids), started=started,
+        deadline_s=deadline_s, progress=progress, on_rows=on_rows,
+    )  # fmt: skip
+    truncated = any(grid.truncated for grid in grids)
     try:
-        for grid in grids:
-            if grid.truncated or len(roster.rows) > max_rows:
-                limit_reached = True
-            fill_merged(grid)
-            header = find_header(grid.rows)
-            if header is None:
-                if any(any(row) for row in grid.rows):
-                    roster.warnings.append(
-                        Issue(
-                            grid.name,
-                            None,
-                            "",
-                            gettext("没有找到表头，已跳过该工作表"),
-                            "no_header",
-                        )
-                    )
-                continue
-            any_header = True
-            roster.sheets.append(grid.name)
-            reader = _SheetReader(
-                grid,
-                header,
-                roster=roster,
-                township=township_arg,
-                today=today,
-                seen=seen,
-                flagged=flagged,
-            )
-            if not reader.check_columns():
-                continue
-            kinds.add("per_person" if reader.per_person else "per_household")
-            reader.read(tick, township_arg)
-            if on_rows is not None:
-                on_rows(roster, total_rows - before - len(grid.rows))
-            before += len(grid.rows)
-            grid.rows = []  # free the cells as soon as the sheet is done
+        any_header, kinds = _read_sheets(
+            grids, roster, township=normalize_name(township) if township else "",
+            today=today or date.today(), tick=tick,
+        )  # fmt: skip
     except _Stop as stop:
         roster.errors.append(stop.issue)
         roster.rows = []
         return roster
-    if limit_reached or len(roster.rows) > max_rows:
+    _finish(roster, any_header=any_header, kinds=kinds, too_many=truncated, max_rows=max_rows)
+    if progress is not None:
+        progress(tick.total_rows, tick.total_rows)
+    return roster
+
+
+def _finish(
+    roster: ParsedRoster, *, any_header: bool, kinds: set[str], too_many: bool, max_rows: int
+) -> None:
+    """Add the file-wide errors, link members to their heads and total the roster."""
+    if too_many or len(roster.rows) > max_rows:
         roster.errors.append(
             _file_issue(
                 gettext("文件行数超过上限（%(limit)d 行），请拆分后分批上传") % {"limit": max_rows},
@@ -656,6 +692,3 @@ def read_roster(
     if roster.kind == "per_person":
         _fill_heads(roster)
     roster.total = sum((row.amount for row in roster.rows), Decimal("0.00"))
-    if progress is not None:
-        progress(total_rows, total_rows)
-    return roster

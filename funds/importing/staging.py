@@ -245,91 +245,89 @@ class Stager:
     @gc_paused
     def feed(self, rows: Iterable[Any]) -> StagedChunk:
         """Mask and hash ROWS; return the new persons, households and rows, and duplicates."""
-        staged, cache = self.staged, self._cache
-        persons, households = staged.persons, staged.households
-        seen_rows, account_cache = self._seen_rows, self._accounts
-        notes, dates = self._notes, self._dates
-        new_persons: list[StagedPerson] = []
-        new_households: list[str] = []
-        new_rows: list[StagedRow] = []
-        errors: list[dict] = []
-        append = new_rows.append
-        normalize_name = cache.fast.normalize_name
-        id_values = cache.id_values
+        chunk = StagedChunk([], [], [], [])
+        people, row_of = self._people, self._row
+        append = chunk.rows.append
         for r in rows:
-            number = r.id_number
-            head_number = r.head_id or number
-            head_hash = id_values(head_number)[0]
-            if head_hash not in persons:
-                persons[head_hash] = person = cache.person(
-                    number=head_number, name=r.head_name or r.name, relation=HEAD_RELATION,
-                    head_hash=head_hash,
-                )  # fmt: skip
-                new_persons.append(person)
-            if head_hash not in households:
-                households[head_hash] = (r.village, r.group or "")
-                new_households.append(head_hash)
-            id_hash = head_hash if head_number == number else id_values(number)[0]
-            if id_hash not in persons:
-                relation = r.relation or ("" if r.head_id else HEAD_RELATION)
-                if id_hash == head_hash:
-                    relation = HEAD_RELATION
-                persons[id_hash] = person = cache.person(
-                    number=r.id_number, name=r.name, relation=relation, head_hash=head_hash
-                )
-                new_persons.append(person)
-            first = seen_rows.setdefault(id_hash, r)
-            if first is not r:
-                errors.append(
-                    {
-                        "sheet": r.sheet,
-                        "row": r.row,
-                        "column": "",
-                        "message": _(
-                            "同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）"
-                        )
-                        % {"sheet": first.sheet, "row": first.row},
-                        "code": "duplicate_person",
-                    }
-                )
-            # The parser scrubs notes already; scrubbing again costs little and guards the rule.
-            note = r.note or ""
-            if note:
-                scrubbed = notes.get(note)
-                if scrubbed is None:
-                    scrubbed = notes[note] = personal.scrub_text(note)
-                note = scrubbed
-            payee_hash = ""
-            payee = (r.payee_name or "").strip()
-            if payee and normalize_name(payee) != normalize_name(r.name):
-                payee_masked, payee_name_hash = cache.name_values(payee)
-                head = persons[head_hash]
-                if payee_name_hash and payee_name_hash == head.name_hash:
-                    payee_hash = head_hash
-                else:
-                    # The payee has no ID in the roster, so they cannot be a Person: keep the mask.
-                    note = f"收款人：{payee_masked}" + (f"；{note}" if note else "")
-            account_masked = account_hash = ""
-            if r.account:
-                found = account_cache.get(r.account)
-                if found is None:
-                    fast = cache.fast
-                    found = (fast.mask_account(r.account), fast.hash_account(r.account))
-                    account_cache[r.account] = found
-                account_masked, account_hash = found
-            pay_date = r.pay_date
-            if pay_date:
-                iso = dates.get(pay_date)
-                if iso is None:
-                    iso = dates[pay_date] = pay_date.isoformat()
-            else:
-                iso = ""
-            # Positional, in StagedRow's field order: this runs once per row.
-            append(
-                StagedRow(
-                    r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
-                    r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
-                )
+            head_hash, id_hash = people(r, chunk)
+            append(row_of(r, head_hash, id_hash))
+        self.staged.rows += chunk.rows
+        return chunk
+
+    def _people(self, r: Any, chunk: StagedChunk) -> tuple[str, str]:
+        """Stage the row's head, household and beneficiary once each; return their hashes."""
+        persons, households = self.staged.persons, self.staged.households
+        cache = self._cache
+        number = r.id_number
+        head_number = r.head_id or number
+        head_hash = cache.id_values(head_number)[0]
+        if head_hash not in persons:
+            persons[head_hash] = person = cache.person(
+                number=head_number, name=r.head_name or r.name, relation=HEAD_RELATION,
+                head_hash=head_hash,
             )  # fmt: skip
-        staged.rows += new_rows
-        return StagedChunk(new_persons, new_households, new_rows, errors)
+            chunk.persons.append(person)
+        if head_hash not in households:
+            households[head_hash] = (r.village, r.group or "")
+            chunk.households.append(head_hash)
+        id_hash = head_hash if head_number == number else cache.id_values(number)[0]
+        if id_hash not in persons:
+            relation = r.relation or ("" if r.head_id else HEAD_RELATION)
+            if id_hash == head_hash:
+                relation = HEAD_RELATION
+            persons[id_hash] = person = cache.person(
+                number=number, name=r.name, relation=relation, head_hash=head_hash
+            )
+            chunk.persons.append(person)
+        first = self._seen_rows.setdefault(id_hash, r)
+        if first is not r:
+            chunk.errors.append(
+                {
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "column": "",
+                    "message": _("同一人在本项目本期重复出现（首次出现在“%(sheet)s”第%(row)s行）")
+                    % {"sheet": first.sheet, "row": first.row},
+                    "code": "duplicate_person",
+                }
+            )
+        return head_hash, id_hash
+
+    def _row(self, r: Any, head_hash: str, id_hash: str) -> StagedRow:
+        """Return the row as stored: the payee, account and note masked, the date as text."""
+        cache = self._cache
+        note = r.note or ""
+        if note:
+            # The parser scrubs notes already; scrubbing again costs little and guards the rule.
+            scrubbed = self._notes.get(note)
+            if scrubbed is None:
+                scrubbed = self._notes[note] = personal.scrub_text(note)
+            note = scrubbed
+        payee_hash = ""
+        payee = (r.payee_name or "").strip()
+        normalize_name = cache.fast.normalize_name
+        if payee and normalize_name(payee) != normalize_name(r.name):
+            payee_masked, payee_name_hash = cache.name_values(payee)
+            if payee_name_hash and payee_name_hash == self.staged.persons[head_hash].name_hash:
+                payee_hash = head_hash
+            else:
+                # The payee has no ID in the roster, so they cannot be a Person: keep the mask.
+                note = f"收款人：{payee_masked}" + (f"；{note}" if note else "")
+        account_masked = account_hash = ""
+        if r.account:
+            found = self._accounts.get(r.account)
+            if found is None:
+                fast = cache.fast
+                found = (fast.mask_account(r.account), fast.hash_account(r.account))
+                self._accounts[r.account] = found
+            account_masked, account_hash = found
+        iso = ""
+        if r.pay_date:
+            iso = self._dates.get(r.pay_date)
+            if iso is None:
+                iso = self._dates[r.pay_date] = r.pay_date.isoformat()
+        # Positional, in StagedRow's field order: this runs once per row.
+        return StagedRow(
+            r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
+            r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
+        )  # fmt: skip
