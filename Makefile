@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test test-fast install lint format bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: install
 ## Run the whole suite on PostgreSQL and then on SQLite (and lint first).
 test: install
 	bash scripts/test
+
+## The edit-test loop: the suite on SQLite in memory, no browser, no lint (about a minute).
+test-fast: install
+	DATABASE_URL=sqlite:///:memory: $(VENV)/bin/python -m pytest -p no:cacheprovider -q -m "not browser" $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
