@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-__all__ = ["Issue", "ParsedRoster", "ParsedRow"]
+__all__ = ["IGNORE", "PERSONAL", "Column", "Issue", "ParsedRoster", "ParsedRow"]
+
+#: Mapping targets besides the fields: a column to skip, and a column of personal data that is
+#: not needed (phone, address, certificate numbers): read by nobody, stored nowhere.
+IGNORE = "ignore"
+PERSONAL = "personal"
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,19 @@ class Issue:
     column: str  # header text as in the sheet, or the Excel letter when there is none
     message: str
     code: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet's header as staff see it, with what the importer took it for."""
+
+    sheet: str
+    index: int  # 0-based
+    letter: str  # as Excel shows it: A, B, … AA
+    label: str  # the header text, sub-header under its group: "户主信息/姓名"
+    field: str  # the field it maps to, IGNORE or PERSONAL; "" when nothing recognised it
+    samples: tuple[str, ...] = ()  # a few values of the column, masked: never raw
+    guessed: bool = True  # False when a staff mapping (or a template) said so
 
 
 @dataclass(slots=True)
@@ -61,6 +79,15 @@ class ParsedRoster:
     totals_rows: list[dict] = field(default_factory=list)
     file_kind: str = ""
     encoding: str = ""  # CSV only
+    #: Every header column of every sheet read, for the mapping page and --json.
+    columns: list[Column] = field(default_factory=list)
+    #: Fields the importer could not settle (missing, or several candidates it cannot choose
+    #: between): the roster stops for staff to map them. Each also has an error.
+    unsettled: list[str] = field(default_factory=list)
+    #: A stable digest of the header labels, by which a saved mapping template is found.
+    signature: str = ""
+    #: The mapping used, header label -> field (guessed or given), for reports and --json.
+    mapping: dict[str, str] = field(default_factory=dict)
 
     def ok(self) -> bool:
         """Say whether the roster may be imported: no errors and at least one row."""
