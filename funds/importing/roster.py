@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,6 @@ from typing import Any
 from django.utils.translation import gettext
 
 from funds.importing.aliases import (
-    FIELD_ALIASES,
     FIELD_LABELS,
     FOOTER_WORDS,
     STATUS_WORDS,
@@ -41,6 +40,7 @@ from funds.importing.cells import (
     cell_text,
     read_account,
     read_amount,
+    read_amount_words,
     read_id_number,
     read_measure,
     read_pay_date,
@@ -55,7 +55,8 @@ from funds.importing.headers import (
     places_in_sheet_name,
     places_in_title,
 )
-from funds.importing.parsed import Issue, ParsedRoster, ParsedRow
+from funds.importing.parsed import PERSONAL, Column, Issue, ParsedRoster, ParsedRow
+from privacy import personal
 from privacy.normalize import normalize_name
 from privacy.personal import scrub_text
 
@@ -128,15 +129,7 @@ class _SheetReader:
         self.seen = seen
         self.flagged = flagged
         cols = dict(header.columns)
-        self.per_person = "relation" in cols or (
-            "head_name" in cols and "name" in cols and cols["head_name"] != cols["name"]
-        )
-        if "name" not in cols and "head_name" in cols:
-            cols["name"] = cols["head_name"]
-        if "id_number" not in cols and "head_id" in cols:
-            cols["id_number"] = cols.pop("head_id")
-        if cols.get("head_id") == cols.get("id_number"):
-            cols.pop("head_id", None)
+        self.per_person = header.per_person
         self.cols = cols
         title_township, title_village = places_in_title(header.title)
         sheet_township, sheet_village = places_in_sheet_name(grid.name)
@@ -144,8 +137,10 @@ class _SheetReader:
         self.village = title_village or sheet_village
         self.errors = roster.errors
         self.warnings = roster.warnings
-        self.labels = {name: self.label(name) for name in FIELD_ALIASES}
+        self.labels = {name: self.label(name) for name in FIELD_LABELS}
         self.c_head = cols.get("head_name")
+        #: column -> what it is checked as: gross, deduction, part or amount_words.
+        self.checked = {col: name for name, cols in header.checks.items() for col in cols}
 
     def label(self, name: str) -> str:
         col = self.cols.get(name)
@@ -157,21 +152,20 @@ class _SheetReader:
         self.errors.append(Issue(self.grid.name, row, self.label(name), message, code))
 
     def check_columns(self) -> bool:
-        """Report required fields the sheet has no column for; say whether it can be read."""
+        """Report fields the sheet has no column for, or several; say whether it can be read."""
         ok = True
-        for name in ("name", "id_number", "amount"):
-            if name not in self.cols:
-                label = FIELD_LABELS[name]
-                self.errors.append(
-                    Issue(
-                        self.grid.name,
-                        None,
-                        label,
-                        gettext("工作表缺少“%(field)s”列") % {"field": label},
-                        "missing_column",
-                    )
-                )
-                ok = False
+        for name, why in self.header.unsettled.items():
+            label = FIELD_LABELS.get(name, name)
+            message = (
+                gettext("工作表缺少“%(field)s”列，请指定哪一列是“%(field)s”")
+                if why == "missing"
+                else gettext("工作表中有多列可能是“%(field)s”，请指定用哪一列")
+            )
+            code = "missing_column" if why == "missing" else "ambiguous_column"
+            self.errors.append(Issue(self.grid.name, None, label, message % {"field": label}, code))
+            if name not in self.roster.unsettled:
+                self.roster.unsettled.append(name)
+            ok = False
         if "township" not in self.cols and not self.township:
             self.errors.append(
                 Issue(
@@ -202,7 +196,7 @@ class _SheetReader:
         """Read every data row below the header into the roster."""
         rows, cols = self.grid.rows, self.cols
         self._start(township_arg)
-        width = max(cols.values()) + 1
+        width = max([*cols.values(), *self.checked]) + 1
         c_name, c_id, c_amount = cols["name"], cols["id_number"], cols["amount"]
         # 合计 sits in one of the first columns (序号, 村 or 姓名), never in the ID or amount.
         total_upto = max(min(5, c_amount), 1)
@@ -218,8 +212,10 @@ class _SheetReader:
             if _is_total(row, total_upto) and not _has_digits(row[c_id]):
                 self._total_row(row, index + 1, total_upto)
                 continue
-            # Signature lines spread over the columns, the ID column included.
-            if not _has_digits(row[c_id]) and _is_footer(row):
+            # Signature lines, titles and headers repeated on every printed page: no ID in them.
+            if not _has_digits(row[c_id]) and (
+                _is_footer(row) or self._is_heading(row, c_name, c_amount)
+            ):
                 continue
             if (
                 row[c_name] in ("", None)
@@ -241,7 +237,14 @@ class _SheetReader:
         self.sheet_bad = self.section_bad = False
         self._names: dict[object, str] = {}
         self._notes: dict[str, str] = {}
-        self.read_amount = Memo(read_amount)
+        self.read_amount = Memo(read_amount_words if self.header.amount_in_words else read_amount)
+        self.read_money = Memo(read_amount)
+        self.read_words = Memo(read_amount_words)
+        # Money columns read only to check the amount: their sums, for the totals rows too.
+        self.sheet_sums = dict.fromkeys(self.checked, Decimal(0))
+        self.section_sums = dict.fromkeys(self.checked, Decimal(0))
+        texts = self.grid.rows[self.header.first : self.header.row + 1]
+        self._heading_cells = {cell for row in texts for cell in row if isinstance(cell, str)}
         self.read_quantity = Memo(lambda value: read_measure(value, labels["quantity"]))
         self.read_rate = Memo(lambda value: read_measure(value, labels["rate"]))
         self.read_date = Memo(read_pay_date)
@@ -286,6 +289,8 @@ class _SheetReader:
         note = self._note(row)
         if quantity is not None and rate is not None and len(self.errors) == errors_before:
             self._check_measures(excel_row, quantity, rate, amount)
+        if self.checked:
+            self._check_money(row, excel_row, amount, clean=len(self.errors) == errors_before)
         if id_number:
             first = self.seen.get(id_number)
             if first is None:
@@ -443,16 +448,103 @@ class _SheetReader:
         )  # fmt: skip
 
     def _total_row(self, row: list[object], excel_row: int, upto: int) -> None:
-        """Check a totals or subtotals row against the rows above it, then start a section."""
+        """Check a totals or subtotals row against the rows above it, then start a section.
+
+        Every money column's figure is checked against its own sum. A figure standing under
+        another column while the amount column has none says the amount column is the wrong
+        one: the roster stops for staff to say which it is.
+        """
         is_subtotal = any(isinstance(c, str) and "小计" in c for c in row[:upto])
+        c_amount = self.cols["amount"]
         self._check_total(
             excel_row,
-            row[self.cols["amount"]],
+            row[c_amount],
             self.section_sum if is_subtotal else self.sheet_sum,
             self.section_bad if is_subtotal else self.sheet_bad,
         )
+        sums = self.section_sums if is_subtotal else self.sheet_sums
+        for col, name in self.checked.items():
+            if name != "amount_words":
+                self._check_total(excel_row, row[col], sums[col], False, column=col)
+        if row[c_amount] in ("", None):
+            self._total_elsewhere(row, excel_row, upto)
         self.section_sum = Decimal(0)
         self.section_bad = False
+        self.section_sums = dict.fromkeys(self.checked, Decimal(0))
+
+    def _total_elsewhere(self, row: list[object], excel_row: int, upto: int) -> None:
+        """Stop for mapping when a totals row's money figure stands outside the amount column."""
+        fields = self.header.fields
+        for col in range(upto, len(row)):
+            if fields.get(col, "") in ("", "amount", "gross", "part") and col not in (
+                self.cols.values()
+            ):
+                try:
+                    read_amount(row[col])
+                except BadCell:
+                    continue
+                label = self.header.labels.get(col) or column_letter(col)
+                self.errors.append(
+                    Issue(
+                        self.grid.name, excel_row, label,
+                        gettext("合计行的金额不在“%(amount)s”列而在本列：请指定哪一列是实发金额")
+                        % {"amount": self.labels["amount"]},
+                        "total_elsewhere",
+                    )
+                )  # fmt: skip
+                if "amount" not in self.roster.unsettled:
+                    self.roster.unsettled.append("amount")
+                return
+
+    def _is_heading(self, row: list[object], c_name: int, c_amount: int) -> bool:
+        """Say whether ROW repeats the header, or is a title over the whole width (a new page)."""
+        cells = self._heading_cells
+        if row[c_name] in cells and row[c_amount] in cells:
+            return True
+        first = row[0]
+        return isinstance(first, str) and len(first) > 6 and all(c == first for c in row)
+
+    def _check_money(self, row: list[object], excel_row: int, amount: Decimal, clean: bool) -> None:
+        """Check the amount against gross − deductions, its parts and its words; add to sums."""
+        values: dict[str, Decimal] = {}
+        for col, name in self.checked.items():
+            cell = row[col]
+            if cell in ("", None):
+                continue
+            try:
+                value = (self.read_words if name == "amount_words" else self.read_money)(cell)
+            except BadCell as problem:
+                label = self.header.labels.get(col) or column_letter(col)
+                self.errors.append(
+                    Issue(self.grid.name, excel_row, label, problem.message, problem.code)
+                )
+                continue
+            if name != "amount_words":
+                self.sheet_sums[col] += value
+                self.section_sums[col] += value
+            values[name] = values.get(name, Decimal(0)) + value
+        if not clean:
+            return
+        if "amount_words" in values and values["amount_words"] != amount:
+            self._money_issue(excel_row, "amount_words_mismatch", values["amount_words"], amount)
+        if "gross" in values and values["gross"] - values.get("deduction", 0) != amount:
+            self._money_issue(excel_row, "net_mismatch", values["gross"], amount)
+        if "part" in values and values["part"] != amount:
+            self._money_issue(excel_row, "parts_mismatch", values["part"], amount)
+
+    def _money_issue(self, excel_row: int, code: str, expected: Decimal, amount: Decimal) -> None:
+        """Record a disagreement between the amount and the figures it is checked against."""
+        messages = {
+            "amount_words_mismatch": gettext("大写金额 %(expected)s 与金额 %(amount)s 不一致"),
+            "net_mismatch": gettext("实发金额 %(amount)s 不等于应发 %(expected)s 减去扣款"),
+            "parts_mismatch": gettext("合计 %(amount)s 与各分项之和 %(expected)s 不一致"),
+        }
+        issue = Issue(
+            self.grid.name, excel_row, self.labels["amount"],
+            messages[code] % {"expected": expected, "amount": amount}, code,
+        )  # fmt: skip
+        # Words that disagree with the figures are an error: which one was paid is unknown.
+        (self.errors if code == "amount_words_mismatch" else self.warnings).append(issue)
 
     def _duplicate(self, first: tuple[str, int, str], excel_row: int, column: str) -> None:
         sheet0, row0, column0 = first
@@ -470,26 +562,36 @@ class _SheetReader:
         )
 
     def _check_total(
-        self, excel_row: int, declared_cell: object, computed: Decimal, bad: bool
-    ) -> None:
+        self, excel_row: int, declared_cell: object, computed: Decimal, bad: bool,
+        column: int | None = None,
+    ) -> None:  # fmt: skip
+        """Compare a totals row's figure in COLUMN (default: the amount's) with the rows' sum."""
+        col = self.cols["amount"] if column is None else column
+        label = self.header.labels.get(col) or column_letter(col)
         try:
             declared = read_amount(declared_cell)
         except BadCell:
             if declared_cell not in ("", None):
-                self.error(excel_row, "amount", gettext("合计行的金额无法识别"), "total_unreadable")
+                self.errors.append(
+                    Issue(self.grid.name, excel_row, label, gettext("合计行的金额无法识别"),
+                          "total_unreadable")
+                )  # fmt: skip
             return
         computed = computed.quantize(CENT)
-        self.roster.totals_rows.append(
-            {"sheet": self.grid.name, "row": excel_row, "declared": declared, "computed": computed}
-        )
+        if column is None:
+            self.roster.totals_rows.append(
+                {"sheet": self.grid.name, "row": excel_row, "declared": declared,
+                 "computed": computed}
+            )  # fmt: skip
         if not bad and declared != computed:
-            self.error(
-                excel_row,
-                "amount",
-                gettext("合计金额 %(declared)s 与各行金额之和 %(computed)s 不一致")
-                % {"declared": declared, "computed": computed},
-                "total_mismatch",
-            )
+            self.errors.append(
+                Issue(
+                    self.grid.name, excel_row, label,
+                    gettext("合计金额 %(declared)s 与各行金额之和 %(computed)s 不一致")
+                    % {"declared": declared, "computed": computed},
+                    "total_mismatch",
+                )
+            )  # fmt: skip
 
 
 def _fill_heads(roster: ParsedRoster) -> None:
@@ -584,9 +686,50 @@ class _Ticker:
             self.on_rows(self.roster, self.total_rows - self.before)
 
 
+_NAME_FIELDS = ("name", "head_name", "payee_name")
+_ID_FIELDS = ("id_number", "head_id", "disability_number")
+
+
+def _sample(value: object, field: str) -> str:
+    """Return a cell as the mapping page may show it: masked like the field it may be."""
+    text = cell_text(value)[:40]
+    if not text:
+        return ""
+    try:
+        if field in _NAME_FIELDS:
+            return personal.mask_name(text)
+        if field in _ID_FIELDS:
+            return personal.mask_id_number(text)
+        if field == "account":
+            return personal.mask_account(text)
+    except ValueError:
+        return "*" * min(len(text), 8)
+    scrubbed = personal.scrub_text(text)
+    if _PLAIN_CJK.fullmatch(scrubbed) and 2 <= len(scrubbed) <= 4 and field in ("", PERSONAL):
+        return personal.mask_name(scrubbed)  # an unknown column of names, perhaps
+    return scrubbed[:20]
+
+
+def _columns(grid: Grid, header: Header) -> list[Column]:
+    """Describe the header's columns for the mapping page, with three masked samples each."""
+    below = grid.rows[header.row + 1 : header.row + 41]
+    columns = []
+    for col, label in sorted(header.labels.items()):
+        field = header.fields.get(col, "")
+        values = [row[col] for row in below if col < len(row) and row[col] not in ("", None)]
+        samples = tuple(s for s in (_sample(v, field) for v in values[:3]) if s)
+        columns.append(
+            Column(grid.name, col, column_letter(col), label, field, samples,
+                   guessed=col not in header.given)
+        )  # fmt: skip
+    return columns
+
+
 def _read_sheets(
-    grids: list[Grid], roster: ParsedRoster, *, township: str, today: date, tick: _Ticker
-) -> tuple[bool, set[str]]:
+    grids: list[Grid], roster: ParsedRoster, *, township: str, today: date, tick: _Ticker,
+    mapping: Mapping[str, str] | None = None,
+    mapping_for: Callable[[str], Mapping[str, str] | None] | None = None,
+) -> tuple[bool, set[str]]:  # fmt: skip
     """Read every sheet with a header; return whether any had one, and the kinds of roster."""
     seen: dict[str, tuple[str, int, str]] = {}
     flagged: set[tuple[str, int]] = set()
@@ -594,7 +737,7 @@ def _read_sheets(
     kinds: set[str] = set()
     for grid in grids:
         fill_merged(grid)
-        header = find_header(grid.rows)
+        header = find_header(grid.rows, mapping=mapping, mapping_for=mapping_for)
         if header is None:
             if any(any(row) for row in grid.rows):
                 roster.warnings.append(
@@ -603,6 +746,13 @@ def _read_sheets(
             continue
         any_header = True
         roster.sheets.append(grid.name)
+        roster.columns += _columns(grid, header)
+        roster.signature = roster.signature or header.signature
+        roster.mapping.update(
+            (header.labels[col], name)
+            for col, name in header.fields.items()
+            if col in header.labels
+        )
         reader = _SheetReader(
             grid, header, roster=roster, township=township, today=today, seen=seen,
             flagged=flagged,
@@ -630,6 +780,8 @@ def read_roster(
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
     today: date | None = None,
     on_rows: Callable[[ParsedRoster, int], None] | None = None,
+    mapping: Mapping[str, str] | None = None,
+    mapping_for: Callable[[str], Mapping[str, str] | None] | None = None,
 ) -> ParsedRoster:
     """Read and validate a roster; return rows, every error and warning, and checked totals.
 
@@ -640,6 +792,10 @@ def read_roster(
     Pass ``kind`` (from ``filesafety.check_upload``) when the file has been checked already;
     otherwise it is checked here against ``max_bytes`` and ``max_uncompressed``.
     ``deadline_s`` bounds the wall-clock time of parsing (checked every few hundred rows).
+
+    ``mapping`` (header label -> field, ``IGNORE`` or ``PERSONAL``) says what columns are,
+    over what their headers say; else ``mapping_for``, given a sheet's header signature, may
+    return a saved one. Fields that neither settles are in ``roster.unsettled``, with errors.
     """
     started = time.monotonic()
     roster = ParsedRoster()
@@ -657,7 +813,7 @@ def read_roster(
     try:
         any_header, kinds = _read_sheets(
             grids, roster, township=normalize_name(township) if township else "",
-            today=today or date.today(), tick=tick,
+            today=today or date.today(), tick=tick, mapping=mapping, mapping_for=mapping_for,
         )  # fmt: skip
     except _Stop as stop:
         roster.errors.append(stop.issue)
