@@ -3,6 +3,9 @@
 Pure functions of a cell's value as a reader returns it (str, int, float, date, None). A cell
 that cannot be read raises ``BadCell`` with a code and a message that names the problem and
 never quotes the cell.
+
+A pay date may be a full date or only a month or a period (``read_pay_date`` returns None
+for those; ``period_of`` says which months).
 """
 
 from __future__ import annotations
@@ -21,8 +24,24 @@ CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("1000000000000")  # the model keeps 14 digits, 2 after the point
 
 _MONEY_JUNK = str.maketrans("", "", "¥￥,，元 \u3000\t")
-_DATE_TEXT = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?")
+_DATE_TEXT = re.compile(
+    r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"
+    r"(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"  # exports write midnight after the date
+)
 _EXCEL_EPOCH = date(1899, 12, 30)
+#: A month, or a run of months: 2016年11月, 2016.11, 2016年10-12月, 2016.10-2016.12 …
+_PERIOD_MONTHS = re.compile(
+    r"(?P<y1>[0-9]{4})(?:年|[-/.])(?P<m1>[0-9]{1,2})(?:月份?)?"
+    r"(?:[-~〜至到—–](?:(?P<y2>[0-9]{4})(?:年|[-/.]))?(?P<m2>[0-9]{1,2})(?:月份?)?)?"
+)
+#: A quarter (2016年第四季度, 2016Q4), a half (2016年上半年) or a whole year (2016年度).
+_PERIOD_PARTS = re.compile(
+    r"(?P<year>[0-9]{4})(?:"
+    r"(?:年度?|[-/.])?(?:第?(?P<quarter>[1-4一二三四])季度?|[Qq](?P<q>[1-4]))"
+    r"|(?:年度?)?(?P<half>[上下])半年度?"
+    r"|年度?(?:全年)?|全年)"
+)
+_FIRST_YEAR, _LAST_YEAR = 1990, 2100
 
 
 class BadCell(Exception):
@@ -146,7 +165,44 @@ class Memo:
 
 
 def read_pay_date(value: object) -> date | None:
-    """Read a pay date from a date cell, an Excel serial number or text."""
+    """Read a pay date from a date cell, an Excel serial number or text; None if unknown.
+
+    A cell that names only a month or a period (2016年11月, 201611, 2016年10-12月,
+    2016年第四季度, 2016年度) gives no pay date: None, as for an empty cell; ``period_of``
+    tells the two apart. Anything else that is not a date raises BadCell("bad_date").
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)  # the common case, an ISO date
+        except ValueError:
+            pass
+    found = _date_or_period(value)
+    return found if isinstance(found, date) else None
+
+
+def period_of(value: object) -> str | None:
+    """Return the month ("2016-11") or months ("2016-10..2016-12") a pay-date cell names.
+
+    None for an empty cell, a full date and anything unreadable. Where ``read_pay_date``
+    returns None, this tells "a month or period was given" from "empty". Years run 1990–2100;
+    a quarter, a half and a year are the months they span. The number 2016.1 (Excel's 2016.10
+    as well as 2016.1) names no month for sure: both functions return None for it.
+    """
+    try:
+        found = _date_or_period(value)
+    except BadCell:
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _date_or_period(value: object) -> date | str | None:
+    """Return the date a cell holds, or the period it names ("2016-11"), or None if empty."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -157,16 +213,57 @@ def read_pay_date(value: object) -> date | None:
         if 20_000 <= value <= 80_000:  # an Excel serial date shown as a number (1954–2119)
             return _EXCEL_EPOCH + timedelta(days=int(value))
         text = cell_text(value)
+        if isinstance(value, float) and text[4:] == ".1" and _period(text):
+            return None  # 2016.1 or 2016.10? Excel kept no trailing zero: the month is lost
     else:
         text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
     if len(text) == 8 and text.isdigit():
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    if match := _DATE_TEXT.fullmatch(text):
+        parts = (text[:4], text[4:6], text[6:])
+    elif match := _DATE_TEXT.fullmatch(text):
+        parts = match.groups()
+    else:
+        parts = None
+    if parts is not None:
         try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
         except ValueError:
             pass
-    raise BadCell("bad_date", gettext("发放日期无法识别，请写成 2026-03-15 这样的格式"))
+    period = _period("".join(text.split()))
+    if period is None:
+        raise BadCell("bad_date", gettext("发放日期无法识别，请写成 2026-03-15 这样的格式"))
+    return period
+
+
+def _period(text: str) -> str | None:
+    """Return the months TEXT names as "YYYY-MM" or "YYYY-MM..YYYY-MM"; None if it names none."""
+    if match := _PERIOD_MONTHS.fullmatch(text):
+        first = (int(match["y1"]), int(match["m1"]))
+        last = (int(match["y2"] or first[0]), int(match["m2"] or first[1]))
+    elif len(text) == 6 and text.isdigit():
+        first = last = (int(text[:4]), int(text[4:]))
+    elif match := _PERIOD_PARTS.fullmatch(text):
+        year, quarter = int(match["year"]), match["quarter"] or match["q"]
+        if quarter:
+            end = 3 * (int(quarter) if quarter.isdigit() else "一二三四".index(quarter) + 1)
+            first, last = (year, end - 2), (year, end)
+        elif match["half"]:
+            start = 1 if match["half"] == "上" else 7
+            first, last = (year, start), (year, start + 5)
+        else:
+            first, last = (year, 1), (year, 12)
+    else:
+        return None
+    if first > last or not all(_plausible_month(*month) for month in (first, last)):
+        return None
+    if first == last:
+        return f"{first[0]}-{first[1]:02d}"
+    return f"{first[0]}-{first[1]:02d}..{last[0]}-{last[1]:02d}"
+
+
+def _plausible_month(year: int, month: int) -> bool:
+    return _FIRST_YEAR <= year <= _LAST_YEAR and 1 <= month <= 12
 
 
 def read_account(value: object) -> str:

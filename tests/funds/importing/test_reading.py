@@ -440,6 +440,14 @@ def test_unreadable_pay_date_is_an_error(tmp_path):
     assert [(e.column, e.code) for e in roster.errors] == [("发放日期", "bad_date")]
 
 
+@pytest.mark.parametrize("cell", ["2016年11月", "2016.11", "201611", "2016年10-12月", "2016Q4"])
+def test_pay_date_given_as_a_month_or_period_is_unknown_not_an_error(tmp_path, cell):
+    """The period comes from the command or the form; the row is read without a pay date."""
+    roster = one_row_roster(tmp_path, "10", 发放日期=cell)
+    assert roster.ok(), roster.errors
+    assert roster.rows[0].pay_date is None
+
+
 def test_notes_are_scrubbed_of_phone_id_and_account_numbers(tmp_path):
     note = f"代领人李四 电话13912345678 身份证{make_id_number(8)} 卡号6217001234567890123"
     roster = one_row_roster(tmp_path, "10", 备注=note)
