@@ -448,6 +448,12 @@ def test_pay_date_given_as_a_month_or_period_is_unknown_not_an_error(tmp_path, c
     assert roster.rows[0].pay_date is None
 
 
+def test_amount_in_words_alone_is_read(tmp_path):
+    roster = one_row_roster(tmp_path, "人民币壹仟贰佰叁拾元伍角")
+    assert roster.ok(), roster.errors
+    assert roster.rows[0].amount == Decimal("1230.50")
+
+
 def test_notes_are_scrubbed_of_phone_id_and_account_numbers(tmp_path):
     note = f"代领人李四 电话13912345678 身份证{make_id_number(8)} 卡号6217001234567890123"
     roster = one_row_roster(tmp_path, "10", 备注=note)
