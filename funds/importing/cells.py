@@ -448,8 +448,16 @@ def _plausible_month(year: int, month: int) -> bool:
     return _FIRST_YEAR <= year <= _LAST_YEAR and 1 <= month <= 12
 
 
+#: Dashes people put between the groups of an account's digits (after NFKC: － is -).
+_ACCOUNT_MARKS = str.maketrans("", "", "-‐‑‒–—―−")
+
+
 def read_account(value: object) -> str:
-    """Read a bank account: digits only, never an Excel number (it has lost digits)."""
+    """Read a bank account: digits only, never an Excel number (it has lost digits).
+
+    Digits written in groups (spaces or dashes), full-width, or behind Excel's apostrophe are
+    read as the digits.
+    """
     if value is None or value == "":
         return ""
     if type(value) is str and value.isdigit() and value.isascii():
@@ -463,7 +471,10 @@ def read_account(value: object) -> str:
             )
         return digits
     text = unicodedata.normalize("NFKC", str(value))
-    text = "".join(text.split()).replace("-", "").removeprefix("'")
+    text = "".join(text.split()).translate(_ACCOUNT_MARKS)
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1]  # ="6217…": an export's way to keep Excel off the digits
+    text = text.lstrip("'’‘`")  # Excel's text mark, or the quote an input method types
     if not text:
         return ""
     if not text.isascii() or not text.isdigit():

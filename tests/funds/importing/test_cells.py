@@ -1,4 +1,4 @@
-"""One cell at a time: pay dates and periods, amounts in figures and in words."""
+"""One cell at a time: pay dates and periods, amounts in figures and in words, accounts."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from funds.importing.cells import (
     BadCell,
     period_of,
+    read_account,
     read_amount,
     read_amount_words,
     read_pay_date,
@@ -378,3 +379,41 @@ def test_the_oracle_writes_the_rules_examples():
     )
     assert in_words(Decimal("325.04"), PLAIN) == "叁佰贰拾伍元零肆分"
     assert in_words(Decimal("100000000"), PLAIN) == "壹亿元整"
+
+
+# --- Accounts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "6217000012345678901",
+        "6217 0000 1234 5678 901",
+        "6217-0000-1234-5678-901",
+        "6217–0000–1234–5678–901",  # en dash
+        "6217—0000—1234—5678—901",  # em dash
+        "6217－0000－1234－5678－901",  # full-width hyphen
+        "６２１７　００００　１２３４　５６７８　９０１",
+        "'6217000012345678901",
+        "’6217000012345678901",  # the apostrophe a Chinese input method types
+        "\t6217000012345678901",  # exports put a tab in front to keep Excel off the digits
+        '="6217000012345678901"',  # … or write the account as an Excel formula
+    ],
+)
+def test_accounts_written_in_groups_read_as_digits(cell):
+    assert read_account(cell) == "6217000012345678901"
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [
+        (6217000012345678901, "account_excel_number"),
+        (6.217000012345679e18, "account_excel_number"),
+        ("6.217E+18", "account_excel_number"),
+        ("６.２１７Ｅ＋１８", "account_excel_number"),
+        ("6217-ABC-0001", "account_invalid"),
+        ("6217.0000", "account_invalid"),
+    ],
+)
+def test_accounts_that_lost_digits_or_are_not_digits_stay_errors(cell, code):
+    assert problem(read_account, cell).code == code
