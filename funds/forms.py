@@ -22,7 +22,8 @@ from funds.models import PERIOD_PATTERN, Batch, Disbursement, Program
 from funds.publishing import Replacement
 from privacy import personal
 
-ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
+# .txt: what Excel calls "Unicode text" (UTF-16, tab-separated).
+ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt")
 PERIOD = RegexValidator(PERIOD_PATTERN, _("发放期间应为“年-月”，如 2026-03"))
 
 

@@ -166,9 +166,9 @@ def read_amount(value: object) -> Decimal:
             return read_amount_words(value)
         raise
     if number < 0:
-        raise BadCell("amount_negative", gettext("金额不能为负数（%(value)s）") % {"value": number})
+        raise BadCell("amount_negative", gettext("金额不能为负数"))
     if number >= _MAX_AMOUNT:
-        raise BadCell("amount_too_large", gettext("金额过大（%(value)s）") % {"value": number})
+        raise BadCell("amount_too_large", gettext("金额过大"))
     return number.quantize(CENT)
 
 

@@ -9,6 +9,7 @@ holding raw personal data at rest.
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 from collections import defaultdict
@@ -24,6 +25,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from funds.importing.filesafety import decode_text
+from funds.importing.grids import sniff_delimiter
 from funds.importing.parsed import PERSONAL
 from privacy import personal
 from privacy.logs import log_failure
@@ -62,17 +65,11 @@ def _read_sheets(source: Path | bytes, filename: str) -> Iterator[tuple[str, lis
     suffix = Path(filename).suffix.lower()
     raw = source if isinstance(source, bytes) else Path(source).read_bytes()
     if suffix in (".csv", ".txt"):
-        import csv
-
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            return
-        yield Path(filename).stem, list(csv.reader(io.StringIO(text)))
+        # Split as the importer did (encoding, delimiter), so that columns line up with the
+        # parsed ones and name columns are masked whatever the file's separator.
+        text, _encoding = decode_text(raw)
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        yield Path(filename).stem, list(rows)
         return
     from python_calamine import CalamineWorkbook
 

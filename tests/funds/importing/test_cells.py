@@ -417,3 +417,10 @@ def test_accounts_written_in_groups_read_as_digits(cell):
 )
 def test_accounts_that_lost_digits_or_are_not_digits_stay_errors(cell, code):
     assert problem(read_account, cell).code == code
+
+
+@pytest.mark.parametrize("cell", ["-1234.56", "(77.10)", "9999999999999.99", "壹佰伍元"])
+def test_amount_messages_name_the_problem_never_the_figure(cell):
+    with pytest.raises(BadCell) as raised:
+        read_amount(cell) if "元" not in cell else read_amount_words(cell)
+    assert not any(run in raised.value.message for run in ("1234", "77.1", "9999", "壹佰伍"))

@@ -53,3 +53,21 @@ def test_a_report_that_cannot_be_built_is_logged_without_its_data(monkeypatch, c
 
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8"])
+def test_a_tab_separated_csv_report_masks_its_name_column(tmp_path, encoding):
+    """Excel's Unicode text: the report splits rows as the importer did, and masks names."""
+    number = make_id_number(4)
+    path = tmp_path / "t.csv"
+    path.write_text(
+        f"村\t姓名\t身份证号码\t金额\n东风村\t张小三\t{number}\t-5\n", encoding=encoding
+    )
+    roster = read_roster(path, filename="t.csv", township="城关镇")
+    report = ImportReport(file="t.csv", errors=[{"sheet": "t", "row": 2, "column": "金额",
+                                                 "message": "金额不能为负数"}])  # fmt: skip
+
+    cells = _cells(errorreport.build(path, filename="t.csv", sheets=roster.sheets,
+                                     report=report, columns=roster.columns))  # fmt: skip
+
+    assert "张*三" in cells and not any("张小三" in c or number in c for c in cells)
