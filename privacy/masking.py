@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from privacy.idnumbers import check_id_number
+from privacy.idnumbers import PROVINCE_CODES, check_id_number
 from privacy.normalize import CJK, normalize_name, squeeze
 
 __all__ = [
@@ -250,8 +250,9 @@ def mask_phone(phone: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
 # --- Free text -------------------------------------------------------------------------------
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-# Digits in groups joined by one or two spaces or a hyphen: 139 1234 5678, 0551-12345678.
-_CHUNK = re.compile(r"[0-9]+(?:(?: {1,2}| ?- ?)[0-9]+)*")
+# Digits in groups joined by one or two spaces, a hyphen, a slash or a dot: 139 1234 5678,
+# 0551-12345678, 341122/19540707/1009, 139.1234.5678.
+_CHUNK = re.compile(r"[0-9]+(?:(?: {1,2}| ?[-/.] ?)[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 _PAREN_LANDLINE = re.compile(r"(?<![0-9])\(0[0-9]{2,3}\) ?([0-9]{7,8})(?![0-9])")
 _MOBILE_BODY = re.compile(r"1[3-9][0-9]{9}")
@@ -262,7 +263,7 @@ _PHONE_GROUPINGS = ((11,), (3, 4, 4), (3, 8), (7, 4))
 def _fold_char(ch: str) -> str:
     """Return the one ASCII character CH stands for in a number, or CH itself."""
     if ch.isascii():
-        return ch
+        return " " if ch == "\t" else ch
     if ch.isdecimal():
         return str(unicodedata.decimal(ch))
     if "\uff01" <= ch <= "\uff5e":  # full-width ASCII forms
@@ -329,10 +330,14 @@ def _classify(groups: list[str], policy: MaskingPolicy) -> tuple[int, int] | Non
             return policy.id_keep_head, policy.id_keep_tail
         if not single and check_id_number(digits).valid:
             return policy.id_keep_head, policy.id_keep_tail
-    # Bank accounts: 16-19 digits together or in groups of four; longer runs are masked too.
-    if single and n >= 16:
+        if lengths == (6, 8, 4) and _id_shaped(digits):  # region / birth date / sequence
+            return policy.id_keep_head, policy.id_keep_tail
+    # Bank accounts: 12 digits or more together (credit cooperatives' run from 12), or 12-19 in
+    # groups of four; longer runs are masked too. Twelve digits opening with a province code
+    # are an administrative division code (区划代码), which is public.
+    if single and n >= 12 and not (n == 12 and digits[:2] in PROVINCE_CODES):
         return account_keep(n, policy)
-    if 16 <= n <= 19 and all(k == 4 for k in lengths[:-1]) and 1 <= lengths[-1] <= 4:
+    if 12 <= n <= 19 and all(k == 4 for k in lengths[:-1]) and 1 <= lengths[-1] <= 4:
         return account_keep(n, policy)
     return None
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-__all__ = ["IGNORE", "PERSONAL", "Column", "Issue", "ParsedRoster", "ParsedRow"]
+__all__ = ["IGNORE", "PERSONAL", "TEXT_LIMITS", "Column", "Issue", "ParsedRoster", "ParsedRow"]
 
 #: Mapping targets besides the fields: a column to skip, and a column of personal data that is
 #: not needed (phone, address, certificate numbers): read by nobody, stored nowhere.
@@ -27,6 +27,13 @@ class Issue:
     column: str  # header text as in the sheet, or the Excel letter when there is none
     message: str
     code: str = ""
+
+
+#: The longest text the database keeps for each field read from a roster; longer cells are
+#: errors at their place, not a database failure at load (tests check these against models).
+TEXT_LIMITS: dict[str, int] = {
+    "township": 100, "village": 100, "group": 50, "relation": 20, "name": 50, "head_name": 50,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from funds.importing.headers import (
     places_in_sheet_name,
     places_in_title,
 )
-from funds.importing.parsed import PERSONAL, Column, Issue, ParsedRoster, ParsedRow
+from funds.importing.parsed import PERSONAL, TEXT_LIMITS, Column, Issue, ParsedRoster, ParsedRow
 from privacy import personal
 from privacy.normalize import normalize_name
 from privacy.personal import scrub_text
@@ -254,10 +254,14 @@ class _SheetReader:
         self.read_date = Memo(read_pay_date)
 
     def _place(self, value: object) -> str:
-        """Return a short text cell (a place, a relation, a status) normalised, remembered."""
+        """Return a short text cell (a place, a relation, a status) normalised, remembered.
+
+        Scrubbed as notes are: these texts reach public pages, and offices type phone numbers
+        into any cell.
+        """
         got = self._names.get(value)
         if got is None:
-            got = self._names[value] = normalize_name(cell_text(value))
+            got = self._names[value] = scrub_text(normalize_name(cell_text(value)))
         return got
 
     def _fail(self, excel_row: int, name: str, problem: BadCell) -> None:
@@ -326,6 +330,21 @@ class _SheetReader:
             self.errors.append(
                 Issue(sheet, excel_row, labels["village"], gettext("村为空"), "village_empty")
             )
+        if len(self.town) + len(self.village_now) + len(self.group) > 50:  # rare: check each
+            self._check_length(excel_row, "township", self.town)
+            self._check_length(excel_row, "village", self.village_now)
+            self._check_length(excel_row, "group", self.group)
+
+    def _check_length(self, excel_row: int, name: str, text: str) -> None:
+        """Refuse a text longer than the database keeps for its field, at its place."""
+        if len(text) > TEXT_LIMITS[name]:
+            self.errors.append(
+                Issue(
+                    self.grid.name, excel_row, self.labels[name],
+                    gettext("内容过长：最多 %(limit)d 个字") % {"limit": TEXT_LIMITS[name]},
+                    "too_long",
+                )
+            )  # fmt: skip
 
     def _person(self, row: list[object], excel_row: int) -> tuple[str, str, Decimal]:
         """Read the beneficiary's name and ID number and the amount; add to the sums."""
@@ -347,6 +366,8 @@ class _SheetReader:
                     "name_empty",
                 )
             )
+        elif len(name) > TEXT_LIMITS["name"]:
+            self._check_length(excel_row, "name", name)
         raw_id = row[cols["id_number"]]
         if self.header.id_from_disability and type(raw_id) is str:
             raw_id = raw_id.strip()[:18]  # 残疾证号: the holder's ID, then category and grade
@@ -397,6 +418,10 @@ class _SheetReader:
                 self.head_id = id_number
         elif not self.per_person:
             self.head_id = ""
+        if len(relation) > TEXT_LIMITS["relation"]:
+            self._check_length(excel_row, "relation", relation)
+        if len(self.head_name) > TEXT_LIMITS["head_name"]:
+            self._check_length(excel_row, "head_name", self.head_name)
         return relation
 
     def _payee(self, row: list[object], name: str) -> str:
@@ -417,8 +442,7 @@ class _SheetReader:
             self.errors.append(
                 Issue(
                     self.grid.name, excel_row, self.labels["status"],
-                    gettext("发放状态“%(value)s”无法识别：应为成功、失败、退回或停发")
-                    % {"value": key},
+                    gettext("发放状态无法识别：应为成功、失败、退回或停发"),
                     "bad_status",
                 )
             )  # fmt: skip

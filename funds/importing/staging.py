@@ -164,6 +164,7 @@ def _undec(value: str | None) -> Decimal | None:
 
 
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
+_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 class _PersonCache:
@@ -240,6 +241,8 @@ class Stager:
         self._accounts: dict[str, tuple[str, str]] = {}
         # The same few notes ("已核实", "代领") and pay dates repeat on many rows.
         self._notes: dict[str, str] = {}
+        #: Full names of the roster's persons (and payees) seen so far: masked in notes.
+        self._names: set[str] = set()
         self._dates: dict[Any, str] = {}
 
     @gc_paused
@@ -258,6 +261,9 @@ class Stager:
         """Stage the row's head, household and beneficiary once each; return their hashes."""
         persons, households = self.staged.persons, self.staged.households
         cache = self._cache
+        self._names.add(r.name)
+        if r.head_name:
+            self._names.add(r.head_name)
         number = r.id_number
         head_number = r.head_id or number
         head_hash = cache.id_values(head_number)[0]
@@ -293,18 +299,38 @@ class Stager:
             )
         return head_hash, id_hash
 
+    def _mask_names(self, note: str, names: tuple[str, ...]) -> str:
+        """Mask in NOTE every full name of the roster's persons seen so far (and of this row).
+
+        A note is written by the office and names people ("代领人张三"): the names are known
+        at import time, so they never reach the database. Names of persons only further down
+        the file are not known yet when a streamed chunk is staged.
+        """
+        known = self._names
+        known.update(n for n in names if len(n) >= 2)
+        found = {
+            run[i : i + size]
+            for run in _CJK_RUNS.findall(note)
+            for size in (4, 3, 2)
+            for i in range(len(run) - size + 1)
+            if run[i : i + size] in known
+        }
+        for name in sorted(found, key=len, reverse=True):
+            note = note.replace(name, self._cache.name_values(name)[0])
+        return note
+
     def _row(self, r: Any, head_hash: str, id_hash: str) -> StagedRow:
         """Return the row as stored: the payee, account and note masked, the date as text."""
         cache = self._cache
         note = r.note or ""
+        payee = (r.payee_name or "").strip()
         if note:
             # The parser scrubs notes already; scrubbing again costs little and guards the rule.
             scrubbed = self._notes.get(note)
             if scrubbed is None:
                 scrubbed = self._notes[note] = personal.scrub_text(note)
-            note = scrubbed
+            note = self._mask_names(scrubbed, (r.name, r.head_name, payee))
         payee_hash = ""
-        payee = (r.payee_name or "").strip()
         normalize_name = cache.fast.normalize_name
         if payee and normalize_name(payee) != normalize_name(r.name):
             payee_masked, payee_name_hash = cache.name_values(payee)

@@ -355,3 +355,18 @@ def test_scrub_text_never_leaves_a_valid_id_or_a_mobile(
 def test_scrub_text_leaves_text_without_digits_unchanged(text):
     assert scrub_text(text) == text
     assert not contains_personal_number(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("身份证341122/19540707/1009", "19540707"),
+        ("电话139.1234.5678", "1234"),
+        ("电话139\t1234\t5678", "1234"),
+        ("信用社账号 1234 5678 9012", "5678"),
+        ("农商行账号880012345678", "1234"),
+        ("账号88001234567890", "1234567"),
+    ],
+)
+def test_scrub_text_closes_the_separator_and_short_account_gaps(text, hidden):
+    assert hidden not in scrub_text(text)

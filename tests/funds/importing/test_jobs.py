@@ -305,3 +305,20 @@ def test_the_staged_person_fields_are_the_person_columns_the_loader_writes():
     assert set(PERSON_FIELDS) <= columns and "head_hash" not in PERSON_FIELDS
     assert ["id", "household_id", *PERSON_FIELDS, "created_at"] == PERSON_COLUMNS
     assert set(PERSON_COLUMNS) == {f.column for f in Person._meta.concrete_fields}
+
+
+def test_names_of_the_rosters_persons_are_masked_in_notes(monkeypatch, tmp_path):
+    """A note that names a person of the roster ("代领人…") keeps only the mask."""
+    rows = [household_row(n) for n in range(3)]
+    rows[2].note = f"由{rows[0].name}代领，{rows[2].name}本人不在"
+    rows[1].payee_name = "欧阳娜娜"
+    rows[1].note = "欧阳娜娜代领"
+    use_roster(monkeypatch, roster(rows))
+
+    report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
+
+    assert report.status == "imported"
+    notes = " ".join(Disbursement.objects.values_list("note", flat=True))
+    for name in (rows[0].name, rows[2].name, "欧阳娜娜"):
+        assert name not in notes
+    assert "欧阳*娜" in notes

@@ -751,3 +751,55 @@ def test_notes_are_scrubbed_with_the_deployments_masking_policy(tmp_path, settin
     note = roster.rows[0].note
     assert note.startswith("代领人身份证") and "*" in note
     assert not any(ch.isdigit() for ch in note), note
+
+
+def test_text_limits_are_the_database_columns():
+    """A cell the database cannot keep is refused at its place, by the models' own limits."""
+    from funds.importing.parsed import TEXT_LIMITS
+    from villages.models import Household, Person, Township, Village
+
+    assert {
+        "township": Township._meta.get_field("name").max_length,
+        "village": Village._meta.get_field("name").max_length,
+        "group": Household._meta.get_field("group").max_length,
+        "relation": Person._meta.get_field("relation_to_head").max_length,
+        "name": Person._meta.get_field("name_masked").max_length,
+        "head_name": Person._meta.get_field("name_masked").max_length,
+    } == TEXT_LIMITS
+
+
+@pytest.mark.parametrize(("column", "value"), [("村", "东" * 101), ("与户主关系", "配" * 21)])
+def test_a_text_too_long_for_the_database_is_an_error_at_its_cell(tmp_path, column, value):
+    book = openpyxl.Workbook()
+    book.active.append(["户主姓名", "姓名", "身份证号码", "与户主关系", "村", "金额"])
+    values = {"与户主关系": "户主", "村": "东风村", column: value}
+    number = make_id_number(9)
+    book.active.append(["张三", "张三", number, values["与户主关系"], values["村"], 10])
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    roster = read_roster(path, filename="t.xlsx", township="城关镇")
+    assert [(e.row, e.column, e.code) for e in roster.errors] == [(2, column, "too_long")]
+    assert value not in roster.errors[0].message
+
+
+def test_an_unknown_status_is_named_without_quoting_the_cell(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["村", "姓名", "身份证号码", "金额", "发放状态"])
+    book.active.append(["东风村", "张三", make_id_number(9), 10, "张三13912345678"])
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    roster = read_roster(path, filename="t.xlsx", township="城关镇")
+    assert [e.code for e in roster.errors] == ["bad_status"]
+    assert "139" not in roster.errors[0].message and "张三" not in roster.errors[0].message
+
+
+def test_places_and_relations_are_scrubbed_of_personal_numbers(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["户主姓名", "姓名", "身份证号码", "与户主关系", "村", "组", "金额"])
+    number = make_id_number(9)
+    book.active.append(["张三", "张三", number, "户主", "东风村", "3组13912345678", 10])
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    roster = read_roster(path, filename="t.xlsx", township="城关镇")
+    assert roster.ok(), roster.errors
+    assert "1234" not in roster.rows[0].group and roster.rows[0].group.startswith("3组139")
