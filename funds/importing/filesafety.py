@@ -11,7 +11,8 @@ Pure module: no ORM, no settings (the caller passes the limits). What it defends
   files never need a DTD; calamine does not expand entities anyway, so this is belt and braces;
 - disguised files: content is sniffed by magic bytes, the name's extension is not trusted
   (a PNG named .xlsx is "不是电子表格文件"); CSV must decode strictly as UTF-8 (with or without
-  BOM) or GB18030 and contain no NUL bytes.
+  BOM) or GB18030 and contain no NUL bytes, or as UTF-16 behind its byte-order mark (Excel's
+  "Unicode text", half NUL bytes by nature) with no control characters once decoded.
 
 Parsing time and memory are bounded downstream, in ``funds.importing.roster.read_roster``: calamine
 holds at most ``max_uncompressed`` bytes of sheet XML, the reader stops at ``max_rows`` rows
@@ -21,6 +22,7 @@ and checks a wall-clock deadline every few hundred rows.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 import zlib
 from enum import StrEnum
@@ -59,6 +61,9 @@ _NOT_SHEETS = (
 )
 _BINARY_NAMES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
 _XML_TRAPS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Characters no text table holds (tab, line and page breaks aside): binary behind a UTF-16 BOM.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 class FileKind(StrEnum):
@@ -129,10 +134,18 @@ def sniff_kind(head: bytes) -> FileKind | None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes strictly as UTF-8 (BOM or not) or GB18030; return (text, encoding).
+    """Decode CSV bytes strictly: UTF-16 by its BOM, else UTF-8 (BOM or not), else GB18030.
 
-    Raise UnsafeFile('bad_encoding') naming the line and byte offset of the first bad byte.
+    Return (text, encoding). UTF-16 without a byte-order mark is not guessed at: Excel's
+    "Unicode text" always has one. Raise UnsafeFile('bad_encoding') naming the line and byte
+    offset of the first bad byte.
     """
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"  # the BOM says which byte order
+        except UnicodeDecodeError as error:
+            before = data[: error.start].decode("utf-16", "replace")
+            raise _bad_encoding(before.count("\n") + 1, error.start) from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
@@ -144,22 +157,28 @@ def decode_text(data: bytes) -> tuple[str, str]:
         # Chinese text before the first bad UTF-8 byte means the file is UTF-8 with a bad
         # byte there; GB18030 would read such text as gibberish and fail somewhere else.
         offset = error.start if data[:utf8_offset].isascii() else utf8_offset
-        line = data.count(b"\n", 0, offset) + 1
-        raise UnsafeFile(
-            "bad_encoding",
-            gettext(
-                "文件第 %(line)d 行（第 %(offset)d 字节）有无法识别的字符：CSV 文件应使用 "
-                "UTF-8 或 GBK/GB18030 编码，请在 Excel 中另存为 xlsx 后重新上传"
-            )
-            % {"line": line, "offset": offset},
-        ) from None
+        raise _bad_encoding(data.count(b"\n", 0, offset) + 1, offset) from None
+
+
+def _bad_encoding(line: int, offset: int) -> UnsafeFile:
+    return UnsafeFile(
+        "bad_encoding",
+        gettext(
+            "文件第 %(line)d 行（第 %(offset)d 字节）有无法识别的字符：CSV 文件应使用 "
+            "UTF-8、GBK/GB18030 或 UTF-16 编码，请在 Excel 中另存为 xlsx 后重新上传"
+        )
+        % {"line": line, "offset": offset},
+    )
 
 
 def _check_text(data: bytes, filename: str) -> FileKind:
     """Accept DATA as CSV only if it is text in a supported encoding."""
-    if b"\x00" in data:
-        raise _not_a_sheet()
+    utf16 = data.startswith(_UTF16_BOMS)
+    if b"\x00" in data and not utf16:
+        raise _not_a_sheet()  # only UTF-16 text has NUL bytes
     text, _ = decode_text(data)
+    if utf16 and _CONTROLS.search(text):
+        raise _not_a_sheet()  # binary that happened to start like a UTF-16 BOM
     start = text[:512].lstrip().lower()
     if start.startswith(("<html", "<!doctype html", "<table", "<?xml", "<meta")):
         # Many web systems export an HTML table named .xls.

@@ -1,4 +1,4 @@
-"""Turn a checked file into grids of cells: CSV (UTF-8 or GB18030) or workbooks via calamine.
+"""Turn a checked file into grids of cells: CSV (UTF-8, GB18030, UTF-16) or workbooks via calamine.
 
 One ``Grid`` per visible worksheet, rows and columns as Excel numbers them, merged ranges
 filled with their top-left value. Nothing here knows what a column means.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from funds.importing.parsed import Issue, ParsedRoster
 
 #: How many rows from the top may hold titles before the header.
 HEADER_WINDOW = 15
+#: The delimiters a CSV may use, in the order preferred when they tie.
+DELIMITERS = (",", "\t", ";")
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 @dataclass
@@ -33,13 +37,7 @@ class Grid:
 def csv_grids(data: bytes, filename: str, max_rows: int, roster: ParsedRoster) -> list[Grid]:
     """Decode CSV bytes strictly and split them into one grid named after the file."""
     text, roster.encoding = decode_text(data)
-    sample = text[:4096]
-    first = sample.split("\n", 1)[0]
-    delimiter = ","
-    if first.count("\t") > first.count(","):
-        delimiter = "\t"
-    elif first.count(";") > first.count(","):
-        delimiter = ";"
+    delimiter = sniff_delimiter(text)
     rows: list[list[object]] = []
     truncated = False
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
@@ -49,6 +47,18 @@ def csv_grids(data: bytes, filename: str, max_rows: int, roster: ParsedRoster) -
         rows.append(row)  # type: ignore[arg-type]
     stem = Path(filename).stem or "CSV"
     return [Grid(stem, rows, [], truncated)]
+
+
+def sniff_delimiter(text: str) -> str:
+    """Return the delimiter used most, outside quotes, on the first lines of a CSV text.
+
+    The header and the rows under it carry the delimiters; title lines above them carry none
+    (or a stray comma), so the first line alone says nothing. A tab an export put inside
+    quoted cells to keep Excel off long numbers does not count.
+    """
+    lines = _QUOTED.sub("", text[:65536]).splitlines()[: HEADER_WINDOW + 5]
+    counts = {mark: sum(line.count(mark) for line in lines) for mark in DELIMITERS}
+    return max(DELIMITERS, key=counts.__getitem__)  # the first of equals: a comma
 
 
 def workbook_grids(data: bytes, max_rows: int, roster: ParsedRoster) -> list[Grid]:

@@ -1,5 +1,6 @@
 """Uploads are refused before parsing when they are not spreadsheets or could hurt the server."""
 
+import codecs
 import io
 import struct
 import zipfile
@@ -7,7 +8,7 @@ import zipfile
 import pytest
 
 from demo.rostergen import generate_roster
-from funds.importing.filesafety import FileKind, UnsafeFile, check_upload
+from funds.importing.filesafety import FileKind, UnsafeFile, check_upload, decode_text
 from funds.importing.roster import read_roster
 
 MB = 1024 * 1024
@@ -78,6 +79,52 @@ def test_text_renamed_xlsx_is_not_a_spreadsheet():
 
 def test_binary_with_nul_bytes_is_not_csv():
     assert refused(b"abc\x00def" * 10, "roster.csv").code == "not_spreadsheet"
+
+
+UNICODE_TEXT = (
+    "城关镇花名册\r\n户主姓名\t身份证号码\t金额\r\n张三\t341122193501010001\t1,234.50\r\n"
+)
+
+
+@pytest.mark.parametrize("filename", ["roster.csv", "roster.txt"])
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")],
+    ids=["le", "be"],
+)
+def test_excel_unicode_text_is_csv_despite_its_nul_bytes(bom, encoding, filename):
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark: half its bytes are NUL."""
+    data = bom + UNICODE_TEXT.encode(encoding)
+    assert b"\x00" in data
+    assert check(data, filename) is FileKind.CSV
+    assert decode_text(data) == (UNICODE_TEXT, "utf-16")
+
+
+def test_unicode_text_named_like_a_workbook_is_not_a_spreadsheet():
+    data = codecs.BOM_UTF16_LE + UNICODE_TEXT.encode("utf-16-le")
+    assert refused(data, "roster.xlsx").code == "not_spreadsheet"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF16_LE + b"a\x00b\x00\x00\x00\x01\x00\x02\x00" * 20,  # NULs and controls
+        codecs.BOM_UTF32_LE + "姓名,金额\n".encode("utf-32-le"),  # UTF-32 is not Unicode text
+        codecs.BOM_UTF16_LE + bytes(range(256)) * 8,
+    ],
+    ids=["controls", "utf32", "junk"],
+)
+def test_binary_behind_a_utf16_byte_order_mark_is_still_refused(data):
+    assert refused(data, "roster.csv").code in ("not_spreadsheet", "bad_encoding")
+    assert refused(data, "roster.txt").code in ("not_spreadsheet", "bad_encoding")
+
+
+def test_truncated_unicode_text_is_a_bad_encoding_naming_the_line():
+    data = codecs.BOM_UTF16_LE + UNICODE_TEXT.encode("utf-16-le") + b"\x41"
+    error = refused(data, "roster.txt")
+    assert error.code == "bad_encoding"
+    assert "第 4 行" in error.message
+    assert "UTF-16" in error.message
 
 
 def test_html_table_exported_as_xls_is_refused_with_a_hint():

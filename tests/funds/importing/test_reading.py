@@ -1,5 +1,8 @@
 """Rosters are read as offices keep them, and every fault is reported at once, with its cell."""
 
+import codecs
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -450,6 +453,98 @@ def test_pay_date_text_forms_are_read(tmp_path, cell, expected):
 def test_unreadable_pay_date_is_an_error(tmp_path):
     roster = one_row_roster(tmp_path, "10", 发放日期="下个月")
     assert [(e.column, e.code) for e in roster.errors] == [("发放日期", "bad_date")]
+
+
+@pytest.mark.parametrize("cell", ["2016年11月", "2016.11", "201611", "2016年10-12月", "2016Q4"])
+def test_pay_date_given_as_a_month_or_period_is_unknown_not_an_error(tmp_path, cell):
+    """The period comes from the command or the form; the row is read without a pay date."""
+    roster = one_row_roster(tmp_path, "10", 发放日期=cell)
+    assert roster.ok(), roster.errors
+    assert roster.rows[0].pay_date is None
+
+
+def test_amount_in_words_alone_is_read(tmp_path):
+    roster = one_row_roster(tmp_path, "人民币壹仟贰佰叁拾元伍角")
+    assert roster.ok(), roster.errors
+    assert roster.rows[0].amount == Decimal("1230.50")
+
+
+# --- CSV as offices save it: encodings, delimiters, title lines -----------------------------
+
+#: Title lines above the header have one cell: no delimiter to sniff on them.
+TEXT_ROSTER = [
+    ["城关镇2016年耕地地力保护补贴发放花名册"],
+    ["单位：元"],
+    ["序号", "村", "户主姓名", "身份证号码", "一卡通账号", "补贴金额（元）", "发放日期"],
+    ["1", "东风村", "张三", make_id_number(1), "6217 0000 1234 5678 901", "1,234.50", "2016年11月"],
+    ["2", "东风村", "李四", make_id_number(2), "6217-0000-1234-5678", "￥980.00元", "2016-11-05"],
+    ["合计", "", "", "", "", "2,214.50", ""],
+]
+
+
+def write_text_roster(path: Path, *, encoding: str, bom: bytes, delimiter: str) -> Path:
+    """Write TEXT_ROSTER as Excel's "save as" would: quoted where needed, CRLF lines."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(TEXT_ROSTER)
+    path.write_bytes(bom + buffer.getvalue().encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "delimiter", "filename", "reported"),
+    [
+        ("utf-16-le", codecs.BOM_UTF16_LE, "\t", "unicode.txt", "utf-16"),  # Excel "Unicode text"
+        ("utf-16-le", codecs.BOM_UTF16_LE, "\t", "unicode.csv", "utf-16"),
+        ("utf-16-be", codecs.BOM_UTF16_BE, "\t", "unicode.csv", "utf-16"),
+        ("utf-16-le", codecs.BOM_UTF16_LE, ",", "unicode.csv", "utf-16"),
+        ("utf-8", codecs.BOM_UTF8, ",", "bom.csv", "utf-8"),
+        ("utf-8", b"", ",", "plain.csv", "utf-8"),
+        ("utf-8", b"", ";", "semicolon.csv", "utf-8"),
+        ("utf-8", b"", "\t", "tabs.csv", "utf-8"),
+        ("gbk", b"", ",", "gbk.csv", "gb18030"),
+        ("gb18030", b"", "\t", "gb18030.txt", "gb18030"),
+    ],
+)
+def test_text_rosters_in_every_encoding_and_delimiter_read_the_same(
+    tmp_path, encoding, bom, delimiter, filename, reported
+):
+    """Title lines without delimiters above the header do not hide a tab or a semicolon."""
+    path = write_text_roster(tmp_path / filename, encoding=encoding, bom=bom, delimiter=delimiter)
+    roster = read_roster(path, filename=filename)
+    assert roster.ok(), roster.errors
+    assert roster.file_kind == "csv"
+    assert roster.encoding == reported
+    assert [(r.township, r.village, r.name) for r in roster.rows] == [
+        ("城关镇", "东风村", "张三"),
+        ("城关镇", "东风村", "李四"),
+    ]
+    assert [r.amount for r in roster.rows] == [Decimal("1234.50"), Decimal("980.00")]
+    assert roster.total == Decimal("2214.50")
+    assert [r.account for r in roster.rows] == ["6217000012345678901", "6217000012345678"]
+    assert [r.pay_date for r in roster.rows] == [None, date(2016, 11, 5)]
+
+
+def test_tab_roster_whose_title_has_commas_is_still_read_by_tabs(tmp_path):
+    """The delimiter is judged on the lines with the most of them, not on the title."""
+    lines = ["城关镇花名册,第1页,共1页", *("\t".join(row) for row in TEXT_ROSTER[1:])]
+    path = tmp_path / "t.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + "\r\n".join(lines).encode("utf-16-le"))
+    roster = read_roster(path, filename="t.txt")
+    assert roster.ok(), roster.errors
+    assert [r.amount for r in roster.rows] == [Decimal("1234.50"), Decimal("980.00")]
+
+
+def test_comma_roster_with_tab_prefixed_cells_is_still_read_by_commas(tmp_path):
+    """Exports quote every cell with a tab in front, to keep Excel off the digits."""
+    rows = [[f"\t{cell}" if cell else "" for cell in row] for row in TEXT_ROSTER]
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    path = tmp_path / "t.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    roster = read_roster(path, filename="t.csv")
+    assert roster.ok(), roster.errors
+    assert [r.account for r in roster.rows] == ["6217000012345678901", "6217000012345678"]
+    assert roster.total == Decimal("2214.50")
 
 
 def test_notes_are_scrubbed_of_phone_id_and_account_numbers(tmp_path):
