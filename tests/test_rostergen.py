@@ -18,6 +18,7 @@ import pytest
 
 from demo import rostergen
 from demo.rostergen import FORMATS, amount_in_words, generate_roster
+from funds.importing.cells import read_amount_words
 from funds.importing.headers import classify
 from funds.importing.parsed import PERSONAL
 
@@ -96,6 +97,18 @@ def test_the_benchmark_roster_has_the_same_cells_as_before(tmp_path):
 )
 def test_amounts_in_words_take_the_canonical_form(amount, words):
     assert amount_in_words(Decimal(amount)) == words
+
+
+def test_the_importer_reads_back_the_words_written():
+    """amount_in_words and the importer's reader of 大写 agree on every kind of amount."""
+    import random
+
+    rng = random.Random(7)
+    amounts = [Decimal(n) / 100 for n in (1, 10, 100, 1000, 100000, 1000000, 1000100)]
+    amounts += [Decimal(rng.randint(1, 10**11)) / 100 for _ in range(2000)]
+    amounts += [Decimal(rng.randint(1, 10**6)) for _ in range(500)]  # whole yuan: 整
+    wrong = [a for a in amounts if read_amount_words(amount_in_words(a)) != a]
+    assert wrong == []
 
 
 # --- Headers ---------------------------------------------------------------------------------
