@@ -57,6 +57,23 @@ ROSTERS = (
                "publicity", {"with_quantity": False, "unique_offset": 3000}),
     DemoRoster("残疾人两项补贴-2026-03.xlsx", "xlsx", "残疾人两项补贴", "2026-03", 250, 41,
                "draft", {"with_quantity": False, "unique_offset": 1000, "merged_village": False}),
+    # The shapes offices write besides (see demo.rostergen): the same households as February
+    # under a two-row 应发 / 扣款 / 实发 header, role-named headers, pages' headers repeated;
+    DemoRoster("农村低保-2026-03.xlsx", "xlsx", "农村最低生活保障", "2026-03", 450, 21,
+               "publicity", {"per_person": True, "with_quantity": False, "unique_offset": 900,
+                             "money": "gross_net", "office_headers": True,
+                             "repeat_header_every": 40}),
+    # 生活补贴 + 护理补贴 beside their 合计, the amount in words (大写), 残疾人证号 for the ID,
+    # accounts in groups of four;
+    DemoRoster("残疾人两项补贴-2026-04.xlsx", "xlsx", "残疾人两项补贴", "2026-04", 250, 41,
+               "publicity", {"with_quantity": False, "unique_offset": 1000, "money": "parts",
+                             "amount_words": True, "id_column": "disability",
+                             "accounts": "grouped"}),
+    # Excel's "Unicode text" (UTF-16, tab-separated), paid by the month (no pay day), with
+    # phone and address columns that are never stored.
+    DemoRoster("高龄津贴-2026-04.csv", "csv-utf16", "高龄津贴", "2026-04", 300, 31, "final",
+               {"with_quantity": False, "unique_offset": 3000, "pay_dates": "month",
+                "contact_columns": True}),
 )  # fmt: skip
 
 
