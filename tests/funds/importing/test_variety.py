@@ -270,11 +270,6 @@ def test_import_payments_imports_the_shapes(tmp_path, shape, fmt, name):
     assert leaks(generated) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the staff upload form accepts .xlsx/.xls/.ods/.csv only, and Excel saves its "
-    "'Unicode text' (UTF-16, tab-separated) as .txt: staff must rename the file first",
-)
 def test_the_upload_form_takes_excels_unicode_text_as_saved(tmp_path):
     generated = generate(tmp_path, "clerks_list", "csv-utf16")
     program = make_program("高龄津贴")
