@@ -385,6 +385,17 @@ def _prepare(
         # known once it is done (_places_written).
         if stream is None or stream.load.loader is None:
             _new_places(report)
+    staged = _verdict(report, parsed, staged)
+    if report.errors or report.warnings:
+        report.error_report = errorreport.save(
+            source, filename=filename, sha256=sha256, roster=parsed, report=report
+        )
+    report.seconds = round(time.monotonic() - started, 3)
+    return report, staged
+
+
+def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged | None:
+    """Set the report's status, ready or rejected; return the staged roster if it is ready."""
     if not parsed.rows and not report.errors:
         report.errors.append(
             {
@@ -396,15 +407,10 @@ def _prepare(
             }
         )
     if report.errors:
-        report.status, staged = ImportStatus.REJECTED, None
-    else:
-        report.status = ImportStatus.READY
-    if report.errors or report.warnings:
-        report.error_report = errorreport.save(
-            source, filename=filename, sha256=sha256, roster=parsed, report=report
-        )
-    report.seconds = round(time.monotonic() - started, 3)
-    return report, staged
+        report.status = ImportStatus.REJECTED
+        return None
+    report.status = ImportStatus.READY
+    return staged
 
 
 def _load(
