@@ -417,3 +417,37 @@ def test_a_mapping_whose_staging_fails_deletes_the_upload(staff_client, monkeypa
     post_mapping(staff_client, job, 乙="amount")
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and not job.file
+
+
+@pytest.mark.django_db
+def test_two_amount_columns_are_never_guessed_between_staff_choose_one(staff_client):
+    header = ("村", "姓名", "身份证号码", "补贴金额", "发放金额")
+    upload(staff_client, make_program(), roster_csv(header=header))
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.NEEDS_MAPPING and job.report["unsettled"] == ["amount"]
+
+    as_guessed = post_mapping(staff_client, job)
+    assert "只能对应一列" in as_guessed.content.decode(), "both guesses say amount: refused"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.NEEDS_MAPPING
+
+    post_mapping(staff_client, job, 补贴金额=IGNORE)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY and job.report["total"] == "304.50"
+
+
+@pytest.mark.django_db
+def test_two_columns_with_the_same_header_cannot_be_told_apart_and_staff_are_told_so(
+    staff_client,
+):
+    """A mapping is by header text: two columns headed 金额 must be renamed in the sheet."""
+    header = ("村", "姓名", "身份证号码", "金额", "金额")
+    upload(staff_client, make_program(), roster_csv(header=header))
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.NEEDS_MAPPING
+    data = choices(job)
+    data["col-0-3"] = IGNORE  # the first 金额 column; the second stays "amount"
+    response = staff_client.post(reverse("funds:job_mapping", args=[job.pk]), data)
+    assert "无法分别指定" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.NEEDS_MAPPING and job.file
