@@ -24,7 +24,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
+from funds.importing.parsed import PERSONAL
 from privacy import personal
+from privacy.logs import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +95,18 @@ def _name_columns(rows: list[list[Any]]) -> tuple[int, set[int]]:
     return -1, set()
 
 
-def _masked(value: Any, *, is_name: bool) -> Any:
-    """Return a cell value safe to keep: names masked, personal numbers scrubbed."""
+_NAME_FIELDS = ("name", "head_name", "payee_name")
+
+
+def _masked(value: Any, *, is_name: bool, is_personal: bool = False) -> Any:
+    """Return a cell value safe to keep: names masked, personal numbers scrubbed.
+
+    A column of personal data a payment does not need (phones, addresses, …) keeps nothing.
+    """
     if value is None or value == "":
         return value
+    if is_personal:
+        return "***"
     if isinstance(value, bool | date | datetime):
         return value
     if isinstance(value, int | float):
@@ -112,8 +122,18 @@ def _masked(value: Any, *, is_name: bool) -> Any:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def build(source: Path | bytes, *, filename: str, sheets: list[str], report: Any) -> bytes:
-    """Return the xlsx bytes of the error report for REPORT."""
+def build(
+    source: Path | bytes, *, filename: str, sheets: list[str], report: Any,
+    columns: list[Any] = (),  # type: ignore[assignment]
+) -> bytes:  # fmt: skip
+    """Return the xlsx bytes of the error report for REPORT.
+
+    COLUMNS (``parsed.Column``) say which columns hold names and unneeded personal data; a
+    sheet they do not describe is read by its header words.
+    """
+    fields: dict[str, dict[int, str]] = defaultdict(dict)
+    for column in columns:
+        fields[column.sheet][column.index] = column.field
     problems: dict[tuple[str, int | None], list[str]] = defaultdict(list)
     for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
         for item in items:
@@ -142,6 +162,10 @@ def build(source: Path | bytes, *, filename: str, sheets: list[str], report: Any
     for index, (name, rows) in enumerate(originals):
         parsed_name = sheets[index] if index < len(sheets) else name
         header, name_cols = _name_columns(rows)
+        known = fields.get(parsed_name, {})
+        if known:
+            name_cols |= {i for i, field in known.items() if field in _NAME_FIELDS}
+        personal_cols = {i for i, field in known.items() if field == PERSONAL}
         out = book.create_sheet(name[:31] or f"Sheet{index + 1}")
         for number, row in enumerate(rows[:MAX_ROWS], start=1):
             found = problems.get((parsed_name, number)) or problems.get((name, number))
@@ -152,8 +176,11 @@ def build(source: Path | bytes, *, filename: str, sheets: list[str], report: Any
             cell = WriteOnlyCell(out, value="；".join(found) if found else "")
             if found:
                 cell.fill, cell.font = red, bold
+            below = number - 1 > header
             values = [
-                _masked(v, is_name=number - 1 > header and i in name_cols)
+                _masked(
+                    v, is_name=below and i in name_cols, is_personal=below and i in personal_cols
+                )
                 for i, v in enumerate(row)
             ]
             out.append([*values, cell] if number - 1 != header else [*values, _("校验结果")])
@@ -165,8 +192,11 @@ def build(source: Path | bytes, *, filename: str, sheets: list[str], report: Any
 def save(source: Path | bytes, *, filename: str, sha256: str, roster: Any, report: Any) -> str:
     """Write the error report to storage and return its name ('' when it cannot be built)."""
     try:
-        data = build(source, filename=filename, sheets=list(roster.sheets), report=report)
+        data = build(
+            source, filename=filename, sheets=list(roster.sheets), report=report,
+            columns=getattr(roster, "columns", []),
+        )  # fmt: skip
     except Exception:
-        personal.log_failure(log, "error report for %s could not be written", sha256[:12])
+        log_failure(log, "error report for %s could not be written", sha256[:12])
         return ""
     return default_storage.save(f"reports/{sha256[:16]}-errors.xlsx", ContentFile(data))

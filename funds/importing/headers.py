@@ -112,6 +112,8 @@ _OTHER_CERTIFICATES = ("证号", "证书编号", "证编号", "户口簿", "户�
 _ACCOUNT = ("账号", "帐号", "卡号", "账户", "帐户", "存折", "折号")
 _BANK_DETAILS = ("开户行", "开户银行", "银行名称", "开户网点", "代发银行", "金融机构", "银行")
 _CONTACT = ("电话", "手机", "联系", "住址", "地址", "户籍", "邮编", "微信", "邮箱", "QQ")
+#: What an ID number already tells, and health: never needed to pay, never read.
+_ATTRIBUTES = ("性别", "年龄", "出生", "民族", "残疾类别", "残疾等级", "健康状况", "婚姻")
 _DATE = ("日期", "时间", "年月", "月份", "所属期")
 _STATUS = ("状态", "结果", "是否成功", "是否发放")
 _NOTE = ("备注", "说明", "附注", "原因")
@@ -124,7 +126,8 @@ _QUANTITY = ("面积", "亩数", "数量", "人数", "月数", "头数", "台数
 _MONEY_STRONG = ("金额", "资金", "款", "工资", "津贴", "补贴金", "补助金", "救助金", "保障金",
                  "补偿金", "奖励金", "生活费", "护理费", "金")  # fmt: skip
 _MONEY_ENDS = ("补贴", "补助", "补偿", "救助", "保障", "发放", "奖补", "奖励", "合计", "总计",
-               "小计", "实发", "应发", "扣款", "扣除", "实付", "应付", "总额")  # fmt: skip
+               "小计", "实发", "应发", "扣款", "扣除", "实付", "应付", "总额", "补贴额",
+               "补助额", "救助额", "发放额")  # fmt: skip
 _NET = ("实发", "实付", "实际发放", "实领", "实得", "到账", "净额", "实拨", "实补", "实际到户")
 _GROSS = ("应发", "应付", "应补", "核定", "应享受", "应得")
 _DEDUCTION = ("扣款", "扣除", "代扣", "扣减", "扣回", "扣缴")
@@ -171,12 +174,10 @@ def _money(key: str, unit: str) -> Guess | None:
         return Guess("rate")
     if _has(key, _QUANTITY) or unit in ("亩", "人", "月", "户"):
         return Guess("quantity")
-    if not (_has(key, _MONEY_STRONG) or key.endswith(_MONEY_ENDS) or "元" in unit):
-        return None
-    if "大写" in key:
-        return Guess("amount_words")
     if _has(key, _DEDUCTION):
         return Guess("deduction")
+    if not (_has(key, _MONEY_STRONG) or key.endswith(_MONEY_ENDS) or "元" in unit):
+        return None
     if _has(key, _NET):
         return Guess("amount", "net")
     if _has(key, _GROSS):
@@ -211,17 +212,19 @@ def classify(text: object) -> Guess | None:
     key = header_key(raw)
     if not key:
         return None
+    if "大写" in raw:
+        return Guess("amount_words")
     alias = _ALIAS_INDEX.get(key)
     if alias == "amount":
         return _money(key, _unit(raw)) or Guess("amount", "plain")
     if alias is not None:
         return Guess(alias)
-    if _has(key, _CONTACT):
+    if _has(key, _CONTACT) or _has(key, _ATTRIBUTES):
         return Guess(PERSONAL)
     found = _identity(key)
     if found is not None:
         return found
-    if key.endswith(("户名", "账户名", "帐户名")):
+    if key.endswith(("户名", "账户名", "帐户名", "户名称")):
         return Guess("payee_name")  # the name an account is held in
     if _has(key, _ACCOUNT):
         return Guess("account")
@@ -326,8 +329,15 @@ class Header:
     first: int = 0  # 0-based index of the first header row (a group header above)
 
 
-def _row_guesses(row: list[object]) -> dict[int, Guess]:
-    return {col: guess for col, cell in enumerate(row) if (guess := classify(cell)) is not None}
+def _row_guesses(row: list[object], mapping: Mapping[str, str] | None = None) -> dict[int, Guess]:
+    """Return column -> guess for ROW's cells; a MAPPING names columns by their label."""
+    guesses = {}
+    for col, cell in enumerate(row):
+        label = _label(cell)
+        guess = Guess(mapping[label]) if mapping and label in mapping else classify(cell)
+        if guess is not None:
+            guesses[col] = guess
+    return guesses
 
 
 def _counted(guesses: dict[int, Guess]) -> set[str]:
@@ -362,11 +372,11 @@ def _is_group_row(row: list[object]) -> bool:
     return len(texts) >= 2 and all(len(text) <= 16 for text in texts)
 
 
-def _locate(rows: list[list[object]]) -> int | None:
+def _locate(rows: list[list[object]], mapping: Mapping[str, str] | None = None) -> int | None:
     """Return the index of the row that best looks like the header, among the first rows."""
     best = None
     for index, row in enumerate(rows[:HEADER_WINDOW]):
-        fields = _counted(_row_guesses(row))
+        fields = _counted(_row_guesses(row, mapping))
         if len(fields) < 3:
             continue
         if fields & {"name", "head_name"} and fields & {"amount", "gross", "amount_words"}:
@@ -393,6 +403,32 @@ def _two_rows(rows: list[list[object]], index: int) -> tuple[int, int, dict, dic
     return index, index, guesses, labels
 
 
+def _locate_by_template(
+    rows: list[list[object]], mapping_for: Callable[[str], Mapping[str, str] | None]
+) -> tuple[int | None, Mapping[str, str] | None]:
+    """Find a header no rule recognises by a saved template for its signature."""
+    for index, row in enumerate(rows[:HEADER_WINDOW]):
+        labels = {col: label for col, cell in enumerate(row) if (label := _label(cell))}
+        if len(labels) >= 3 and (found := mapping_for(signature_of(labels))):
+            return index, found
+    return None, None
+
+
+def _text_row(rows: list[list[object]]) -> int | None:
+    """Return the first row of several short texts that has a row with digits below it."""
+    window = rows[:HEADER_WINDOW]
+    for index, row in enumerate(window):
+        texts = [cell for cell in row if isinstance(cell, str) and cell.strip()]
+        words = {text for text in texts if any(ch.isalpha() for ch in text)}
+        if len(words) < 3 or any(len(text) > 16 for text in texts):
+            continue
+        below = rows[index + 1 : index + 4]
+        if any(any(c not in ("", None) and any(ch.isdigit() for ch in cell_text(c)) for c in r)
+               for r in below):  # fmt: skip
+            return index
+    return None
+
+
 def signature_of(labels: Mapping[int, str]) -> str:
     """Return a short, stable digest of a header's labels, by which a template is found."""
     text = "\x1f".join(f"{col}:{header_key(labels[col])}" for col in sorted(labels))
@@ -402,13 +438,20 @@ def signature_of(labels: Mapping[int, str]) -> str:
 def find_header(
     rows: list[list[object]], *, mapping: Mapping[str, str] | None = None,
     mapping_for: Callable[[str], Mapping[str, str] | None] | None = None,
+    fallback: bool = False,
 ) -> Header | None:  # fmt: skip
     """Find the header by its content among the first rows and settle which column is what.
 
     MAPPING (header label -> field, IGNORE or PERSONAL), or else the one MAPPING_FOR returns for
-    the header's signature (a saved template), overrides what the headers say.
+    the header's signature (a saved template), overrides what the headers say. With FALLBACK, a
+    row of short texts above the data stands for the header when nothing recognises one: its
+    fields are all unsettled, for staff to map.
     """
-    index = _locate(rows)
+    index = _locate(rows, mapping)
+    if index is None and mapping is None and mapping_for is not None:
+        index, mapping = _locate_by_template(rows, mapping_for)
+    if index is None and fallback:
+        index = _text_row(rows)
     if index is None:
         return None
     first, last, guesses, labels = _two_rows(rows, index)
@@ -450,6 +493,8 @@ def settle(header: Header, guesses: dict[int, Guess]) -> None:
     for name in REQUIRED:
         if name not in header.columns and name not in header.unsettled:
             header.unsettled[name] = "missing"
+    order = {name: index for index, name in enumerate(REQUIRED)}
+    header.unsettled = dict(sorted(header.unsettled.items(), key=lambda i: order.get(i[0], 9)))
 
 
 def _fall_back(header: Header) -> None:

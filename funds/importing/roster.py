@@ -201,6 +201,7 @@ class _SheetReader:
         # 合计 sits in one of the first columns (序号, 村 or 姓名), never in the ID or amount.
         total_upto = max(min(5, c_amount), 1)
         out = self.roster.rows
+        heading = self._heading_cells
         for index in range(self.header.row + 1, len(rows)):
             if not index & 255:
                 tick(index)
@@ -212,10 +213,13 @@ class _SheetReader:
             if _is_total(row, total_upto) and not _has_digits(row[c_id]):
                 self._total_row(row, index + 1, total_upto)
                 continue
-            # Signature lines, titles and headers repeated on every printed page: no ID in them.
-            if not _has_digits(row[c_id]) and (
-                _is_footer(row) or self._is_heading(row, c_name, c_amount)
+            # Headers and titles repeated on every printed page.
+            if (row[c_name] in heading and row[c_amount] in heading) or (
+                type(row[c_id]) is str and len(row[c_id]) > 6 and row[c_id] == row[c_amount]
             ):
+                continue
+            # Signature lines spread over the columns, the ID column included.
+            if not _has_digits(row[c_id]) and _is_footer(row):
                 continue
             if (
                 row[c_name] in ("", None)
@@ -343,8 +347,11 @@ class _SheetReader:
                     "name_empty",
                 )
             )
+        raw_id = row[cols["id_number"]]
+        if self.header.id_from_disability and type(raw_id) is str:
+            raw_id = raw_id.strip()[:18]  # 残疾证号: the holder's ID, then category and grade
         try:
-            id_number = read_id_number(row[cols["id_number"]], self.today)
+            id_number = read_id_number(raw_id, self.today)
         except BadCell as problem:
             self._fail(excel_row, "id_number", problem)
             id_number = ""
@@ -495,14 +502,6 @@ class _SheetReader:
                 if "amount" not in self.roster.unsettled:
                     self.roster.unsettled.append("amount")
                 return
-
-    def _is_heading(self, row: list[object], c_name: int, c_amount: int) -> bool:
-        """Say whether ROW repeats the header, or is a title over the whole width (a new page)."""
-        cells = self._heading_cells
-        if row[c_name] in cells and row[c_amount] in cells:
-            return True
-        first = row[0]
-        return isinstance(first, str) and len(first) > 6 and all(c == first for c in row)
 
     def _check_money(self, row: list[object], excel_row: int, amount: Decimal, clean: bool) -> None:
         """Check the amount against gross − deductions, its parts and its words; add to sums."""
@@ -737,7 +736,11 @@ def _read_sheets(
     kinds: set[str] = set()
     for grid in grids:
         fill_merged(grid)
-        header = find_header(grid.rows, mapping=mapping, mapping_for=mapping_for)
+    found = {id(g): find_header(g.rows, mapping=mapping, mapping_for=mapping_for) for g in grids}
+    if not any(found.values()):  # nothing recognised: offer the likeliest rows for mapping
+        found = {id(g): find_header(g.rows, mapping=mapping, fallback=True) for g in grids}
+    for grid in grids:
+        header = found[id(grid)]
         if header is None:
             if any(any(row) for row in grid.rows):
                 roster.warnings.append(

@@ -311,9 +311,21 @@ def test_missing_required_column_is_one_error_naming_sheet_and_field(tmp_path, h
 
 def test_sheet_without_any_header_is_an_error(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    path.write_text("1,2,3\n4,5,6\n", encoding="utf-8")
     roster = read_roster(path, filename="t.csv")
     assert codes(roster) == ["no_header"]
+
+
+def test_headers_nothing_recognises_are_offered_for_mapping_not_guessed(tmp_path):
+    """Short texts over rows of data stand for the header; every field waits for staff."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    roster = read_roster(path, filename="t.csv", township="城关镇")
+    assert set(codes(roster)) == {"missing_column", "missing_village"}
+    assert roster.unsettled == ["name", "id_number", "amount"] and roster.rows == []
+    assert [(c.letter, c.label, c.field) for c in roster.columns] == [
+        ("A", "a", ""), ("B", "b", ""), ("C", "c", "")
+    ]  # fmt: skip
 
 
 def test_csv_with_undecodable_bytes_is_an_error_naming_the_line(tmp_path):
