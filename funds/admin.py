@@ -1,9 +1,12 @@
-"""Staff admin over programs, batches, disbursements and import jobs."""
+"""Staff admin over programs, batches, disbursements, import jobs and column mapping templates."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from funds.models import Batch, Disbursement, ImportJob, Program
+from funds.importing.mapping import field_label, targets
+from funds.models import Batch, Disbursement, ImportJob, MappingTemplate, Program
 from funds.resources import ProgramResource
 
 
@@ -68,4 +71,52 @@ class DisbursementAdmin(admin.ModelAdmin):
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["original_name", "program", "period", "status", "progress", "created_at"]
     list_filter = ["status", "program"]
-    readonly_fields = ["sha256", "report", "status", "progress", "message", "batch"]
+    readonly_fields = ["sha256", "report", "mapping", "status", "progress", "message", "batch"]
+
+    # A job's files go with it: the upload of a job waiting for mapping holds raw IDs.
+    def delete_model(self, request, obj) -> None:
+        _delete_files([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        _delete_files(queryset)
+        super().delete_queryset(request, queryset)
+
+
+def _delete_files(jobs) -> None:
+    for job in jobs:
+        for stored in (job.file, job.staged):
+            if stored:
+                stored.delete(save=False)
+
+
+class MappingTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MappingTemplate
+        fields = ["name", "program", "signature", "mapping"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The targets come from the importer's vocabulary, which may grow: listed at run time.
+        known = "; ".join(f"{t} = {field_label(t)}" for t in targets())
+        self.fields["mapping"].help_text = _(
+            "JSON 对象：表头（与花名册中的表头完全一致）→ 字段。可用的字段：%(known)s"
+        ) % {"known": known}
+
+
+@admin.register(MappingTemplate)
+class MappingTemplateAdmin(admin.ModelAdmin):
+    """Templates staff saved from the mapping page; edited here. MappingTemplate.clean checks
+    that every value is a known target."""
+
+    form = MappingTemplateForm
+    list_display = ["name", "program", "signature", "created_by", "updated_at"]
+    list_filter = ["program"]
+    list_select_related = ["program", "created_by"]
+    search_fields = ["name", "signature", "program__name"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

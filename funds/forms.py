@@ -18,7 +18,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from funds.models import PERIOD_PATTERN, Batch, Disbursement, Program
+from funds.importing.mapping import IGNORE, field_label, is_target, mapping_problems, targets
+from funds.models import (
+    PERIOD_PATTERN,
+    Batch,
+    Disbursement,
+    ImportJob,
+    ImportStatus,
+    MappingTemplate,
+    Program,
+)
 from funds.publishing import Replacement
 from privacy import personal
 
@@ -66,6 +75,166 @@ class ConfirmForm(forms.Form):
     publish = forms.BooleanField(
         label=_("导入后立即发布（进入公示期）"), required=False, initial=False
     )
+
+
+@dataclass
+class ColumnLayout:
+    """The header of one or more sheets with the same labels: mapped once for all of them."""
+
+    sheets: list[str]
+    columns: list[dict]  # as in ImportReport.columns
+    names: list[str]  # the form field of each column
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c["label"] for c in self.columns)
+
+
+def _layouts(columns: list[dict]) -> list[ColumnLayout]:
+    """Group a report's columns by sheet, and sheets with the same header into one layout."""
+    by_sheet: dict[str, list[dict]] = {}
+    for column in columns:
+        by_sheet.setdefault(column["sheet"], []).append(column)
+    layouts: dict[tuple[str, ...], ColumnLayout] = {}
+    for sheet, sheet_columns in by_sheet.items():
+        labels = tuple(c["label"] for c in sheet_columns)
+        if labels in layouts:
+            layouts[labels].sheets.append(sheet)
+            continue
+        n = len(layouts)
+        names = [f"col-{n}-{i}" for i in range(len(sheet_columns))]
+        layouts[labels] = ColumnLayout(sheets=[sheet], columns=sheet_columns, names=names)
+    return list(layouts.values())
+
+
+class MappingForm(forms.Form):
+    """Say which field each column of a waiting roster holds; optionally remember it.
+
+    One select per column, pre-filled with the importer's guess (a column nothing recognised
+    starts as "ignore"), so that submitting it unchanged confirms the guesses. Sheets with the
+    same header are mapped once. Each sheet needs its name, ID number and amount columns, and
+    no field may be given to two columns.
+    """
+
+    save_template = forms.BooleanField(
+        label=_("保存为本项目的模板：下次表头相同的花名册自动按此对应"),
+        required=False,
+        initial=True,
+    )
+    template_name = forms.CharField(label=_("模板名称"), max_length=100, required=False)
+
+    def __init__(self, data=None, *, job: ImportJob, **kwargs):
+        super().__init__(data, **kwargs)
+        self.job = job
+        report = job.report or {}
+        self.layouts = _layouts(report.get("columns", []))
+        self.signature = report.get("signature", "")
+        self.existing = (
+            MappingTemplate.objects.filter(program=job.program, signature=self.signature).first()
+            if self.signature
+            else None
+        )
+        choices = [(target, field_label(target)) for target in targets()]
+        for layout in self.layouts:
+            for name, column in zip(layout.names, layout.columns, strict=True):
+                guess = column.get("field") or IGNORE
+                self.fields[name] = forms.ChoiceField(
+                    label=_("%(letter)s 列“%(label)s”")
+                    % {"letter": column["letter"], "label": column["label"]},
+                    choices=choices,
+                    initial=guess if is_target(guess) else IGNORE,
+                )
+        default = f"{job.program.name}-{self.signature[:6]}" if self.signature else ""
+        self.fields["template_name"].initial = self.existing.name if self.existing else default
+
+    def unsettled(self) -> list[str]:
+        """Return the fields the importer could not settle, as staff read them."""
+        return [field_label(name) for name in (self.job.report or {}).get("unsettled", [])]
+
+    def tables(self) -> list[dict]:
+        """Return each layout's sheets and, per column, the column and its bound select."""
+        return [
+            {
+                "sheets": layout.sheets,
+                "rows": [
+                    {"column": c, "field": self[name], "guess": field_label(c.get("field"))}
+                    for name, c in zip(layout.names, layout.columns, strict=True)
+                ],
+            }
+            for layout in self.layouts
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.job.status != ImportStatus.NEEDS_MAPPING or not self.layouts:
+            raise forms.ValidationError(_("该任务当前不需要指定列"))
+        if self.errors:
+            return data
+        problems = [p for layout in self.layouts for p in self._layout_problems(layout, data)]
+        problems += self._conflicts(data)
+        if data.get("save_template"):
+            problems += self._template_problems(data.get("template_name", "").strip())
+        if problems:
+            raise forms.ValidationError(problems)
+        return data
+
+    def _layout_problems(self, layout: ColumnLayout, data: dict) -> list[str]:
+        pairs = [(c["label"], data[n]) for n, c in zip(layout.names, layout.columns, strict=True)]
+        where = "、".join(layout.sheets)
+        problems = [
+            _("%(sheets)s：%(problem)s") % {"sheets": where, "problem": problem}
+            for problem in mapping_problems(pairs)
+        ]
+        chosen: dict[str, set[str]] = {}
+        for label, target in pairs:
+            chosen.setdefault(label, set()).add(target)
+        for label, found in chosen.items():
+            if len(found) > 1:
+                problems.append(
+                    _("%(sheets)s：有几列的表头都是“%(label)s”，无法分别指定；请把表头改得不同")
+                    % {"sheets": where, "label": label}
+                )
+        return problems
+
+    def _conflicts(self, data: dict) -> list[str]:
+        """Name the labels given different fields in different sheets: a mapping is by label."""
+        seen: dict[str, str] = {}
+        problems = []
+        for label, target in self._pairs(data):
+            if seen.setdefault(label, target) != target:
+                problems.append(
+                    _("表头“%(label)s”在不同的工作表中指定了不同的字段") % {"label": label}
+                )
+        return problems
+
+    def _template_problems(self, name: str) -> list[str]:
+        if not self.signature:
+            return [_("无法识别这份表头的特征，不能保存为模板")]
+        if not name:
+            return [_("请填写模板名称")]
+        taken = MappingTemplate.objects.filter(name=name)
+        if self.existing is not None:
+            taken = taken.exclude(pk=self.existing.pk)
+        if taken.exists():
+            return [_("已有名为“%(name)s”的模板，请换一个名称") % {"name": name}]
+        return []
+
+    def _pairs(self, data: dict) -> list[tuple[str, str]]:
+        return [
+            (c["label"], data[n])
+            for layout in self.layouts
+            for n, c in zip(layout.names, layout.columns, strict=True)
+        ]
+
+    def mapping(self) -> dict[str, str]:
+        """Return the mapping chosen: header label -> field, IGNORE or PERSONAL."""
+        return dict(self._pairs(self.cleaned_data))
+
+    def template_to_save(self) -> str:
+        """Return the name to save the mapping as, or "" when it is not to be saved."""
+        if not self.cleaned_data.get("save_template"):
+            return ""
+        return self.cleaned_data["template_name"].strip()
 
 
 class BatchActionForm(forms.Form):

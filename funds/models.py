@@ -11,10 +11,12 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from funds.importing.mapping import stored_mapping_problems
 from villages.models import Household, Person, Township, Village
 
 #: A payment period, year and month (2026-03): the one definition the forms, the command, the
@@ -304,12 +306,14 @@ class ImportStatus(models.TextChoices):
     PENDING = "pending", _("排队中")
     PARSING = "parsing", _("解析中")
     CHECKED = "checked", _("检查通过（未写入）")  # a dry run: nothing is ever written
+    NEEDS_MAPPING = "needs_mapping", _("待指定列")  # the upload is kept until staff map it
     READY = "ready", _("待确认")
     REJECTED = "rejected", _("未通过校验")
     IMPORTING = "importing", _("导入中")
     IMPORTED = "imported", _("已导入")
     DUPLICATE = "duplicate", _("重复文件")
     FAILED = "failed", _("出错")
+    ABANDONED = "abandoned", _("已放弃")  # left waiting for mapping; the upload is deleted
 
 
 class ImportJob(models.Model):
@@ -333,6 +337,9 @@ class ImportJob(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     message = models.CharField(_("当前步骤"), max_length=200, blank=True)
     report = models.JSONField(_("校验报告"), default=dict, blank=True)
+    mapping = models.JSONField(
+        _("指定的列"), default=dict, blank=True, help_text=_("工作人员指定的列：表头 → 字段")
+    )
     staged = models.FileField(_("暂存数据"), upload_to="staged/", blank=True)
     batch = models.ForeignKey(
         Batch,
@@ -360,3 +367,86 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+class MappingTemplateQuerySet(models.QuerySet["MappingTemplate"]):
+    def for_signature(self, signature: str, *, program: Program) -> MappingTemplate | None:
+        """Return the template for a header signature: the program's own, else one for all."""
+        found = self.filter(Q(program=program) | Q(program__isnull=True), signature=signature)
+        # The program's own template first: NULL sorts last ascending on SQLite, first on
+        # PostgreSQL, so order on "has no program" instead.
+        return found.order_by(models.F("program").desc(nulls_last=True)).first()
+
+    def remember(
+        self, *, name: str, program: Program | None, signature: str, mapping: dict, user=None
+    ) -> MappingTemplate:
+        """Save MAPPING as the template for PROGRAM and SIGNATURE, named NAME; update it if any.
+
+        Raise ValidationError when NAME belongs to another template, or the mapping is unsound.
+        """
+        template = self.filter(program=program, signature=signature).first()
+        if template is None:
+            creator = user if getattr(user, "pk", None) else None
+            template = MappingTemplate(program=program, signature=signature, created_by=creator)
+        template.name, template.mapping = name, dict(mapping)
+        template.full_clean()
+        template.save()
+        return template
+
+
+class MappingTemplate(models.Model):
+    """A column mapping staff chose for one header layout, applied to the next roster like it.
+
+    The reader finds a template by its sheet's header signature (a digest of the header labels,
+    ``parsed.ParsedRoster.signature``): the program's own template, else one for any program.
+    """
+
+    name = models.CharField(_("模板名称"), max_length=100, unique=True)
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mapping_templates",
+        verbose_name=_("项目"),
+        help_text=_("留空则适用于所有项目"),
+    )
+    signature = models.CharField(_("表头特征"), max_length=64, db_index=True)
+    mapping = models.JSONField(_("列对应关系"), default=dict, help_text=_("表头 → 字段"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MappingTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("列对应模板")
+        verbose_name_plural = _("列对应模板")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "signature"], name="mapping_template_once_per_program"
+            ),
+            # NULLs are distinct in a unique constraint: one program-less template per header
+            # needs a constraint of its own.
+            models.UniqueConstraint(
+                fields=["signature"],
+                condition=Q(program__isnull=True),
+                name="mapping_template_once_for_any_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        problems = stored_mapping_problems(self.mapping)
+        if problems:
+            raise ValidationError({"mapping": problems})

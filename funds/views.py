@@ -23,9 +23,10 @@ from funds.forms import (
     CorrectionForm,
     CorrectionSearchForm,
     ImportUploadForm,
+    MappingForm,
     selected_ids,
 )
-from funds.importing import tasks
+from funds.importing import jobs, tasks
 from funds.models import Batch, ImportJob
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
@@ -67,12 +68,47 @@ def upload(request):
     return render(request, "funds/upload.html", {"form": form})
 
 
+def _job(pk) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.select_related("program", "batch"), pk=pk)
+
+
+def _job_page(request, job: ImportJob, mapping_form: MappingForm | None = None):
+    """Render a job's page; a job waiting for mapping gets its mapping form."""
+    if mapping_form is None and job.status == ImportJob.Status.NEEDS_MAPPING:
+        mapping_form = MappingForm(job=job)
+    context = {"job": job, "report": job.report, "running": job.status in RUNNING}
+    context |= {"form": ConfirmForm(), "mapping_form": mapping_form}
+    return render(request, "funds/job_detail.html", context)
+
+
 @require_GET
 @staff_only
 def job_detail(request, pk):
-    job = get_object_or_404(ImportJob.objects.select_related("program", "batch"), pk=pk)
-    context = {"job": job, "report": job.report, "running": job.status in RUNNING}
-    return render(request, "funds/job_detail.html", {**context, "form": ConfirmForm()})
+    return _job_page(request, _job(pk))
+
+
+@require_POST
+@staff_only
+def job_mapping(request, pk):
+    job = _job(pk)
+    form = MappingForm(request.POST, job=job)
+    if not form.is_valid():
+        return _job_page(request, job, form)
+    queued = tasks.request_mapping(
+        job=job, mapping=form.mapping(), template_name=form.template_to_save(), user=request.user
+    )
+    if not queued:
+        messages.error(request, _("该任务当前不需要指定列"))
+    return redirect("funds:job_detail", pk=job.pk)
+
+
+@require_POST
+@staff_only
+def job_abandon(request, pk):
+    job = _job(pk)
+    if not jobs.abandon_job(job=job):
+        messages.error(request, _("只有等待指定列的任务可以放弃"))
+    return redirect("funds:job_detail", pk=job.pk)
 
 
 @require_GET

@@ -3,7 +3,8 @@
 1. ``filesafety``  — refuse what is not a spreadsheet, or is a zip bomb or an XML trap;
 2. ``grids``       — the file as grids of cells (calamine for workbooks, CSV in UTF-8/GBK);
 3. ``headers``     — which column holds which field (``aliases`` is the vocabulary), and the
-   places named in the title rows and the sheet name;
+   places named in the title rows and the sheet name; ``mapping`` checks the mappings staff
+   give where the headers cannot settle it (the mapping page, saved templates, ``--map``);
 4. ``cells``       — one cell's value: money, measures, dates, accounts, ID numbers;
 5. ``roster``      — every row under the header, validated; ``read_roster`` returns a
    ``parsed.ParsedRoster`` with every error and warning at its sheet, row and column;

@@ -6,10 +6,21 @@ command and the demo. All three check and stage with ``_prepare`` and write thro
 ``funds.importing.loading.ChunkedLoad``: one path. ``import_roster`` sends chunks to it while
 the file is still being parsed; confirm sends the staged roster's chunks (``load_staged``).
 
+Column mappings: a roster whose required columns the reader cannot settle (missing, or
+several candidates) stops as ``needs_mapping``; nothing is staged or written. Staff map the
+columns (``remap_roster``: the job's ``mapping`` is passed to the reader and it reads the file
+again), and a mapping that works can be remembered as a ``MappingTemplate``, which
+``TemplateFinder`` hands the reader for the next roster with the same header signature.
+
 Privacy of files at rest: the uploaded source (raw IDs and accounts) lives only until
-staging ends; then it is deleted. Confirm reads the staged file (masks and keyed hashes
-only), and the error report is written at staging time with every personal value masked,
-so nothing kept after staging holds a raw ID number, account or full name.
+staging ends; then it is deleted. The one exception is a job waiting for staff to map its
+columns: its upload must be read again, so it is kept until the job is staged (ready),
+rejected, a duplicate, failed or abandoned (``abandon_job``; ``abandon_stale_jobs`` drops any
+left waiting longer than ``MAPPING_WAIT``), and deleted then. Confirm reads the staged file
+(masks and keyed hashes only), and the error report is written at staging time with every
+personal value masked, so nothing kept after staging holds a raw ID number, account or full
+name. The columns a report lists carry a few masked sample values only while the job waits
+for mapping; they are dropped from every other report.
 """
 
 from __future__ import annotations
@@ -20,14 +31,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds.importing import errorreport
@@ -35,7 +49,7 @@ from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
 from funds.importing.loading import ChunkedLoad, LoadFailed, load_staged
 from funds.importing.staging import HEAD_RELATION, Staged, Stager, stage_rows
-from funds.models import Batch, ImportJob, ImportStatus, Program
+from funds.models import Batch, ImportJob, ImportStatus, MappingTemplate, Program
 from funds.publishing import publish_batch
 from privacy.logs import log_failure
 from villages.models import Township, Village
@@ -45,6 +59,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 PREVIEW_ROWS = 20
 PARSE_DEADLINE_S = 600.0  # a roster that takes longer is refused, not left running for ever
+#: How long an upload waiting for staff to map its columns is kept (it holds raw IDs).
+MAPPING_WAIT = timedelta(days=3)
 
 
 @dataclass
@@ -70,10 +86,18 @@ class ImportReport:
     preview: list[dict] = field(default_factory=list)
     error_report: str = ""  # storage name of the masked xlsx, when there are problems
     seconds: float = 0.0
+    # Header columns: sheet, letter, label, field, guessed, and masked samples while the
+    # roster waits for mapping (see _describe_columns).
+    columns: list[dict] = field(default_factory=list)
+    unsettled: list[str] = field(default_factory=list)  # fields staff must map
+    signature: str = ""  # the header signature templates are found by
+    mapping: dict[str, str] = field(default_factory=dict)  # header label -> field, as used
+    template: str = ""  # the saved template(s) the mapping came from, by name
+    saved_template: str = ""  # the template this import's mapping was saved as
 
     @property
     def ok(self) -> bool:
-        return self.status != ImportStatus.REJECTED
+        return self.status not in (ImportStatus.REJECTED, ImportStatus.NEEDS_MAPPING)
 
     @property
     def counts(self) -> tuple[int, int, int, Decimal]:
@@ -93,9 +117,13 @@ class ImportReport:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def as_line(self) -> dict[str, Any]:
-        """Return the one-line summary the command prints with --json."""
+        """Return the one-line summary the command prints with --json.
+
+        A roster that stops for mapping also lists its columns (no sample values), so that a
+        script can choose its ``--map`` options.
+        """
         keys = ("sheet", "row", "column", "message")
-        return {
+        line = {
             "file": self.file,
             "status": self.status,
             "batch": self.batch,
@@ -105,7 +133,15 @@ class ImportReport:
             "total": f"{self.total:.2f}",
             "errors": [{k: e.get(k) for k in keys} for e in self.errors],
             "warnings": [{k: w.get(k) for k in keys} for w in self.warnings],
+            "mapping": self.mapping,
+            "template": self.template,
+            "saved_template": self.saved_template,
+            "unsettled": self.unsettled,
         }
+        if self.status == ImportStatus.NEEDS_MAPPING:
+            keys = ("sheet", "letter", "label", "field")
+            line["columns"] = [{k: c.get(k) for k in keys} for c in self.columns]
+        return line
 
 
 def file_sha256(source: Path | bytes) -> str:
@@ -211,6 +247,53 @@ def _read_roster(source: Path | bytes, **options: Any) -> Any:
     return read_roster(source, **options)
 
 
+class TemplateFinder:
+    """Find the saved mapping for a sheet's header signature, as ``read_roster`` asks for one.
+
+    The program's own template comes first, then one saved for any program; a template of
+    another program is never used. ``used`` names the templates found, for the report.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.used: list[str] = []
+
+    def __call__(self, signature: str) -> dict[str, str] | None:
+        if not signature:
+            return None
+        template = MappingTemplate.objects.for_signature(signature, program=self.program)
+        if template is None:
+            return None
+        if template.name not in self.used:
+            self.used.append(template.name)
+        return dict(template.mapping)
+
+
+def _describe_columns(report: ImportReport, parsed: Any, finder: TemplateFinder | None) -> None:
+    """Copy the header columns, unsettled fields, signature and mapping used into the report.
+
+    Sample values (masked by the reader) are kept only while the roster waits for staff to
+    map it: the mapping page shows them; no other report needs them.
+    """
+    report.unsettled = list(getattr(parsed, "unsettled", []))
+    waiting = bool(report.unsettled)
+    report.columns = [
+        {
+            "sheet": c.sheet,
+            "letter": c.letter,
+            "label": c.label,
+            "field": c.field,
+            "guessed": c.guessed,
+            **({"samples": [str(v) for v in c.samples]} if waiting else {}),
+        }
+        for c in getattr(parsed, "columns", [])
+    ]
+    report.signature = getattr(parsed, "signature", "")
+    report.mapping = dict(getattr(parsed, "mapping", {}))
+    if finder is not None and finder.used:
+        report.template = ", ".join(finder.used)
+
+
 def _township_of(parsed: Any, township: str | None) -> tuple[str, list[dict]]:
     """Return the one township of the roster, or errors when it is missing or ambiguous."""
     found = {r.township.strip() for r in parsed.rows if getattr(r, "township", "")}
@@ -237,10 +320,15 @@ def _prepare(
     sha256: str,
     progress: Progress | None = None,
     stream: _RosterStream | None = None,
+    mapping: dict[str, str] | None = None,
+    mapping_for: TemplateFinder | None = None,
 ) -> tuple[ImportReport, Staged | None]:
     """Check, parse, validate, mask and hash a roster; stage it when it has no errors.
 
     With a ``stream``, rows are staged (and loaded) while the file is still being read.
+    ``mapping`` (header label -> field) overrides the reader's recognition for those columns;
+    ``mapping_for`` finds a saved template by header signature. A roster whose columns are
+    still unsettled comes back as ``needs_mapping`` with nothing staged.
     """
     started = time.monotonic()
     report = ImportReport(file=filename, sha256=sha256)
@@ -265,6 +353,8 @@ def _prepare(
             progress=progress,
             kind=file_kind,
             on_rows=stream,
+            mapping=mapping or None,
+            mapping_for=mapping_for,
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
         log_failure(log, "roster %s could not be read", sha256[:12])
@@ -274,6 +364,13 @@ def _prepare(
     report.sheets, report.kind = list(parsed.sheets), parsed.kind
     report.errors = [_issue(e) for e in parsed.errors]
     report.warnings = [_issue(w) for w in parsed.warnings]
+    _describe_columns(report, parsed, mapping_for)
+    if report.unsettled and report.columns:
+        # Nothing is guessed: staff say which column is which (no error report either: its
+        # masking needs to know which columns hold personal data).
+        report.status = ImportStatus.NEEDS_MAPPING
+        report.seconds = round(time.monotonic() - started, 3)
+        return report, None
     town, town_errors = _township_of(parsed, township)
     report.errors += town_errors
     staged: Staged | None = None
@@ -288,6 +385,17 @@ def _prepare(
         # known once it is done (_places_written).
         if stream is None or stream.load.loader is None:
             _new_places(report)
+    staged = _verdict(report, parsed, staged)
+    if report.errors or report.warnings:
+        report.error_report = errorreport.save(
+            source, filename=filename, sha256=sha256, roster=parsed, report=report
+        )
+    report.seconds = round(time.monotonic() - started, 3)
+    return report, staged
+
+
+def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged | None:
+    """Set the report's status, ready or rejected; return the staged roster if it is ready."""
     if not parsed.rows and not report.errors:
         report.errors.append(
             {
@@ -299,15 +407,10 @@ def _prepare(
             }
         )
     if report.errors:
-        report.status, staged = ImportStatus.REJECTED, None
-    else:
-        report.status = ImportStatus.READY
-    if report.errors or report.warnings:
-        report.error_report = errorreport.save(
-            source, filename=filename, sha256=sha256, roster=parsed, report=report
-        )
-    report.seconds = round(time.monotonic() - started, 3)
-    return report, staged
+        report.status = ImportStatus.REJECTED
+        return None
+    report.status = ImportStatus.READY
+    return staged
 
 
 def _load(
@@ -367,17 +470,79 @@ def import_roster(
     dry_run: bool = False,
     user: Any = None,
     progress: Progress | None = None,
+    mapping: dict[str, str] | None = None,
+    template: MappingTemplate | None = None,
+    save_template: str = "",
 ) -> ImportReport:
-    """Check and import one roster file in one go (the command and the demo use this)."""
+    """Check and import one roster file in one go (the command and the demo use this).
+
+    ``mapping`` (header label -> field, IGNORE or PERSONAL) overrides what the reader
+    recognises; ``template`` is a saved mapping to start from (``mapping`` wins over it);
+    without one, a template saved for the header is looked up. ``save_template`` names a
+    template to remember the mapping used as, once the roster is imported.
+    """
     path = Path(path)
     sha256 = file_sha256(path)
+    finder = None if template is not None else TemplateFinder(program)
+    if template is not None:
+        mapping = {**template.mapping, **(mapping or {})}
+    options = {"mapping": mapping, "mapping_for": finder}
     if dry_run:
         report, staged = _prepare(
-            path, filename=path.name, township=township, sha256=sha256, progress=progress
-        )
+            path, filename=path.name, township=township, sha256=sha256, progress=progress,
+            **options,
+        )  # fmt: skip
         if staged is not None:
             report.status = ImportStatus.CHECKED
-        return report
+        return _named(report, template)
+    report = _import_file(
+        path, sha256=sha256, program=program, period=period, township=township,
+        publish=publish, user=user, progress=progress, options=options,
+    )  # fmt: skip
+    _named(report, template)
+    if save_template and report.status == ImportStatus.IMPORTED:
+        _save_template(
+            report, name=save_template, program=program, mapping=report.mapping, user=user
+        )
+    return report
+
+
+def _named(report: ImportReport, template: MappingTemplate | None) -> ImportReport:
+    if template is not None:
+        report.template = template.name
+    return report
+
+
+def _save_template(
+    report: ImportReport, *, name: str, program: Program, mapping: dict[str, str], user: Any
+) -> None:
+    """Remember MAPPING as template NAME for the report's header; a refusal becomes a warning."""
+    try:
+        MappingTemplate.objects.remember(
+            name=name, program=program, signature=report.signature, mapping=mapping, user=user
+        )
+    except ValidationError as refusal:
+        message = _("列对应模板未保存：%(reason)s") % {"reason": " ".join(refusal.messages)}
+        report.warnings.append(
+            {"sheet": "", "row": None, "column": "", "message": message, "code": "template"}
+        )
+    else:
+        report.saved_template = name
+
+
+def _import_file(
+    path: Path,
+    *,
+    sha256: str,
+    program: Program,
+    period: str,
+    township: str | None,
+    publish: bool,
+    user: Any,
+    progress: Progress | None,
+    options: dict[str, Any],
+) -> ImportReport:
+    """Parse, stage and load a roster in one transaction, rows streamed to the loader."""
     load = ChunkedLoad(
         program=program, period=period, source_name=path.name, sha256=sha256, user=user
     )
@@ -388,7 +553,7 @@ def import_roster(
             try:
                 report, staged = _prepare(
                     path, filename=path.name, township=township, sha256=sha256,
-                    progress=progress, stream=stream,
+                    progress=progress, stream=stream, **options,
                 )  # fmt: skip
                 if staged is None:
                     raise _Rejected
@@ -530,7 +695,7 @@ def _set(job: ImportJob, **values: Any) -> None:
     job.save(update_fields=[*values, "updated_at"])
 
 
-def _drop_upload(job: ImportJob) -> None:
+def drop_upload(job: ImportJob) -> None:
     """Delete the uploaded source: it holds raw IDs and accounts and is not needed any more."""
     if job.file:
         job.file.delete(save=False)
@@ -538,7 +703,12 @@ def _drop_upload(job: ImportJob) -> None:
 
 
 def stage_roster(*, job: ImportJob) -> ImportReport:
-    """Parse and validate an uploaded roster; stage it for confirm or record why it is rejected."""
+    """Parse and validate an uploaded roster; stage it for confirm or record why it is rejected.
+
+    The job's ``mapping`` (staff's, when they have mapped its columns) is passed to the reader,
+    with the templates saved for the program. A roster that still needs mapping keeps its
+    upload, to be read again; any other outcome deletes it.
+    """
     _set(job, status=ImportStatus.PARSING, progress=1, message=_("正在检查文件"))
     with job.file.open("rb") as fh:
         data = fh.read()
@@ -548,15 +718,19 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
         township=job.township_name or None,
         sha256=job.sha256 or file_sha256(data),
         progress=_job_progress(job, 5, 90, _("正在解析和校验")),
+        mapping=job.mapping or None,
+        mapping_for=TemplateFinder(job.program),
     )
     del data
     if staged is not None:
         name = default_storage.save(f"staged/{job.pk}.jsonl.gz", ContentFile(staged.dump()))
         job.staged.name = name
-    status = report.status  # ready, duplicate or rejected: the job's status too
-    _drop_upload(job)
+    status = report.status  # ready, needs mapping, duplicate or rejected: the job's status too
+    if status != ImportStatus.NEEDS_MAPPING:
+        drop_upload(job)
     done = {
         ImportStatus.READY: _("校验通过，请确认导入"),
+        ImportStatus.NEEDS_MAPPING: _("有些列无法确定，请指定各列的内容"),
         ImportStatus.DUPLICATE: _("该文件已经导入过"),
         ImportStatus.REJECTED: _("校验未通过"),
     }[status]
@@ -572,6 +746,43 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
         batch_id=batch_id,
     )
     return report
+
+
+def remap_roster(*, job: ImportJob, template_name: str = "", user: Any = None) -> ImportReport:
+    """Read a job's kept upload again with the mapping staff chose (``job.mapping``).
+
+    When the roster is then ready and TEMPLATE_NAME is given, the mapping is remembered as
+    the program's template for this header, so that the next roster like it needs no mapping.
+    """
+    report = stage_roster(job=job)
+    if template_name and report.status == ImportStatus.READY:
+        _save_template(
+            report, name=template_name, program=job.program, mapping=job.mapping, user=user
+        )
+        _set(job, report=report.as_json())
+    return report
+
+
+def abandon_job(*, job: ImportJob) -> bool:
+    """Give up a job waiting for mapping and delete its upload; say whether it was waiting."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None or locked.status != ImportStatus.NEEDS_MAPPING:
+            return False
+        drop_upload(locked)
+        _set(
+            locked, status=ImportStatus.ABANDONED, message=_("已放弃，上传的文件已删除"),
+            file=locked.file,
+        )  # fmt: skip
+    job.refresh_from_db()
+    return True
+
+
+def abandon_stale_jobs(*, now: Any = None) -> int:
+    """Abandon every job left waiting for mapping longer than MAPPING_WAIT; return how many."""
+    cutoff = (now or timezone.now()) - MAPPING_WAIT
+    stale = ImportJob.objects.filter(status=ImportStatus.NEEDS_MAPPING, updated_at__lt=cutoff)
+    return sum(abandon_job(job=job) for job in stale.only("pk"))
 
 
 def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -> Batch | None:

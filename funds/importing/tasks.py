@@ -1,8 +1,9 @@
 """Run the staff flow's two halves in the background (Django's tasks API, django-tasks backport).
 
-``create_job`` saves an upload and queues its staging; ``request_confirm`` queues the load of a
-ready job once. The work itself is ``funds.importing.jobs``; a worker (``manage.py db_worker``)
-runs the tasks, and the page polls the job row for progress.
+``create_job`` saves an upload and queues its staging; ``request_mapping`` stores the columns
+staff mapped on a job waiting for them and queues the staging again; ``request_confirm`` queues
+the load of a ready job once. The work itself is ``funds.importing.jobs``; a worker
+(``manage.py db_worker``) runs the tasks, and the page polls the job row for progress.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from funds.importing.jobs import confirm_import, stage_roster
+from funds.importing.jobs import (
+    abandon_stale_jobs,
+    confirm_import,
+    drop_upload,
+    remap_roster,
+    stage_roster,
+)
 from funds.models import ImportJob, ImportStatus, Program
 from privacy.logs import log_failure
 
@@ -28,6 +35,11 @@ def _failed(job_id: str) -> None:
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportStatus.FAILED, message=_("处理出错，请联系管理员"), progress=100
     )
+    # A failed job is never read again: its upload (raw IDs) goes, as after any staging.
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is not None and job.file:
+        drop_upload(job)
+        ImportJob.objects.filter(pk=job_id).update(file="")
 
 
 @task()
@@ -38,6 +50,21 @@ def stage_import_task(job_id: str) -> str:
         return job.status
     try:
         stage_roster(job=job)
+    except Exception:
+        _failed(job_id)
+        return ImportStatus.FAILED
+    return job.status
+
+
+@task()
+def remap_import_task(job_id: str, template_name: str = "", user_id: int | None = None) -> str:
+    """Read a job's kept upload again with the columns staff mapped; remember them if asked."""
+    job = ImportJob.objects.select_related("program").get(pk=job_id)
+    if job.status not in (ImportStatus.PENDING, ImportStatus.PARSING):
+        return job.status
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    try:
+        remap_roster(job=job, template_name=template_name, user=user)
     except Exception:
         _failed(job_id)
         return ImportStatus.FAILED
@@ -62,7 +89,11 @@ def confirm_import_task(job_id: str, publish: bool = False, user_id: int | None 
 def create_job(
     *, upload: Any, program: Program, period: str, township: str = "", user: Any = None
 ) -> ImportJob:
-    """Save an uploaded roster as a pending job and queue its staging."""
+    """Save an uploaded roster as a pending job and queue its staging.
+
+    Uploads left waiting for mapping too long are deleted first: there is no other clock.
+    """
+    abandon_stale_jobs()
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -91,5 +122,23 @@ def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
     )
     if claimed:
         confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None))
+    job.refresh_from_db()
+    return bool(claimed)
+
+
+def request_mapping(
+    *, job: ImportJob, mapping: dict[str, str], template_name: str = "", user: Any = None
+) -> bool:
+    """Store the columns staff mapped on a job waiting for them and queue its staging again.
+
+    Say whether this call queued it (a second click, or a job no longer waiting, does not).
+    TEMPLATE_NAME, when given, saves the mapping as the program's template once it works.
+    """
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.NEEDS_MAPPING).update(
+        status=ImportStatus.PENDING, progress=0, message=_("排队等待按指定的列重新检查"),
+        mapping=mapping,
+    )  # fmt: skip
+    if claimed:
+        remap_import_task.enqueue(str(job.pk), template_name, getattr(user, "pk", None))
     job.refresh_from_db()
     return bool(claimed)

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from funds.importing.parsed import Issue
+from funds.importing.parsed import Column, Issue
 from funds.models import Batch, ImportJob
 from tests.factories import make_program
 from tests.funds.importing.support import household_row, roster, table_counts, use_roster
@@ -259,3 +259,29 @@ def test_a_failing_job_is_marked_failed_and_its_log_quotes_no_cell(monkeypatch, 
     assert job.status == ImportJob.Status.FAILED
     assert "ValueError" in caplog.text and "crash" in caplog.text
     assert "341122196001010013" not in caplog.text and "张三" not in caplog.text
+
+
+def test_a_roster_with_unsettled_columns_stops_for_mapping_not_rejection(staff_client, monkeypatch):
+    rows = [household_row(n) for n in range(2)]
+    columns = [
+        Column("Sheet1", 0, "A", "姓名", "name", ("张*",)),
+        Column("Sheet1", 1, "B", "身份证号码", "id_number", ("341***********1234",)),
+        Column("Sheet1", 2, "C", "应发", "", ("120.00",)),
+        Column("Sheet1", 3, "D", "实付", "", ("100.00",)),
+    ]
+    error = Issue("Sheet1", None, "金额", "工作表缺少“金额”列", "missing_column")
+    parsed = roster(rows, errors=[error], columns=columns, unsettled=["amount"], signature="s1")
+    use_roster(monkeypatch, parsed)
+    _upload(staff_client, make_program())
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.NEEDS_MAPPING
+    assert job.file and not job.staged and not job.report["error_report"]
+    status = staff_client.get(reverse("funds:job_status", args=[job.pk])).json()
+    assert status["done"], "the page stops polling and shows the mapping form"
+    text = staff_client.get(reverse("funds:job_detail", args=[job.pk])).content.decode()
+    assert "指定各列的内容" in text and "实付" in text and "341***********1234" in text
+    assert "个人信息，不保存" in text and "重新上传" not in text
+    assert reverse("funds:job_mapping", args=[job.pk]) in text
+    listing = staff_client.get(reverse("funds:job_list")).content.decode()
+    assert "待指定列" in listing

@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from funds.importing.jobs import ImportReport, import_roster
-from funds.models import PERIOD_PATTERN, ImportStatus, Program
+from funds.importing.mapping import field_label, parse_map_option, targets
+from funds.models import PERIOD_PATTERN, ImportStatus, MappingTemplate, Program
 
 PERIOD = re.compile(PERIOD_PATTERN)
 OK_STATUSES = {ImportStatus.IMPORTED, ImportStatus.CHECKED, ImportStatus.DUPLICATE}
@@ -54,6 +55,22 @@ class Command(BaseCommand):
         parser.add_argument("--publish", action="store_true", help=_("导入后发布（进入公示期）"))
         parser.add_argument("--dry-run", action="store_true", help=_("只检查，不写入"))
         parser.add_argument("--json", action="store_true", help=_("每个文件输出一行 JSON"))
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="表头=FIELD",
+            help=_("指定一列的内容（可重复）；字段可以是 ignore（不导入）或 personal（不保存）"),
+        )
+        parser.add_argument(
+            "--template", default=None, metavar="NAME", help=_("使用已保存的列对应模板")
+        )
+        parser.add_argument(
+            "--save-template",
+            default="",
+            metavar="NAME",
+            help=_("导入成功后把所用的列对应保存为模板"),
+        )
 
     def handle(self, *args, **options) -> None:
         program = self._program(options["program"])
@@ -64,7 +81,13 @@ class Command(BaseCommand):
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise CommandError(_("找不到文件：%s") % "、".join(missing), returncode=2)
-        rejected = 0
+        mapping = self._mapping(options["map"])
+        template = self._template(options["template"], program)
+        if options["save_template"] and options["dry_run"]:
+            raise CommandError(
+                _("--save-template 不能与 --dry-run 同用：试运行不写入任何东西"), returncode=2
+            )
+        rejected = needs_mapping = 0
         for path in paths:
             bar = ProgressBar(sys.stderr, path.name)
             report = import_roster(
@@ -75,12 +98,54 @@ class Command(BaseCommand):
                 publish=options["publish"],
                 dry_run=options["dry_run"],
                 progress=bar,
+                mapping=mapping or None,
+                template=template,
+                save_template=options["save_template"].strip(),
             )
             bar.close()
-            rejected += report.status not in OK_STATUSES
+            needs_mapping += report.status == ImportStatus.NEEDS_MAPPING
+            rejected += report.status not in OK_STATUSES | {ImportStatus.NEEDS_MAPPING}
             self._print(report, as_json=options["json"])
+        failures = []
         if rejected:
-            raise CommandError(_("%d 个文件未通过校验") % rejected, returncode=1)
+            failures.append(_("%d 个文件未通过校验") % rejected)
+        if needs_mapping:
+            failures.append(_("%d 个文件需要指定列（--map 或 --template）") % needs_mapping)
+        if failures:
+            raise CommandError("；".join(failures), returncode=1)
+
+    def _mapping(self, options: list[str]) -> dict[str, str]:
+        mapping: dict[str, str] = {}
+        for option in options:
+            try:
+                label, target = parse_map_option(option)
+            except ValueError as error:
+                raise CommandError(str(error), returncode=2) from None
+            mapping[label] = target
+        return mapping
+
+    def _template(self, name: str | None, program: Program) -> MappingTemplate | None:
+        if name is None:
+            return None
+        template = MappingTemplate.objects.filter(name=name).first()
+        if template is None:
+            known = "\n  ".join(
+                MappingTemplate.objects.filter(Q(program=program) | Q(program__isnull=True))
+                .order_by("name")
+                .values_list("name", flat=True)
+            )
+            raise CommandError(
+                _("未知的列对应模板：%(name)s。本项目可用的模板：\n  %(known)s")
+                % {"name": name, "known": known},
+                returncode=2,
+            )
+        if template.program_id not in (None, program.pk):
+            raise CommandError(
+                _("模板“%(name)s”属于项目“%(program)s”，不能用于本项目")
+                % {"name": name, "program": template.program},
+                returncode=2,
+            )
+        return template
 
     def _program(self, name: str) -> Program:
         program = Program.objects.filter(Q(name=name) | Q(slug=name)).first()
@@ -102,6 +167,7 @@ class Command(BaseCommand):
             ImportStatus.CHECKED: _("检查通过（未写入）"),
             ImportStatus.DUPLICATE: _("已导入过，跳过"),
             ImportStatus.REJECTED: _("未通过校验"),
+            ImportStatus.NEEDS_MAPPING: _("需要指定列，未写入"),
         }
         line = _("%(file)s：%(status)s，%(rows)d 行，%(households)d 户，合计 %(total)s 元") % {
             "file": report.file,
@@ -112,11 +178,30 @@ class Command(BaseCommand):
         }
         if report.batch:
             line += _("，批次 #%d") % report.batch
-        style = self.style.ERROR if report.status == ImportStatus.REJECTED else self.style.SUCCESS
+        failed = report.status in (ImportStatus.REJECTED, ImportStatus.NEEDS_MAPPING)
+        style = self.style.ERROR if failed else self.style.SUCCESS
         self.stdout.write(style(line))
+        if report.template:
+            self.stdout.write(_("  列对应模板：%s") % report.template)
+        if report.saved_template:
+            self.stdout.write(_("  已保存为列对应模板：%s") % report.saved_template)
+        if report.status == ImportStatus.NEEDS_MAPPING:
+            self._print_columns(report)
+            return
         for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
             for item in items:
                 where = " ".join(
                     str(x) for x in (item.get("sheet"), item.get("row"), item.get("column")) if x
                 )
                 self.stdout.write(f"  {kind} {where}: {item['message']}")
+
+    def _print_columns(self, report: ImportReport) -> None:
+        """List the columns found and the fields missing, and how to say which is which."""
+        self.stdout.write(_("  表格中的列（工作表 列 表头 → 推测）："))
+        for c in report.columns:
+            guess = field_label(c["field"]) if c.get("field") else _("未识别")
+            self.stdout.write(f"    {c['sheet']} {c['letter']} {c['label']} → {guess}")
+        missing = "、".join(field_label(name) for name in report.unsettled)
+        self.stdout.write(self.style.ERROR(_("  无法确定的字段：%s") % missing))
+        hint = _('  用 --map "表头=字段" 指定（可重复），或用 --template 模板名称。可用的字段：%s')
+        self.stdout.write(hint % ", ".join(targets()))

@@ -219,7 +219,8 @@ def test_the_json_line_has_the_documented_shape(monkeypatch, tmp_path):
     report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
     line = report.as_line()
     assert set(line) == {
-        "file", "status", "batch", "rows", "households", "persons", "total", "errors", "warnings"
+        "file", "status", "batch", "rows", "households", "persons", "total", "errors", "warnings",
+        "mapping", "template", "saved_template", "unsettled",
     }  # fmt: skip
     assert line["total"] == "12.50" and line["status"] == "imported"
 
