@@ -78,6 +78,7 @@ def _job_page(request, job: ImportJob, mapping_form: MappingForm | None = None):
         mapping_form = MappingForm(job=job)
     context = {"job": job, "report": job.report, "running": job.status in RUNNING}
     context |= {"form": ConfirmForm(), "mapping_form": mapping_form}
+    context["discardable"] = [str(status) for status in jobs.DISCARDABLE]
     return render(request, "funds/job_detail.html", context)
 
 
@@ -107,7 +108,7 @@ def job_mapping(request, pk):
 def job_abandon(request, pk):
     job = _job(pk)
     if not jobs.abandon_job(job=job):
-        messages.error(request, _("只有等待指定列的任务可以放弃"))
+        messages.error(request, _("该任务已导入、正在处理或已放弃，不能再放弃"))
     return redirect("funds:job_detail", pk=job.pk)
 
 

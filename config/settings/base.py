@@ -31,6 +31,8 @@ SUNLIGHT_MASKING = {
 SUNLIGHT_MAX_UPLOAD_BYTES = env_int("SUNLIGHT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 SUNLIGHT_MAX_UNCOMPRESSED_BYTES = env_int("SUNLIGHT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
 SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
+# Staged rows and error reports are deleted this many days after their job last changed.
+SUNLIGHT_IMPORT_FILE_RETENTION_DAYS = env_int("SUNLIGHT_IMPORT_FILE_RETENTION_DAYS", 7)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
 # Public-site rate limits (per client address and per looked-up ID, in one window).
 SUNLIGHT_LOOKUP_PER_CLIENT = env_int("SUNLIGHT_LOOKUP_PER_CLIENT", 10)

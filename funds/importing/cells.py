@@ -469,6 +469,8 @@ def read_account(value: object) -> str:
                 "account_excel_number",
                 gettext("账号被Excel当成了数字，后几位已经丢失；请把该列设置为文本格式后重新填写"),
             )
+        if not digits.isdigit():  # 1234.56 or -5: a number, not an account
+            raise BadCell("account_invalid", gettext("账号只能包含数字"))
         return digits
     text = unicodedata.normalize("NFKC", str(value))
     text = "".join(text.split()).translate(_ACCOUNT_MARKS)

@@ -702,6 +702,25 @@ def drop_upload(job: ImportJob) -> None:
         job.file = ""
 
 
+def delete_report(job: ImportJob) -> None:
+    """Delete a job's error report file and forget its name (the problems stay listed)."""
+    name = (job.report or {}).get("error_report") or ""
+    if name:
+        default_storage.delete(name)
+        report = {**job.report, "error_report": ""}
+        ImportJob.objects.filter(pk=job.pk).update(report=report)
+        job.report = report
+
+
+def _drop_files(job: ImportJob) -> None:
+    """Delete everything a job keeps on disk: the upload, the staged rows, the error report."""
+    drop_upload(job)
+    if job.staged:
+        job.staged.delete(save=False)
+        job.staged = ""
+    delete_report(job)
+
+
 def stage_roster(*, job: ImportJob) -> ImportReport:
     """Parse and validate an uploaded roster; stage it for confirm or record why it is rejected.
 
@@ -710,18 +729,24 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
     upload, to be read again; any other outcome deletes it.
     """
     _set(job, status=ImportStatus.PARSING, progress=1, message=_("正在检查文件"))
-    with job.file.open("rb") as fh:
-        data = fh.read()
-    report, staged = _prepare(
-        data,
-        filename=job.original_name,
-        township=job.township_name or None,
-        sha256=job.sha256 or file_sha256(data),
-        progress=_job_progress(job, 5, 90, _("正在解析和校验")),
-        mapping=job.mapping or None,
-        mapping_for=TemplateFinder(job.program),
-    )
-    del data
+    try:
+        with job.file.open("rb") as fh:
+            data = fh.read()
+        report, staged = _prepare(
+            data,
+            filename=job.original_name,
+            township=job.township_name or None,
+            sha256=job.sha256 or file_sha256(data),
+            progress=_job_progress(job, 5, 90, _("正在解析和校验")),
+            mapping=job.mapping or None,
+            mapping_for=TemplateFinder(job.program),
+        )
+        del data
+    except BaseException:
+        # Whatever went wrong, the raw upload does not outlive the attempt to read it.
+        drop_upload(job)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        raise
     if staged is not None:
         name = default_storage.save(f"staged/{job.pk}.jsonl.gz", ContentFile(staged.dump()))
         job.staged.name = name
@@ -763,16 +788,23 @@ def remap_roster(*, job: ImportJob, template_name: str = "", user: Any = None) -
     return report
 
 
+#: Jobs staff may give up: nothing of theirs is in the database yet.
+DISCARDABLE = (
+    ImportStatus.NEEDS_MAPPING, ImportStatus.READY, ImportStatus.REJECTED,
+    ImportStatus.DUPLICATE, ImportStatus.FAILED,
+)  # fmt: skip
+
+
 def abandon_job(*, job: ImportJob) -> bool:
-    """Give up a job waiting for mapping and delete its upload; say whether it was waiting."""
+    """Give up a job not loaded yet and delete its files; say whether it could be given up."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
-        if locked is None or locked.status != ImportStatus.NEEDS_MAPPING:
+        if locked is None or locked.status not in DISCARDABLE:
             return False
-        drop_upload(locked)
+        _drop_files(locked)
         _set(
             locked, status=ImportStatus.ABANDONED, message=_("已放弃，上传的文件已删除"),
-            file=locked.file,
+            file=locked.file, staged=locked.staged,
         )  # fmt: skip
     job.refresh_from_db()
     return True
@@ -803,6 +835,8 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
         progress=_job_progress(job, 0, 99, _("正在写入数据库")),
     )
     job.staged.delete(save=False)
+    delete_report(job)  # the problems stay listed on the job; the workbook goes
+    report.error_report = ""
     imported = report.status == ImportStatus.IMPORTED
     _set(
         job,

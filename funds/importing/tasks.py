@@ -24,6 +24,7 @@ from funds.importing.jobs import (
     remap_roster,
     stage_roster,
 )
+from funds.importing.retention import purge_import_files
 from funds.models import ImportJob, ImportStatus, Program
 from privacy.logs import log_failure
 
@@ -40,6 +41,12 @@ def _failed(job_id: str) -> None:
     if job is not None and job.file:
         drop_upload(job)
         ImportJob.objects.filter(pk=job_id).update(file="")
+
+
+@task()
+def purge_import_files_task() -> str:
+    """Delete import files past retention, stale uploads and orphans (the worker's clock)."""
+    return str(purge_import_files())
 
 
 @task()
@@ -111,6 +118,7 @@ def create_job(
     job.file.save(f"{job.pk}{Path(upload.name).suffix.lower()}", upload, save=False)
     job.save()
     stage_import_task.enqueue(str(job.pk))
+    purge_import_files_task.enqueue()
     job.refresh_from_db()
     return job
 

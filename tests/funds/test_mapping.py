@@ -388,7 +388,7 @@ def test_abandoning_a_waiting_roster_deletes_its_upload(staff_client):
     assert job.status == ImportJob.Status.ABANDONED and not job.file
     assert not stored.exists()
     again = staff_client.post(reverse("funds:job_abandon", args=[job.pk]), follow=True)
-    assert "只有等待指定列的任务可以放弃" in again.content.decode()
+    assert "该任务已导入、正在处理或已放弃，不能再放弃" in again.content.decode()
 
 
 @pytest.mark.django_db

@@ -424,3 +424,11 @@ def test_amount_messages_name_the_problem_never_the_figure(cell):
     with pytest.raises(BadCell) as raised:
         read_amount(cell) if "元" not in cell else read_amount_words(cell)
     assert not any(run in raised.value.message for run in ("1234", "77.1", "9999", "壹佰伍"))
+
+
+@pytest.mark.parametrize("cell", [1234.56, -5, -1234.0])
+def test_a_number_that_is_no_account_is_refused_not_hashed_later(cell):
+    """An account cell holding 1234.56 passed validation, then failed in hashing."""
+    with pytest.raises(BadCell) as raised:
+        read_account(cell)
+    assert raised.value.code == "account_invalid"
