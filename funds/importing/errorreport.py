@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -95,10 +96,40 @@ def _name_columns(rows: list[list[Any]]) -> tuple[int, set[int]]:
 _NAME_FIELDS = ("name", "head_name", "payee_name")
 
 
-def _masked(value: Any, *, is_name: bool, is_personal: bool = False) -> Any:
+_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _roster_names(rows: list[list[Any]], header: int, name_cols: set[int]) -> set[str]:
+    """Return the full names in the name columns: they are masked wherever else they appear."""
+    return {
+        text
+        for row in rows[header + 1 : MAX_ROWS]
+        for i in name_cols
+        if i < len(row) and isinstance(row[i], str) and len(text := "".join(row[i].split())) >= 2
+    }
+
+
+def _mask_names(text: str, names: set[str]) -> str:
+    """Mask in TEXT every one of NAMES it holds (a note that names the roster's persons)."""
+    found = {
+        run[i : i + size]
+        for run in _CJK_RUNS.findall(text)
+        for size in (4, 3, 2)
+        for i in range(len(run) - size + 1)
+        if run[i : i + size] in names
+    }
+    for name in sorted(found, key=len, reverse=True):
+        text = text.replace(name, personal.mask_name(name))
+    return text
+
+
+def _masked(
+    value: Any, *, is_name: bool, is_personal: bool = False, names: set[str] = frozenset()
+) -> Any:
     """Return a cell value safe to keep: names masked, personal numbers scrubbed.
 
-    A column of personal data a payment does not need (phones, addresses, …) keeps nothing.
+    A column of personal data a payment does not need (phones, addresses, …) keeps nothing;
+    elsewhere the roster's own NAMES are masked wherever they stand.
     """
     if value is None or value == "":
         return value
@@ -114,7 +145,7 @@ def _masked(value: Any, *, is_name: bool, is_personal: bool = False) -> Any:
     text = str(value)
     if is_name and text.strip():
         return personal.mask_name(text)
-    text = personal.scrub_text(text)
+    text = _mask_names(personal.scrub_text(text), names)
     # Cells are values, never formulas, in a file staff will open in Excel.
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -163,6 +194,7 @@ def build(
         if known:
             name_cols |= {i for i, field in known.items() if field in _NAME_FIELDS}
         personal_cols = {i for i, field in known.items() if field == PERSONAL}
+        names = _roster_names(rows, header, name_cols)
         out = book.create_sheet(name[:31] or f"Sheet{index + 1}")
         for number, row in enumerate(rows[:MAX_ROWS], start=1):
             found = problems.get((parsed_name, number)) or problems.get((name, number))
@@ -174,10 +206,9 @@ def build(
             if found:
                 cell.fill, cell.font = red, bold
             below = number - 1 > header
+            masks = (name_cols, personal_cols) if below else (set(), set())
             values = [
-                _masked(
-                    v, is_name=below and i in name_cols, is_personal=below and i in personal_cols
-                )
+                _masked(v, is_name=i in masks[0], is_personal=i in masks[1], names=names)
                 for i, v in enumerate(row)
             ]
             out.append([*values, cell] if number - 1 != header else [*values, _("校验结果")])
