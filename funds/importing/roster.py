@@ -497,19 +497,24 @@ class _SheetReader:
         for col, name in self.checked.items():
             if name != "amount_words":
                 self._check_total(excel_row, row[col], sums[col], False, column=col)
-        if row[c_amount] in ("", None):
-            self._total_elsewhere(row, excel_row, upto)
+        self._total_elsewhere(row, excel_row, upto, amount_empty=row[c_amount] in ("", None))
         self.section_sum = Decimal(0)
         self.section_bad = False
         self.section_sums = dict.fromkeys(self.checked, Decimal(0))
 
-    def _total_elsewhere(self, row: list[object], excel_row: int, upto: int) -> None:
-        """Stop for mapping when a totals row's money figure stands outside the amount column."""
+    def _total_elsewhere(
+        self, row: list[object], excel_row: int, upto: int, *, amount_empty: bool
+    ) -> None:
+        """Stop for mapping when a totals row's figure stands where no known column explains it.
+
+        A figure under a column nothing recognised is never ignored; with no figure under the
+        amount column, one under another money column says the amount column is the wrong one.
+        """
         fields = self.header.fields
+        suspects = ("", "amount", "gross", "part") if amount_empty else ("",)
+        chosen = set(self.cols.values())
         for col in range(upto, len(row)):
-            if fields.get(col, "") in ("", "amount", "gross", "part") and col not in (
-                self.cols.values()
-            ):
+            if fields.get(col, "") in suspects and col not in chosen:
                 try:
                     read_amount(row[col])
                 except BadCell:

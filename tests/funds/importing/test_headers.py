@@ -300,3 +300,19 @@ def test_headers_and_titles_repeated_on_every_printed_page_are_skipped(tmp_path)
     roster = read(path)
     assert roster.ok(), roster.errors
     assert [r.row for r in roster.rows] == [3, 4, 7, 8]
+
+
+def test_a_total_under_a_column_nothing_recognised_is_never_ignored(tmp_path):
+    ids = [make_id_number(n) for n in range(2)]
+    path = book(
+        tmp_path / "t.xlsx",
+        [
+            ["姓名", "身份证号码", "补贴金额", "其他"],
+            ["张三", ids[0], 500, 425],
+            ["李四", ids[1], 500, 500],
+            ["合计", None, 1000, 925],
+        ],
+    )
+    roster = read(path)
+    assert "total_elsewhere" in codes(roster) and roster.unsettled == ["amount"]
+    assert not roster.ok()
