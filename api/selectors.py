@@ -88,17 +88,11 @@ def visible_households(*, auditor: bool) -> QuerySet[Household]:
 
 
 def visible_persons(*, auditor: bool) -> QuerySet[Person]:
-    """Return the persons the caller may see: for others, those paid or paying in public."""
-    persons = Person.objects.only(
+    """Return the persons the caller may see: for others, those a published roster names."""
+    persons = Person.objects.all() if auditor else Disbursement.objects.published().named_persons()
+    return persons.only(
         "id", "name_masked", "id_masked", "birth_year", "sex", "relation_to_head", "household_id"
-    )
-    if not auditor:
-        published = Disbursement.objects.published()
-        persons = persons.filter(
-            Exists(published.filter(person=OuterRef("pk")))
-            | Exists(published.filter(payee=OuterRef("pk")))
-        )
-    return persons.order_by("id")
+    ).order_by("id")
 
 
 # Summaries

@@ -64,6 +64,11 @@ def id_over_limit(id_hash: str) -> bool:
     )
 
 
+def _published(person: Person) -> bool:
+    """Say whether a published roster names PERSON (their household's rows are not enough)."""
+    return queries.published_rows().named_persons().filter(pk=person.pk).exists()
+
+
 @dataclass
 class LookupResult:
     """A household's published entries, masked, with totals; empty when nothing matched."""
@@ -89,7 +94,7 @@ def find_entries(*, id_hash: str, name: str, year: int | None = None) -> LookupR
     if person is None:
         personal.hash_name(name)  # the same work as a match, so timing tells nothing
         return LookupResult()
-    if not person.name_matches(name):
+    if not person.name_matches(name) or not _published(person):
         return LookupResult()
     if person.household_id:
         rows = queries.household_rows(person.household_id, year=year)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from funds.models import Batch
 from privacy import personal
 from tests.factories import id_number, make_batch, make_program, person_name
-from tests.publicity.sitedata import make_site
+from tests.publicity.sitedata import add_member, make_site
 
 pytestmark = pytest.mark.django_db
 URL = "/lookup/"
@@ -110,6 +110,24 @@ def test_a_person_known_only_from_a_draft_gets_the_neutral_answer(client, site):
     known = _ask(client, name, id_number(20))
     unknown = _ask(client, "无此人", id_number(498))
     assert _neutral(known) == _neutral(unknown)
+
+
+@pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
+def test_a_member_known_only_from_an_unpublished_roster_gets_the_neutral_answer(
+    client, site, status
+):
+    """Their household has published rows, but no published roster names them."""
+    add_member(site, n=40, batch=site.draft if status == "draft" else site.withdrawn)
+    known = _ask(client, person_name(40), id_number(40))
+    unknown = _ask(client, "无此人", id_number(498))
+    assert _neutral(known) == _neutral(unknown)
+
+
+def test_a_member_named_by_a_published_roster_sees_the_household(client, site):
+    add_member(site, n=41, batch=site.published)
+    response = _ask(client, person_name(41), id_number(41))
+    assert 'id="lookup-result"' in response.content.decode()
+    assert response.context["result"].totals["amount"] == Decimal("1555.50")
 
 
 @pytest.mark.parametrize(
