@@ -91,7 +91,7 @@ def visible_persons(*, auditor: bool) -> QuerySet[Person]:
     """Return the persons the caller may see: for others, those a published roster names."""
     persons = Person.objects.all() if auditor else Disbursement.objects.published().named_persons()
     return persons.only(
-        "id", "name_masked", "id_masked", "birth_year", "sex", "relation_to_head", "household_id"
+        "id", "name_masked", "id_masked", "relation_to_head", "household_id"
     ).order_by("id")
 
 
@@ -261,4 +261,9 @@ def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:
 
 def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
     """Return the rows of ROWS that raise the red flag KIND, with their person and village."""
-    return RED_FLAGS[kind].find(rows).select_related("person", "village")
+    return (
+        RED_FLAGS[kind]
+        .find(rows)
+        .select_related("person", "village")
+        .defer("person__birth_year", "person__sex")
+    )

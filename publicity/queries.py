@@ -201,7 +201,7 @@ def household_member_rows(household_id: int) -> QuerySet:
         .filter(Q(household_id=household_id) | Q(headed_household__pk=household_id))
         .distinct()
         .order_by("id")
-        .values("id", "name_masked", "id_masked", "relation_to_head", "birth_year", "sex")
+        .values("id", "name_masked", "id_masked", "relation_to_head")
     )
 
 

@@ -73,17 +73,9 @@ def test_auditors_also_see_drafts(auditor_api, world):
 
 
 def test_person_shows_masked_values_only(api, world):
-    """A person carries masked name and ID, birth year, sex, relation and household only."""
+    """A person carries masked name and ID, relation and household only."""
     person = api.get("/api/v1/persons/").json()["results"][0]
-    assert set(person) == {
-        "id",
-        "name_masked",
-        "id_masked",
-        "birth_year",
-        "sex",
-        "relation",
-        "household",
-    }
+    assert set(person) == {"id", "name_masked", "id_masked", "relation", "household"}
     assert "*" in person["name_masked"] and "*" in person["id_masked"]
 
 

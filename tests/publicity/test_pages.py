@@ -141,6 +141,14 @@ def test_household_page_shows_members_programs_and_totals_per_year(client, site)
     assert 'id="members"' in text
 
 
+def test_household_members_carry_no_birth_year_or_sex(client, site):
+    """The page gets masked names and IDs and the relation; birth year and sex stay stored."""
+    household = site.published.disbursements.first().household_id
+    members = list(client.get(reverse("publicity:household", args=[household])).context["members"])
+    assert members
+    assert all(set(m) == {"id", "name_masked", "id_masked", "relation_to_head"} for m in members)
+
+
 @pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
 def test_household_page_lists_no_member_known_only_from_an_unpublished_roster(client, site, status):
     """A member paid only in a draft or withdrawn roster is not on the household page."""
