@@ -50,7 +50,7 @@ def test_a_match_shows_the_households_published_entries_masked_with_totals(clien
     assert response.status_code == 200
     assert 'id="lookup-result"' in text
     assert "1,234.50" in text and site.program.name in text
-    assert site.head_id[:3] + "*" * 11 + site.head_id[-4:] in text
+    assert site.head_id[:3] + "*" * 14 + site.head_id[-1] in text
     assert site.head_id not in text
     assert response.context["result"].totals["amount"] == Decimal("1234.50")
 
