@@ -97,7 +97,8 @@ class Target:
 
 def lookup_targets(*, id_hash: str, name: str) -> list[Target]:
     """Return the targets of a lookup of NAME with the ID whose keyed hash is ID_HASH."""
-    window = settings.SUNLIGHT_RATE_WINDOW_SECONDS
+    # A day, not an hour: someone patient enough to stay under the limits gets few guesses.
+    window = settings.SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS
     targets = [
         Target(LookupAlarm.Kind.ID_NUMBER, id_hash, settings.SUNLIGHT_LOOKUP_PER_ID, window),
         Target(

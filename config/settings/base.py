@@ -34,13 +34,15 @@ SUNLIGHT_MAX_UPLOAD_BYTES = env_int("SUNLIGHT_MAX_UPLOAD_BYTES", 50 * 1024 * 102
 SUNLIGHT_MAX_UNCOMPRESSED_BYTES = env_int("SUNLIGHT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
 SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
-# Public-site rate limits, counted in the cache. The lookup is limited per client address and
-# per target (the looked-up ID, the keyed hash of the name, the household the ID belongs to)
-# in one window, and in all per hour; reaching a target's limit or the ceiling raises an alarm.
+# Public-site rate limits, counted in the cache. The lookup is limited per client address (in
+# the rate window), per target (the looked-up ID, the keyed hash of the name, the household the
+# ID belongs to; in the target window) and in all per hour; reaching a target's limit or the
+# ceiling raises an alarm (docs/operations.md, "Lookup limits and alarms").
 SUNLIGHT_LOOKUP_PER_CLIENT = env_int("SUNLIGHT_LOOKUP_PER_CLIENT", 10)
 SUNLIGHT_LOOKUP_PER_ID = env_int("SUNLIGHT_LOOKUP_PER_ID", 5)
 SUNLIGHT_LOOKUP_PER_NAME = env_int("SUNLIGHT_LOOKUP_PER_NAME", 5)
 SUNLIGHT_LOOKUP_PER_HOUSEHOLD = env_int("SUNLIGHT_LOOKUP_PER_HOUSEHOLD", 10)
+SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS = env_int("SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS", 86400)
 SUNLIGHT_LOOKUP_PER_HOUR = env_int("SUNLIGHT_LOOKUP_PER_HOUR", 1000)
 SUNLIGHT_OBJECTIONS_PER_CLIENT = env_int("SUNLIGHT_OBJECTIONS_PER_CLIENT", 5)
 SUNLIGHT_RATE_WINDOW_SECONDS = env_int("SUNLIGHT_RATE_WINDOW_SECONDS", 3600)

@@ -6,6 +6,7 @@ ceiling do, and every limit reached leaves an alarm the staff see in the admin.
 """
 
 import logging
+import time
 from decimal import Decimal
 
 import pytest
@@ -84,7 +85,10 @@ def test_reaching_a_target_limit_raises_one_alarm_without_raw_data(client, site,
         _ask(client, site.head_name, id_number(300 + n))
     (alarm,) = LookupAlarm.objects.all()
     assert alarm.kind == LookupAlarm.Kind.NAME
-    assert (alarm.limit, alarm.window_seconds) == (2, settings.SUNLIGHT_RATE_WINDOW_SECONDS)
+    assert (alarm.limit, alarm.window_seconds) == (
+        2,
+        settings.SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS,
+    )
     assert alarm.target and site.head_name not in alarm.target
     warnings = [r for r in caplog.records if r.name == "sunlight.lookup"]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
@@ -136,6 +140,20 @@ def test_limits_default_to_the_documented_values(settings):
     assert settings.SUNLIGHT_LOOKUP_PER_NAME == 5
     assert settings.SUNLIGHT_LOOKUP_PER_HOUSEHOLD == 10
     assert settings.SUNLIGHT_LOOKUP_PER_HOUR == 1000
+    assert settings.SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS == 86400
+
+
+def test_a_target_is_counted_for_a_day_a_client_for_an_hour(client, site):
+    """A patient guesser keeping under the limit gets 5 guesses a day per name, not an hour."""
+    _ask(client, site.head_name, site.head_id)
+    expires = {
+        key.split(":")[4]: at - time.time()
+        for key, at in cache._expire_info.items()  # LocMemCache: key → expiry time
+        if "sunlight:rate:" in key
+    }
+    for scope in ("lookup-id", "lookup-name", "lookup-household"):
+        assert 86000 < expires[scope] <= 86400, scope
+    assert 3500 < expires["lookup-all"] <= 3600
 
 
 def test_a_looked_up_member_still_sees_their_household(client, site):
