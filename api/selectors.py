@@ -88,17 +88,11 @@ def visible_households(*, auditor: bool) -> QuerySet[Household]:
 
 
 def visible_persons(*, auditor: bool) -> QuerySet[Person]:
-    """Return the persons the caller may see: for others, those paid or paying in public."""
-    persons = Person.objects.only(
-        "id", "name_masked", "id_masked", "birth_year", "sex", "relation_to_head", "household_id"
-    )
-    if not auditor:
-        published = Disbursement.objects.published()
-        persons = persons.filter(
-            Exists(published.filter(person=OuterRef("pk")))
-            | Exists(published.filter(payee=OuterRef("pk")))
-        )
-    return persons.order_by("id")
+    """Return the persons the caller may see: for others, those a published roster names."""
+    persons = Person.objects.all() if auditor else Disbursement.objects.published().named_persons()
+    return persons.only(
+        "id", "name_masked", "id_masked", "relation_to_head", "household_id"
+    ).order_by("id")
 
 
 # Summaries
@@ -267,4 +261,9 @@ def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:
 
 def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
     """Return the rows of ROWS that raise the red flag KIND, with their person and village."""
-    return RED_FLAGS[kind].find(rows).select_related("person", "village")
+    return (
+        RED_FLAGS[kind]
+        .find(rows)
+        .select_related("person", "village")
+        .defer("person__birth_year", "person__sex")
+    )

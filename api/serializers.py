@@ -94,19 +94,23 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class PersonSerializer(serializers.ModelSerializer):
+    """A person by masked values only: no birth year, age or sex, for auditors either.
+
+    Beside the masked ID and the public county code, a birth year and a sex leave a few dozen
+    ID numbers to try (docs/privacy.md); the stored values serve eligibility checks only.
+    """
+
     relation = serializers.CharField(
         source="relation_to_head", read_only=True, help_text=_("与户主关系。")
     )
 
     class Meta:
         model = Person
-        fields = ["id", "name_masked", "id_masked", "birth_year", "sex", "relation", "household"]
+        fields = ["id", "name_masked", "id_masked", "relation", "household"]
         extra_kwargs = {
             "id": {"help_text": _("人员 id。")},
             "name_masked": {"help_text": _("姓名（脱敏）。")},
             "id_masked": {"help_text": _("身份证号（脱敏）。")},
-            "birth_year": {"help_text": _("出生年份（取自身份证号）。")},
-            "sex": {"help_text": _("性别：M 男、F 女、空 未知。")},
             "household": {"help_text": _("所属农户 id。")},
         }
 
@@ -299,9 +303,6 @@ class RedFlagRowSerializer(serializers.Serializer):
     )
     person_id_masked = serializers.CharField(
         source="person.id_masked", help_text=_("享受人身份证号（脱敏）。")
-    )
-    person_birth_year = serializers.IntegerField(
-        source="person.birth_year", allow_null=True, help_text=_("享受人出生年份。")
     )
     account_masked = serializers.CharField(help_text=_("收款账号（脱敏）。"))
     quantity = serializers.DecimalField(

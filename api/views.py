@@ -142,7 +142,8 @@ class HouseholdViewSet(ReferenceViewSet):
     list=extend_schema(
         summary=_("人员列表（脱敏）"),
         description=_(
-            "有已公开发放记录的人员，只含脱敏姓名与身份证号、出生年份、性别、与户主关系。"
+            "已公开花名册所列的人员，只含脱敏姓名与身份证号、与户主关系和所属农户；"
+            "不含出生年份、年龄、性别（审计员同样）。"
         ),
     ),
     retrieve=extend_schema(

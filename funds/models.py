@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from funds.importing.mapping import stored_mapping_problems
@@ -155,6 +155,19 @@ class DisbursementQuerySet(models.QuerySet["Disbursement"]):
     def published(self) -> DisbursementQuerySet:
         """Rows of published batches only."""
         return self.filter(batch__status__in=Batch.PUBLIC_STATUSES)
+
+    def named_persons(self) -> QuerySet[Person]:
+        """Return the persons these rows name: beneficiaries, payees and their households' heads.
+
+        ``Disbursement.objects.published().named_persons()`` is the one definition of a
+        published person: someone a published roster names. A person known only from drafts
+        or withdrawn rosters is not one, even in a household that has published rows.
+        """
+        return Person.objects.filter(
+            Exists(self.filter(person=OuterRef("pk")))
+            | Exists(self.filter(payee=OuterRef("pk")))
+            | Exists(self.filter(household__head=OuterRef("pk")))
+        )
 
 
 class Disbursement(models.Model):

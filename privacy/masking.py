@@ -124,11 +124,17 @@ COMPOUND_SURNAMES: frozenset[str] = frozenset(
 
 @dataclass(frozen=True)
 class MaskingPolicy:
-    """How much of each kind of personal data stays visible."""
+    """How much of each kind of personal data stays visible.
+
+    These defaults are the deployment's defaults too (``config.settings.base`` reads them). An
+    ID number keeps its first 3 characters and its check character (341**************5):
+    the 17th digit tells the sex and each sequence digit shown divides by ten the ID numbers
+    consistent with a person, which must stay at least 1,000 (docs/privacy.md).
+    """
 
     name: str = "keep_surname_and_last"
     id_keep_head: int = 3
-    id_keep_tail: int = 4
+    id_keep_tail: int = 1
     account_keep_head: int = 4
     account_keep_tail: int = 4
     phone_keep_head: int = 3
@@ -197,7 +203,7 @@ def mask_name(name: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
 
 
 def mask_id_number(number: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
-    """Mask an ID number, keeping its length: 341***********1234."""
+    """Mask an ID number, keeping its length: 341**************5."""
     text = squeeze(number).upper()
     return keep_ends(text, policy.id_keep_head, policy.id_keep_tail, policy.mask_char)
 

@@ -1,11 +1,17 @@
 """The villagers' lookup (name + ID number) and the rate limits that guard public forms.
 
 The clear ID number never leaves this module's locals: cache keys carry keyed hashes only,
-and nothing here logs.
+and the one log line here (a limit reached) names the target by the start of its keyed hash.
+
+Guessing someone's ID number is many lookups with one name and different IDs, from as many
+addresses as the guesser has: so besides the per-client limit, each lookup counts against its
+targets (the ID, the keyed hash of the name, the household the ID belongs to) and against an
+hourly ceiling for the whole site. docs/privacy.md explains the numbers.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +21,20 @@ from django.http import HttpRequest
 
 from privacy import hashing, personal
 from publicity import queries
+from publicity.models import LookupAlarm
 from villages.models import Person
+
+logger = logging.getLogger("sunlight.lookup")
+
+CEILING_WINDOW = 3600  # the ceiling is per hour, whatever the window of the other limits
+TARGET_PREFIX = 16  # characters of a keyed hash that name a target in an alarm or a log line
+# The cache scope each kind of target is counted in.
+SCOPES = {
+    LookupAlarm.Kind.CEILING: "lookup-all",
+    LookupAlarm.Kind.ID_NUMBER: "lookup-id",
+    LookupAlarm.Kind.NAME: "lookup-name",
+    LookupAlarm.Kind.HOUSEHOLD: "lookup-household",
+}
 
 
 def client_key(request: HttpRequest) -> str:
@@ -28,16 +47,20 @@ def client_key(request: HttpRequest) -> str:
     )
 
 
-def over_limit(scope: str, subject: str, *, limit: int, window: int) -> bool:
-    """Count one hit of SUBJECT in SCOPE; say whether the limit for the window is passed."""
+def count_hit(scope: str, subject: str, *, window: int) -> int:
+    """Count one hit of SUBJECT in SCOPE and return the hits in the current window."""
     key = f"sunlight:rate:{scope}:{subject}"
     cache.add(key, 0, timeout=window)
     try:
-        hits = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=window)
-        hits = 1
-    return hits > limit
+        return 1
+
+
+def over_limit(scope: str, subject: str, *, limit: int, window: int) -> bool:
+    """Count one hit of SUBJECT in SCOPE; say whether the limit for the window is passed."""
+    return count_hit(scope, subject, window=window) > limit
 
 
 def client_over_limit(request: HttpRequest, scope: str) -> bool:
@@ -54,14 +77,98 @@ def client_over_limit(request: HttpRequest, scope: str) -> bool:
     )
 
 
-def id_over_limit(id_hash: str) -> bool:
-    """Count a lookup of the ID with this keyed hash and check the per-ID limit."""
-    return over_limit(
-        "lookup-id",
-        id_hash,
-        limit=settings.SUNLIGHT_LOOKUP_PER_ID,
-        window=settings.SUNLIGHT_RATE_WINDOW_SECONDS,
+@dataclass(frozen=True)
+class Target:
+    """One thing a lookup is about, with the limit on lookups about it."""
+
+    kind: str  # a LookupAlarm.Kind
+    subject: str  # a keyed hash, or a household id
+    limit: int
+    window: int
+    household_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How an alarm and a log line name the target: never more than a keyed hash's start."""
+        if self.kind in (LookupAlarm.Kind.NAME, LookupAlarm.Kind.ID_NUMBER):
+            return self.subject[:TARGET_PREFIX]
+        return ""
+
+
+def lookup_targets(*, id_hash: str, name: str) -> list[Target]:
+    """Return the targets of a lookup of NAME with the ID whose keyed hash is ID_HASH."""
+    # A day, not an hour: someone patient enough to stay under the limits gets few guesses.
+    window = settings.SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS
+    targets = [
+        Target(LookupAlarm.Kind.ID_NUMBER, id_hash, settings.SUNLIGHT_LOOKUP_PER_ID, window),
+        Target(
+            LookupAlarm.Kind.NAME,
+            personal.hash_name(name),
+            settings.SUNLIGHT_LOOKUP_PER_NAME,
+            window,
+        ),
+    ]
+    household_id = (
+        Person.objects.filter(id_hash=id_hash).values_list("household_id", flat=True).first()
     )
+    if household_id is not None:
+        targets.append(
+            Target(
+                LookupAlarm.Kind.HOUSEHOLD,
+                str(household_id),
+                settings.SUNLIGHT_LOOKUP_PER_HOUSEHOLD,
+                window,
+                household_id=household_id,
+            )
+        )
+    return targets
+
+
+def raise_alarm(target: Target) -> LookupAlarm:
+    """Record and log that TARGET's limit was passed, without raw data."""
+    logger.warning(
+        "lookup limit reached: %s %s (%s per %s s)",
+        target.kind,
+        target.label or target.household_id or "",
+        target.limit,
+        target.window,
+    )
+    return LookupAlarm.objects.create(
+        kind=target.kind,
+        target=target.label,
+        household_id=target.household_id,
+        limit=target.limit,
+        window_seconds=target.window,
+    )
+
+
+def _count(target: Target) -> bool:
+    """Count a hit on TARGET, raise the alarm when it first passes its limit; say if it has."""
+    hits = count_hit(SCOPES[target.kind], target.subject, window=target.window)
+    if hits == target.limit + 1:
+        raise_alarm(target)
+    return hits > target.limit
+
+
+def lookup_refused(*, id_hash: str, name: str) -> bool:
+    """Count a lookup against the hourly ceiling and each of its targets; say if one is passed.
+
+    Past the ceiling, targets are no longer counted: one alarm says the whole site is held,
+    and a flood cannot write an alarm per target.
+    """
+    ceiling = Target(
+        LookupAlarm.Kind.CEILING, "all", settings.SUNLIGHT_LOOKUP_PER_HOUR, CEILING_WINDOW
+    )
+    if _count(ceiling):
+        return True
+    # Every target is counted, so that each one's alarm is raised even when another refuses.
+    passed = [_count(target) for target in lookup_targets(id_hash=id_hash, name=name)]
+    return any(passed)
+
+
+def _published(person: Person) -> bool:
+    """Say whether a published roster names PERSON (their household's rows are not enough)."""
+    return queries.published_rows().named_persons().filter(pk=person.pk).exists()
 
 
 @dataclass
@@ -89,7 +196,7 @@ def find_entries(*, id_hash: str, name: str, year: int | None = None) -> LookupR
     if person is None:
         personal.hash_name(name)  # the same work as a match, so timing tells nothing
         return LookupResult()
-    if not person.name_matches(name):
+    if not person.name_matches(name) or not _published(person):
         return LookupResult()
     if person.household_id:
         rows = queries.household_rows(person.household_id, year=year)

@@ -1,4 +1,4 @@
-"""Objections raised during a batch's publicity period (公示期异议)."""
+"""Objections raised during a batch's publicity period (公示期异议); the lookup's alarms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import Batch
-from villages.models import Village
+from villages.models import Household, Village
 
 
 class Objection(models.Model):
@@ -39,3 +39,40 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch} #{self.pk}"
+
+
+class LookupAlarm(models.Model):
+    """A lookup limit reached: the hourly ceiling, or one target's (a name, an ID, a household).
+
+    Raised once per target and window, when the limit is first passed. It holds no raw data:
+    a name or ID target is the start of its keyed hash, a household its id.
+    """
+
+    class Kind(models.TextChoices):
+        CEILING = "ceiling", _("全站每小时查询上限")
+        NAME = "name", _("同一姓名查询次数上限")
+        ID_NUMBER = "id_number", _("同一身份证号查询次数上限")
+        HOUSEHOLD = "household", _("同一农户查询次数上限")
+
+    kind = models.CharField(_("告警类型"), max_length=20, choices=Kind.choices)
+    target = models.CharField(_("对象（密钥散列前缀）"), max_length=24, blank=True)
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("农户"),
+    )
+    limit = models.PositiveIntegerField(_("限额"))
+    window_seconds = models.PositiveIntegerField(_("时间窗口（秒）"))
+    raised_at = models.DateTimeField(_("告警时间"), auto_now_add=True)
+    reviewed = models.BooleanField(_("已处理"), default=False)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("查询告警")
+        verbose_name_plural = _("查询告警")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target or self.household_id or ''}".strip()

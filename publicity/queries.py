@@ -194,14 +194,14 @@ def household_rows(household_id: int, *, year: int | None = None) -> QuerySet[Di
 
 
 def household_member_rows(household_id: int) -> QuerySet:
-    """Return the masked members of a household as dicts."""
-    from villages.models import Person
-
+    """Return the masked members of a household that its published rows name, as dicts."""
     return (
-        Person.objects.filter(Q(household_id=household_id) | Q(headed_household__pk=household_id))
+        household_rows(household_id)
+        .named_persons()
+        .filter(Q(household_id=household_id) | Q(headed_household__pk=household_id))
         .distinct()
         .order_by("id")
-        .values("id", "name_masked", "id_masked", "relation_to_head", "birth_year", "sex")
+        .values("id", "name_masked", "id_masked", "relation_to_head")
     )
 
 

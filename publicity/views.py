@@ -247,12 +247,9 @@ def lookup_view(request):
     form = LookupForm(request.POST)
     if not form.is_valid():
         return render(request, "publicity/lookup.html", {"form": form})
-    if lookup.id_over_limit(form.cleaned_data["id_number"]):
+    id_hash, name = form.cleaned_data["id_number"], form.cleaned_data["name"]
+    if lookup.lookup_refused(id_hash=id_hash, name=name):
         return render(request, "publicity/429.html", status=429)
-    result = lookup.find_entries(
-        id_hash=form.cleaned_data["id_number"],
-        name=form.cleaned_data["name"],
-        year=form.cleaned_data["year"],
-    )
+    result = lookup.find_entries(id_hash=id_hash, name=name, year=form.cleaned_data["year"])
     context = {"form": LookupForm(), "result": result, "searched": True}
     return render(request, "publicity/lookup.html", context)

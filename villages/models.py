@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from privacy import idnumbers, personal
@@ -101,6 +101,28 @@ class PersonManager(models.Manager["Person"]):
             defaults={**values, "relation_to_head": relation_to_head, "household": household},
         )
         return person
+
+    def remask_id_numbers(self, *, batch_size: int = 5000) -> int:
+        """Mask every stored masked ID number again by the deployment's policy; count changes.
+
+        Masks are made at import, from the raw number, which is not kept: when the policy
+        keeps fewer digits (as the default did, from 3 + 4 to 3 + 1), persons already stored
+        keep their old mask until this runs. Masking a mask only hides more: a digit already
+        hidden stays hidden whatever the policy says.
+        """
+        changed = 0
+        with transaction.atomic():
+            stale: list[Person] = []
+            for person in self.only("pk", "id_masked").order_by("pk").iterator(batch_size):
+                masked = personal.mask_id_number(person.id_masked)
+                if masked != person.id_masked:
+                    person.id_masked = masked
+                    stale.append(person)
+                if len(stale) >= batch_size:
+                    changed += self.bulk_update(stale, ["id_masked"])
+                    stale = []
+            changed += self.bulk_update(stale, ["id_masked"])
+        return changed
 
 
 class Person(models.Model):

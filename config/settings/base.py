@@ -6,6 +6,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str
+from privacy.masking import DEFAULT_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("SUNLIGHT_VAR_DIR", str(BASE_DIR / "var")))
@@ -19,13 +20,14 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 # and names. Its version is stored beside every hash so keys can be rotated.
 SUNLIGHT_HASH_KEY = env_str("SUNLIGHT_HASH_KEY").encode()
 SUNLIGHT_HASH_KEY_VERSION = env_int("SUNLIGHT_HASH_KEY_VERSION", 1)
-# Masking policy (privacy.masking.MaskingPolicy fields); defaults follow DESIGN.md.
+# Masking policy (privacy.masking.MaskingPolicy fields): its defaults are the policy's own, so
+# they are written in one place; an ID keeps 3 + 1 characters (docs/privacy.md says why).
 SUNLIGHT_MASKING = {
-    "name": env_str("SUNLIGHT_MASK_NAME", "keep_surname_and_last"),
-    "id_keep_head": env_int("SUNLIGHT_MASK_ID_HEAD", 3),
-    "id_keep_tail": env_int("SUNLIGHT_MASK_ID_TAIL", 4),
-    "account_keep_head": env_int("SUNLIGHT_MASK_ACCOUNT_HEAD", 4),
-    "account_keep_tail": env_int("SUNLIGHT_MASK_ACCOUNT_TAIL", 4),
+    "name": env_str("SUNLIGHT_MASK_NAME", DEFAULT_POLICY.name),
+    "id_keep_head": env_int("SUNLIGHT_MASK_ID_HEAD", DEFAULT_POLICY.id_keep_head),
+    "id_keep_tail": env_int("SUNLIGHT_MASK_ID_TAIL", DEFAULT_POLICY.id_keep_tail),
+    "account_keep_head": env_int("SUNLIGHT_MASK_ACCOUNT_HEAD", DEFAULT_POLICY.account_keep_head),
+    "account_keep_tail": env_int("SUNLIGHT_MASK_ACCOUNT_TAIL", DEFAULT_POLICY.account_keep_tail),
 }
 # Import limits (defences before parsing).
 SUNLIGHT_MAX_UPLOAD_BYTES = env_int("SUNLIGHT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
@@ -34,9 +36,16 @@ SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
 # Staged rows and error reports are deleted this many days after their job last changed.
 SUNLIGHT_IMPORT_FILE_RETENTION_DAYS = env_int("SUNLIGHT_IMPORT_FILE_RETENTION_DAYS", 7)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
-# Public-site rate limits (per client address and per looked-up ID, in one window).
+# Public-site rate limits, counted in the cache. The lookup is limited per client address (in
+# the rate window), per target (the looked-up ID, the keyed hash of the name, the household the
+# ID belongs to; in the target window) and in all per hour; reaching a target's limit or the
+# ceiling raises an alarm (docs/operations.md, "Lookup limits and alarms").
 SUNLIGHT_LOOKUP_PER_CLIENT = env_int("SUNLIGHT_LOOKUP_PER_CLIENT", 10)
 SUNLIGHT_LOOKUP_PER_ID = env_int("SUNLIGHT_LOOKUP_PER_ID", 5)
+SUNLIGHT_LOOKUP_PER_NAME = env_int("SUNLIGHT_LOOKUP_PER_NAME", 5)
+SUNLIGHT_LOOKUP_PER_HOUSEHOLD = env_int("SUNLIGHT_LOOKUP_PER_HOUSEHOLD", 10)
+SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS = env_int("SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS", 86400)
+SUNLIGHT_LOOKUP_PER_HOUR = env_int("SUNLIGHT_LOOKUP_PER_HOUR", 1000)
 SUNLIGHT_OBJECTIONS_PER_CLIENT = env_int("SUNLIGHT_OBJECTIONS_PER_CLIENT", 5)
 SUNLIGHT_RATE_WINDOW_SECONDS = env_int("SUNLIGHT_RATE_WINDOW_SECONDS", 3600)
 

@@ -6,6 +6,8 @@ import pytest
 
 from funds.models import Batch, Disbursement
 from tests.api.conftest import pay
+from tests.factories import unique_id_number
+from villages.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,24 @@ def test_anonymous_callers_see_published_batches_only(api, world):
     assert summary["results"] == []
 
 
+def test_a_member_named_only_by_a_draft_is_hidden_though_the_household_is_public(
+    api, auditor_api, world
+):
+    """Persons are public when a published roster names them, not because their household is."""
+    household = world.households[0]
+    member = Person.objects.identify(
+        name="韩未公",
+        id_number=unique_id_number(9200),
+        relation_to_head="长子",
+        household=household,
+    )
+    pay(world.draft, member, household, "12.00")
+    assert household.pk in ids(api.get("/api/v1/households/?page_size=500"))
+    assert member.pk not in ids(api.get("/api/v1/persons/?page_size=500"))
+    assert api.get(f"/api/v1/persons/{member.pk}/").status_code == 404
+    assert member.pk in ids(auditor_api.get("/api/v1/persons/?page_size=500"))
+
+
 def test_auditors_also_see_drafts(auditor_api, world):
     """Auditors see draft batches and their rows."""
     assert world.draft.pk in ids(auditor_api.get("/api/v1/batches/"))
@@ -53,17 +73,9 @@ def test_auditors_also_see_drafts(auditor_api, world):
 
 
 def test_person_shows_masked_values_only(api, world):
-    """A person carries masked name and ID, birth year, sex, relation and household only."""
+    """A person carries masked name and ID, relation and household only."""
     person = api.get("/api/v1/persons/").json()["results"][0]
-    assert set(person) == {
-        "id",
-        "name_masked",
-        "id_masked",
-        "birth_year",
-        "sex",
-        "relation",
-        "household",
-    }
+    assert set(person) == {"id", "name_masked", "id_masked", "relation", "household"}
     assert "*" in person["name_masked"] and "*" in person["id_masked"]
 
 

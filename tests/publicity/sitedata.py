@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from funds.models import Batch
+from funds.models import Batch, Disbursement
 from tests.factories import id_number, make_batch, make_program, make_village, person_name
+from villages.models import Person
 
 
 @dataclass
@@ -72,3 +73,23 @@ def make_site() -> Site:
         head_name=person_name(0),
         head_id=id_number(0),
     )
+
+
+def add_member(site: Site, *, n: int, batch: Batch, relation: str = "长子") -> Person:
+    """Add person N to the lookup person's household, paid only in BATCH (draft, withdrawn…)."""
+    household = site.published.disbursements.first().household
+    member = Person.objects.identify(
+        name=person_name(n), id_number=id_number(n), relation_to_head=relation, household=household
+    )
+    Disbursement.objects.create(
+        batch=batch,
+        program=batch.program,
+        period=batch.period,
+        village=household.village,
+        household=household,
+        person=member,
+        amount=Decimal("321.00"),
+        source_sheet="Sheet1",
+        source_row=99,
+    )
+    return member

@@ -450,7 +450,8 @@ def test_the_crawl_reaches_the_canaries_masked(client, canary_site):
         assert reverse("publicity:household", args=[household.pk]) in crawl.visited
     for canary in PUBLIC_CANARIES:
         assert fold(personal.mask_name(canary.name)) in everything, canary.name
-    assert fold(personal.mask_id_number(DRAFT_ONLY.id_number)) not in everything
+    # A 3 + 1 masked ID is shared by about one person in 11: the masked name is the tell.
+    assert fold(personal.mask_name(DRAFT_ONLY.name)) not in everything
     downloads = [u for u in crawl.visited if "/download." in u]
     assert downloads and all(crawl.visited[u] == 200 for u in downloads)
     assert len(crawl.visited) >= 20

@@ -9,7 +9,7 @@ from funds.models import Batch
 from publicity.charts import bar_chart
 from publicity.templatetags.sunlight import format_money
 from tests.factories import id_number, make_batch, make_program, make_village, person_name
-from tests.publicity.sitedata import make_site
+from tests.publicity.sitedata import add_member, make_site
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_pages_show_masked_names_and_ids_only(client, site):
         if len(clear_name) > 2:  # a two-character name's surname shows by design
             assert clear_name not in text, url
     village_page = _text(client.get(reverse("publicity:village", args=[site.village.pk])))
-    assert clear_id[:3] + "*" * 11 + clear_id[-4:] in village_page
+    assert clear_id[:3] + "*" * 14 + clear_id[-1] in village_page
 
 
 @pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
@@ -139,6 +139,24 @@ def test_household_page_shows_members_programs_and_totals_per_year(client, site)
     by_year = {row["year"]: row["amount"] for row in response.context["by_year"]}
     assert by_year == {"2026": Decimal("1234.50"), "2025": Decimal("50.00")}
     assert 'id="members"' in text
+
+
+def test_household_members_carry_no_birth_year_or_sex(client, site):
+    """The page gets masked names and IDs and the relation; birth year and sex stay stored."""
+    household = site.published.disbursements.first().household_id
+    members = list(client.get(reverse("publicity:household", args=[household])).context["members"])
+    assert members
+    assert all(set(m) == {"id", "name_masked", "id_masked", "relation_to_head"} for m in members)
+
+
+@pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
+def test_household_page_lists_no_member_known_only_from_an_unpublished_roster(client, site, status):
+    """A member paid only in a draft or withdrawn roster is not on the household page."""
+    hidden = add_member(site, n=40, batch=site.draft if status == "draft" else site.withdrawn)
+    paid = add_member(site, n=41, batch=site.published, relation="长女")
+    response = client.get(reverse("publicity:household", args=[hidden.household_id]))
+    members = {member["id"] for member in response.context["members"]}
+    assert members == {hidden.household.head_id, paid.pk}
 
 
 def test_program_page_has_the_four_disclosure_sections_and_an_svg_chart(client, site):

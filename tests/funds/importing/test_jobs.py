@@ -10,6 +10,7 @@ import pytest
 from funds.importing.jobs import import_roster
 from funds.importing.parsed import Issue
 from funds.models import Batch, Disbursement
+from privacy import personal
 from tests.factories import make_program, person_name, unique_id_number
 from tests.funds.importing.support import (
     household_row,
@@ -135,7 +136,7 @@ def test_a_per_person_roster_groups_members_under_their_head(monkeypatch, tmp_pa
         "配偶",
         "子",
     }
-    unpaid_head = Person.objects.get(id_masked__endswith=unique_id_number(104)[-4:])
+    unpaid_head = Person.objects.get(id_hash=personal.hash_id_number(unique_id_number(104)))
     assert unpaid_head.headed_household.members.filter(relation_to_head="母亲").exists()
 
 
