@@ -488,6 +488,14 @@ def _measure(
             "too_large",
             gettext("文件超出了读取时的内存或时间限制（可能已损坏或是特意构造的文件），已拒绝"),
         )
+    if result.error == "PasswordError":
+        raise UnsafeFile("encrypted", gettext("文件设置了密码，请取消密码后重新上传"))
+    if result.error:
+        # Under the child's limits a reader may fail where, unlimited, it would abort: refuse.
+        raise UnsafeFile(
+            "unreadable",
+            gettext("文件无法读取（可能已损坏，或不是 Excel/WPS 保存的表格），请重新导出后上传"),
+        )
     for name, (height, width) in result.sheets.items():
         if width > max_columns or height * width > max_cells:
             raise too_large_sheet(name, height, width, max_columns=max_columns, max_cells=max_cells)

@@ -23,6 +23,7 @@ from funds.importing.filesafety import (
     too_large_sheet,
 )
 from funds.importing.parsed import Issue, ParsedRoster
+from funds.importing.sandbox import extent
 
 #: How many rows from the top may hold titles before the header.
 HEADER_WINDOW = 15
@@ -98,12 +99,12 @@ def workbook_grids(
                 )
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            if sheet.width > max_columns or sheet.width * sheet.height > max_cells:
-                # filesafety bounded the range before calamine built it; this is a second look.
+            # filesafety bounded the grid before calamine built it: this is a second look.
+            height, width = extent(sheet)
+            if width > max_columns or width * height > max_cells:
                 raise too_large_sheet(
-                    meta.name, sheet.height, sheet.width, max_columns=max_columns,
-                    max_cells=max_cells,
-                )  # fmt: skip
+                    meta.name, height, width, max_columns=max_columns, max_cells=max_cells
+                )
             merged = sheet.merged_cell_ranges or []
             if len(merged) > max_merged:
                 raise _too_many_merged(meta.name, len(merged), max_merged)

@@ -13,6 +13,7 @@ Pure module: no ORM, no settings (the caller passes the limits).
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import json
 import os
@@ -21,8 +22,9 @@ import select
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["ProbeResult", "probe"]
+__all__ = ["ProbeResult", "extent", "probe"]
 
 #: The child's exit status when the reader raised (a bad file, not a crash).
 _RAISED = 3
@@ -35,11 +37,20 @@ class ProbeResult:
     sheets: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: The sheet being loaded when the child died, if it died loading one.
     loading: str | None = None
-    #: The reader's exception class name when it raised; the parent reads the file anyway and
-    #: reports it as it always has (the same exception, caught).
+    #: The reader's exception class name when it raised.
     error: str = ""
     crashed: bool = False
     timed_out: bool = False
+
+
+def extent(sheet: Any) -> tuple[int, int]:
+    """Return the rows and columns of a calamine sheet's grid as to_python builds it, from A1.
+
+    (``height``/``width`` start at the first cell; ``total_height``/``total_width`` are the
+    last cell's 0-based indexes.)
+    """
+    end = sheet.end
+    return (end[0] + 1, end[1] + 1) if end else (0, 0)
 
 
 def _address_space() -> int:
@@ -53,6 +64,10 @@ def _address_space() -> int:
 
 def _child(data: bytes, names: list[str] | None, out: int, memory: int, seconds: float) -> None:
     """Run in the child: set the limits, open the workbook, write one JSON line per step."""
+    # An abort here is an answer, not news: keep the runtime's dumps off the worker's stderr.
+    faulthandler.disable()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
     limit = _address_space() + memory  # the child starts as big as the parent: add to that
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     cpu = int(seconds) + 1
@@ -75,7 +90,8 @@ def _child(data: bytes, names: list[str] | None, out: int, memory: int, seconds:
             for name in wanted:
                 say({"loading": name})
                 sheet = book.get_sheet_by_name(name)
-                say({"sheet": name, "height": sheet.height, "width": sheet.width})
+                height, width = extent(sheet)
+                say({"sheet": name, "height": height, "width": width})
     except BaseException as error:  # a Rust panic is a BaseException
         say({"error": type(error).__name__})
         os._exit(_RAISED)
