@@ -63,6 +63,8 @@ MAX_ROWS = 200_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: Excel's limit on one cell's text.
 _CELL_CHARS = 32_767
+#: Excel's 16,384 columns, less the one the problems are written in.
+_COLUMNS = 16_383
 #: Characters a sheet title may not hold.
 _TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -205,7 +207,7 @@ def build(
                 _masked(
                     v, is_name=below and i in name_cols, is_personal=below and i in personal_cols
                 )
-                for i, v in enumerate(row)
+                for i, v in enumerate(row[:_COLUMNS])
             ]
             out.append(
                 [*values, cell] if number - 1 != header else [*values, safe_text(_("校验结果"))]

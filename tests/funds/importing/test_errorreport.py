@@ -121,3 +121,16 @@ def test_safe_text_neutralises_every_formula_start_and_control_character():
     assert errorreport.sheet_title("a/b:c*d?e[f]g\\h", "S1", used) == "a_b_c_d_e_f_g_h"
     assert errorreport.sheet_title("A_B_C_D_E_F_G_H", "S2", used) == "A_B_C_D_E_F_G_H(2)"
     assert errorreport.sheet_title("''", "S3", used) == "S3"
+
+
+def test_a_line_wider_than_excel_still_gets_its_report():
+    """A CSV line of 100,000 cells: the report keeps Excel's 16,384 columns of it."""
+    data = ("x," * 100_000 + "y").encode()
+    report = ImportReport(file="t.csv", errors=[{"sheet": "", "row": None, "column": "",
+                                                 "message": "太宽"}])  # fmt: skip
+    book = openpyxl.load_workbook(
+        io.BytesIO(errorreport.build(data, filename="t.csv", sheets=[], report=report)),
+        read_only=True,
+    )
+    first = next(book.worksheets[1].iter_rows(values_only=True))
+    assert len(first) == 16_384 and first[0] == "x"
