@@ -35,6 +35,10 @@ SUNLIGHT_MAX_UNCOMPRESSED_BYTES = env_int("SUNLIGHT_MAX_UNCOMPRESSED_BYTES", 500
 SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
 # Staged rows and error reports are deleted this many days after their job last changed.
 SUNLIGHT_IMPORT_FILE_RETENTION_DAYS = env_int("SUNLIGHT_IMPORT_FILE_RETENTION_DAYS", 7)
+SUNLIGHT_MAX_COLUMNS = env_int("SUNLIGHT_MAX_COLUMNS", 200)
+SUNLIGHT_MAX_CELLS = env_int("SUNLIGHT_MAX_CELLS", 30_000_000)
+SUNLIGHT_MAX_MERGED_RANGES = env_int("SUNLIGHT_MAX_MERGED_RANGES", 10_000)
+SUNLIGHT_PARSE_MEMORY_MB = env_int("SUNLIGHT_PARSE_MEMORY_MB", 2048)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
 # Public-site rate limits, counted in the cache. The lookup is limited per client address (in
 # the rate window), per target (the looked-up ID, the keyed hash of the name, the household the

@@ -1,6 +1,8 @@
 """The roster import pipeline, in the order a file goes through it.
 
-1. ``filesafety``  — refuse what is not a spreadsheet, or is a zip bomb or an XML trap;
+1. ``filesafety``  — refuse what is not a spreadsheet, or is a zip bomb, an XML trap or a sheet
+   too large to build (``sandbox`` opens workbooks in a child process with memory and CPU
+   limits, so that a reader that aborts takes only the child with it);
 2. ``grids``       — the file as grids of cells (calamine for workbooks, CSV in UTF-8/GBK);
 3. ``headers``     — which column holds which field (``aliases`` is the vocabulary), and the
    places named in the title rows and the sheet name; ``mapping`` checks the mappings staff

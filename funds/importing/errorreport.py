@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 from funds.importing.filesafety import decode_text
@@ -58,7 +59,34 @@ NOT_NAME_HEADERS = (
     "号码",
 )
 MAX_ROWS = 200_000
-_FORMULA_START = ("=", "+", "-", "@")
+#: What makes Excel (or a CSV saved from the report) read a text as a formula or a DDE call.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Excel's limit on one cell's text.
+_CELL_CHARS = 32_767
+#: Excel's 16,384 columns, less the one the problems are written in.
+_COLUMNS = 16_383
+#: Characters a sheet title may not hold.
+_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def safe_text(text: str) -> str:
+    """Return TEXT as a workbook may hold it: never a formula, no control characters."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)[:_CELL_CHARS]
+    # A leading apostrophe keeps Excel (and a CSV saved from it) reading the cell as text.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def sheet_title(name: str, fallback: str, used: set[str]) -> str:
+    """Return a valid, unused sheet title for NAME: at most 31 characters, none of []:*?/\\."""
+    title = _TITLE_BAD.sub("_", ILLEGAL_CHARACTERS_RE.sub("", name)).strip("' ")[:31]
+    if not title or title.lower() == "history":  # Excel reserves "History"
+        title = fallback
+    base, number = title[:27], 1
+    while title.lower() in used:  # Excel compares titles without case
+        number += 1
+        title = f"{base}({number})"
+    used.add(title.lower())
+    return title
 
 
 def _read_sheets(source: Path | bytes, filename: str) -> Iterator[tuple[str, list[list[Any]]]]:
@@ -144,10 +172,9 @@ def _masked(
         return personal.scrub_text(text)
     text = str(value)
     if is_name and text.strip():
-        return personal.mask_name(text)
-    text = _mask_names(personal.scrub_text(text), names)
+        return safe_text(personal.mask_name(text))
     # Cells are values, never formulas, in a file staff will open in Excel.
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_text(_mask_names(personal.scrub_text(text), names))
 
 
 def build(
@@ -172,13 +199,14 @@ def build(
     book = Workbook(write_only=True)
     bold, red = Font(bold=True), PatternFill("solid", fgColor="FFE0E0")
     general = problems.pop(("", None), [])
-    summary = book.create_sheet(_("问题汇总"))
-    summary.append([_("工作表"), _("行号"), _("列"), _("说明")])
+    used: set[str] = set()
+    summary = book.create_sheet(sheet_title(_("问题汇总"), "Summary", used))
+    summary.append([safe_text(t) for t in (_("工作表"), _("行号"), _("列"), _("说明"))])
     for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
         for item in items:
             summary.append(
-                [item.get("sheet") or "", item.get("row"), item.get("column") or "",
-                 f"{kind}：{item['message']}"]
+                [safe_text(str(item.get("sheet") or "")), item.get("row"),
+                 safe_text(str(item.get("column") or "")), safe_text(f"{kind}：{item['message']}")]
             )  # fmt: skip
     del general
     try:
@@ -195,23 +223,25 @@ def build(
             name_cols |= {i for i, field in known.items() if field in _NAME_FIELDS}
         personal_cols = {i for i, field in known.items() if field == PERSONAL}
         names = _roster_names(rows, header, name_cols)
-        out = book.create_sheet(name[:31] or f"Sheet{index + 1}")
+        out = book.create_sheet(sheet_title(name, f"Sheet{index + 1}", used))
         for number, row in enumerate(rows[:MAX_ROWS], start=1):
             found = problems.get((parsed_name, number)) or problems.get((name, number))
             if found is None and only_sheet is not None:
                 found = next(
                     (v for (s, r), v in problems.items() if r == number and s not in sheets), None
                 )
-            cell = WriteOnlyCell(out, value="；".join(found) if found else "")
+            cell = WriteOnlyCell(out, value=safe_text("；".join(found)) if found else "")
             if found:
                 cell.fill, cell.font = red, bold
             below = number - 1 > header
             masks = (name_cols, personal_cols) if below else (set(), set())
             values = [
                 _masked(v, is_name=i in masks[0], is_personal=i in masks[1], names=names)
-                for i, v in enumerate(row)
+                for i, v in enumerate(row[:_COLUMNS])
             ]
-            out.append([*values, cell] if number - 1 != header else [*values, _("校验结果")])
+            out.append(
+                [*values, cell] if number - 1 != header else [*values, safe_text(_("校验结果"))]
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -9,19 +9,34 @@ Pure module: no ORM, no settings (the caller passes the limits). What it defends
   (``max_ratio``, for entries above ``RATIO_FLOOR`` bytes: small entries may compress well);
 - XML entity tricks: an XML member carrying ``<!DOCTYPE`` or ``<!ENTITY`` is rejected. Office
   files never need a DTD; calamine does not expand entities anyway, so this is belt and braces;
+- giant sheets: a few kilobytes can declare a cell at XFD1048576, and calamine builds a dense
+  grid over the whole range (17 billion cells: the process aborts). Each worksheet's XML is
+  scanned while it is drained: when every cell and row names a plain reference (``r="K123"``,
+  as Excel, WPS and openpyxl write them) the sheet is at most ``_FAST_COLUMNS`` columns by the
+  rows its digits allow, which ``max_cells`` covers. Any other sheet (wider, deeper, cells
+  without a reference, a prefixed namespace), every .ods (LibreOffice declares a million
+  repeated empty rows in every file) and every .xls is measured by ``sandbox.probe`` in a child
+  process with a memory and CPU limit; every workbook is at least opened there, since calamine
+  also pre-allocates from counts the file declares (a shared-strings count of 4 billion
+  aborts it). A sheet wider than ``max_columns`` or larger than ``max_cells`` is refused,
+  naming it; so is a file whose child dies or runs out of time;
 - disguised files: content is sniffed by magic bytes, the name's extension is not trusted
   (a PNG named .xlsx is "不是电子表格文件"); CSV must decode strictly as UTF-8 (with or without
   BOM) or GB18030 and contain no NUL bytes, or as UTF-16 behind its byte-order mark (Excel's
   "Unicode text", half NUL bytes by nature) with no control characters once decoded.
 
-Parsing time and memory are bounded downstream, in ``funds.importing.roster.read_roster``: calamine
-holds at most ``max_uncompressed`` bytes of sheet XML, the reader stops at ``max_rows`` rows
-and checks a wall-clock deadline every few hundred rows.
+Parsing time and memory are then bounded downstream, in ``funds.importing.roster.read_roster``:
+calamine holds at most ``max_uncompressed`` bytes of sheet XML and a grid of ``max_cells``, the
+reader stops at ``max_rows`` rows, refuses too many merged ranges and checks a wall-clock
+deadline every few hundred rows and while it fills merged ranges.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import io
+import posixpath
 import re
 import zipfile
 import zlib
@@ -30,18 +45,32 @@ from pathlib import Path
 
 from django.utils.translation import gettext
 
+from funds.importing import sandbox
+
 __all__ = [
+    "DEFAULT_MAX_CELLS",
+    "DEFAULT_MAX_COLUMNS",
     "DEFAULT_MAX_ENTRIES",
     "DEFAULT_MAX_RATIO",
+    "DEFAULT_PROBE_MEMORY",
+    "DEFAULT_PROBE_SECONDS",
     "RATIO_FLOOR",
     "FileKind",
     "UnsafeFile",
     "check_upload",
     "decode_text",
     "sniff_kind",
+    "too_large_sheet",
 ]
 
 DEFAULT_MAX_ENTRIES = 1_000
+#: The widest sheet read: a roster has a few dozen columns.
+DEFAULT_MAX_COLUMNS = 200
+#: The most cells (rows × columns of a sheet's range) read: about 1 GB in calamine's grid.
+DEFAULT_MAX_CELLS = 30_000_000
+#: What a probing child may allocate beyond the parent's size, and its CPU and wall time.
+DEFAULT_PROBE_MEMORY = 2 * 1024 * 1024 * 1024
+DEFAULT_PROBE_SECONDS = 60.0
 DEFAULT_MAX_RATIO = 200
 #: Entries smaller than this (uncompressed) are not held to the ratio limit.
 RATIO_FLOOR = 1024 * 1024
@@ -64,6 +93,14 @@ _XML_TRAPS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: Characters no text table holds (tab, line and page breaks aside): binary behind a UTF-16 BOM.
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+#: The columns a sheet whose references all have one letter can reach.
+_FAST_COLUMNS = 26
+#: Bytes of one chunk looked at again with the next: no tag the scan needs is longer.
+_SCAN_TAIL = 32
+#: A prefixed cell or row tag (<x:c r="…">): calamine reads it as a cell, whatever the prefix
+#: is bound to, and the scan's pattern would not see it. (Text that looks so costs a probe.)
+_PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 class FileKind(StrEnum):
@@ -205,9 +242,12 @@ def _check_ole2(data: bytes) -> FileKind:
 
 
 def _check_zip(
-    data: bytes, *, max_uncompressed: int, max_entries: int, max_ratio: float
-) -> FileKind:
-    """Check a zip container's entries, sizes and XML, and say whether it is xlsx or ods."""
+    data: bytes, *, max_uncompressed: int, max_entries: int, max_ratio: float, max_cells: int
+) -> tuple[FileKind, list[str] | None]:
+    """Check a zip container's entries, sizes and XML; say whether it is xlsx or ods.
+
+    Return the kind and the sheets the byte scan could not bound (None: every sheet).
+    """
     too_big = UnsafeFile(
         "too_big_uncompressed",
         gettext("文件解压后超过 %(limit)s，已拒绝（可能是压缩炸弹）")
@@ -219,6 +259,9 @@ def _check_zip(
         raise _corrupt() from None
     with archive:
         infos = archive.infolist()
+        if len({info.filename for info in infos}) != len(infos):
+            # Two members of one name: the scan might look at one and the reader at the other.
+            raise _corrupt()
         if len(infos) > max_entries:
             raise UnsafeFile(
                 "too_many_entries",
@@ -235,10 +278,22 @@ def _check_zip(
             ):
                 raise _bomb()
         kind = _zip_kind(archive, infos)
+        pattern = _unusual_tag(_fast_digits(max_cells))
+        scans: dict[str, _SheetScan] = {}
         total = 0
         for info in infos:
-            total = _drain(archive, info, total, max_uncompressed, max_ratio, too_big)
-    return kind
+            scan = None
+            if kind is FileKind.XLSX and info.filename.lower().endswith(".xml"):
+                scan = scans[info.filename] = _SheetScan(pattern)
+            total = _drain(archive, info, total, max_uncompressed, max_ratio, too_big, scan)
+        if kind is FileKind.ODS:
+            return kind, None  # LibreOffice repeats empty rows a million times: measure them
+        members = _sheet_members(archive)
+    if not members:
+        return kind, None
+    return kind, [
+        name for path, name in members.items() if path not in scans or scans[path].unbounded
+    ]
 
 
 def _corrupt() -> UnsafeFile:
@@ -272,8 +327,9 @@ def _drain(
     max_uncompressed: int,
     max_ratio: float,
     too_big: UnsafeFile,
+    scan: _SheetScan | None = None,
 ) -> int:
-    """Decompress one member with a cap; scan XML for DTDs; return the running total."""
+    """Decompress one member with a cap; scan XML for DTDs (and SCAN it); return the total."""
     is_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
     size = 0
     tail = b""
@@ -291,15 +347,158 @@ def _drain(
                         # UTF-16 XML could hide a DOCTYPE from a byte scan; Office never writes it.
                         raise _xml_trap()
                     window = tail + chunk
-                    if any(trap in window for trap in _XML_TRAPS):
+                    # One pass for "<!" (rare in Office XML) before looking for each trap.
+                    if b"<!" in window and any(trap in window for trap in _XML_TRAPS):
                         raise _xml_trap()
                     tail = chunk[-16:]
+                    if scan is not None:
+                        scan.feed(chunk)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, NotImplementedError):
         # Bad CRC, truncated data, an unsupported compression method …
         raise _corrupt() from None
     if size != info.file_size:
         raise _corrupt()
+    if scan is not None:
+        scan.close()
     return total
+
+
+def _fast_digits(max_cells: int) -> int:
+    """Return how many row digits a one-letter-column sheet may have within MAX_CELLS."""
+    return max(1, len(str(max_cells // _FAST_COLUMNS + 1)) - 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _unusual_tag(digits: int) -> re.Pattern[bytes]:
+    """Return the pattern of a cell or row tag without a plain reference of up to DIGITS."""
+    return re.compile(
+        rb'<(?:c[\s>/](?!r="[A-Z][0-9]{1,%d}")|row[\s>/](?!r="[0-9]{1,%d}"))' % (digits, digits)
+    )
+
+
+class _SheetScan:
+    """Say whether a worksheet's XML, scanned chunk by chunk, keeps to plain references.
+
+    The common sheet costs one regex search per chunk: no match means every cell is within
+    ``_FAST_COLUMNS`` columns and the rows the pattern's digits allow.
+    """
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.tail = b""
+        self.started = False
+        self.unbounded = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.unbounded:
+            return
+        if not self.started:
+            self.started = True
+            # XML in another encoding would hide its tags from a byte scan.
+            if not chunk.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+                self.unbounded = True
+                return
+        window = self.tail + chunk
+        found = self.pattern.search(window)
+        # A tag cut by the chunk's end is matched again, whole, with the next chunk.
+        if (found and found.start() < len(window) - _SCAN_TAIL) or _PREFIXED.search(window):
+            self.unbounded = True
+        self.tail = window[-_SCAN_TAIL:]
+
+    def close(self) -> None:
+        if not self.unbounded and self.pattern.search(self.tail):
+            self.unbounded = True
+
+
+def _small_member(archive: zipfile.ZipFile, name: str) -> str:
+    """Return a small XML member as text ('' when absent or unreadable)."""
+    try:
+        with archive.open(name) as member:
+            return member.read(4 * 1024 * 1024).decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError):
+        return ""
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    return {m[1]: html.unescape(m[2] or m[3]) for m in _ATTRIBUTE.finditer(tag)}
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Map each worksheet's member path to its sheet name, as calamine finds them."""
+    targets = {}
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", _small_member(
+        archive, "xl/_rels/workbook.xml.rels"
+    )):  # fmt: skip
+        attributes = _attributes(tag)
+        if attributes.get("Type", "").endswith("/worksheet") and "Id" in attributes:
+            target = attributes.get("Target", "")
+            targets[attributes["Id"]] = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join("xl", target))
+            )
+    members = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", _small_member(archive, "xl/workbook.xml")):
+        attributes = _attributes(tag)
+        rel = next((v for k, v in attributes.items() if k.endswith(":id")), "")
+        if rel in targets and "name" in attributes:
+            members[targets[rel]] = attributes["name"]
+    return members
+
+
+def too_large_sheet(
+    sheet: str, rows: int, columns: int, *, max_columns: int, max_cells: int
+) -> UnsafeFile:
+    """Return the refusal of a sheet whose range is over the limits."""
+    values = {"sheet": sheet[:31], "rows": rows, "columns": columns,
+              "max_columns": max_columns, "max_cells": max_cells}  # fmt: skip
+    if columns > max_columns:
+        message = gettext(
+            "工作表“%(sheet)s”的范围太大（%(rows)d 行 × %(columns)d 列），最多 %(max_columns)d "
+            "列：请删除多余的列（或其中的格式、内容）后重新上传"
+        )
+    else:
+        message = gettext(
+            "工作表“%(sheet)s”的范围太大（%(rows)d 行 × %(columns)d 列），最多 %(max_cells)d "
+            "个单元格：请删除多余的行和列，或拆分后分批上传"
+        )
+    return UnsafeFile("too_large_sheet", message % values)
+
+
+def _measure(
+    data: bytes, names: list[str] | None, *, max_columns: int, max_cells: int,
+    probe_memory: int, probe_seconds: float,
+) -> None:  # fmt: skip
+    """Open the workbook in a limited child, measure the sheets NAMES (None: all), refuse giants."""
+    result = sandbox.probe(data, names, memory=probe_memory, seconds=probe_seconds)
+    if result.timed_out:
+        raise UnsafeFile(
+            "timeout",
+            gettext("文件解析超时（超过 %(seconds)d 秒），请拆分后分批上传")
+            % {"seconds": probe_seconds},
+        )
+    if result.crashed and result.loading is not None:
+        raise UnsafeFile(
+            "too_large_sheet",
+            gettext("工作表“%(sheet)s”超出了读取时的内存或时间限制（可能有极大的空白区域），已拒绝")
+            % {"sheet": result.loading[:31]},
+        )
+    if result.crashed:
+        raise UnsafeFile(
+            "too_large",
+            gettext("文件超出了读取时的内存或时间限制（可能已损坏或是特意构造的文件），已拒绝"),
+        )
+    if result.error == "PasswordError":
+        raise UnsafeFile("encrypted", gettext("文件设置了密码，请取消密码后重新上传"))
+    if result.error:
+        # Under the child's limits a reader may fail where, unlimited, it would abort: refuse.
+        raise UnsafeFile(
+            "unreadable",
+            gettext("文件无法读取（可能已损坏，或不是 Excel/WPS 保存的表格），请重新导出后上传"),
+        )
+    for name, (height, width) in result.sheets.items():
+        if width > max_columns or height * width > max_cells:
+            raise too_large_sheet(name, height, width, max_columns=max_columns, max_cells=max_cells)
 
 
 def _xml_trap() -> UnsafeFile:
@@ -314,17 +513,32 @@ def check_upload(
     max_uncompressed: int,
     max_entries: int = DEFAULT_MAX_ENTRIES,
     max_ratio: float = DEFAULT_MAX_RATIO,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    probe_memory: int = DEFAULT_PROBE_MEMORY,
+    probe_seconds: float = DEFAULT_PROBE_SECONDS,
 ) -> FileKind:
-    """Say what kind of spreadsheet the upload is; raise UnsafeFile if it must not be parsed."""
+    """Say what kind of spreadsheet the upload is; raise UnsafeFile if it must not be parsed.
+
+    A workbook is opened in a limited child process (``sandbox``) before it is returned as
+    safe: its sheets are at most MAX_COLUMNS wide and MAX_CELLS large.
+    """
     source = Path(data_or_path) if isinstance(data_or_path, str) else data_or_path
     data = _read_all(source, max_bytes)
     head = data[:16]
+    limits = {"max_columns": max_columns, "max_cells": max_cells,
+              "probe_memory": probe_memory, "probe_seconds": probe_seconds}  # fmt: skip
     if head.startswith(_ZIP_MAGICS):
-        return _check_zip(
-            data, max_uncompressed=max_uncompressed, max_entries=max_entries, max_ratio=max_ratio
-        )
+        kind, unbounded = _check_zip(
+            data, max_uncompressed=max_uncompressed, max_entries=max_entries,
+            max_ratio=max_ratio, max_cells=max_cells,
+        )  # fmt: skip
+        _measure(data, unbounded, **limits)
+        return kind
     if head.startswith(_OLE2):
-        return _check_ole2(data)
+        kind = _check_ole2(data)
+        _measure(data, None, **limits)  # a BIFF sheet's extent is only known once read
+        return kind
     if head.startswith(_NOT_SHEETS):
         raise _not_a_sheet()
     return _check_text(data, filename)

@@ -340,6 +340,9 @@ def _prepare(
             filename=filename,
             max_bytes=settings.SUNLIGHT_MAX_UPLOAD_BYTES,
             max_uncompressed=settings.SUNLIGHT_MAX_UNCOMPRESSED_BYTES,
+            max_columns=settings.SUNLIGHT_MAX_COLUMNS,
+            max_cells=settings.SUNLIGHT_MAX_CELLS,
+            probe_memory=settings.SUNLIGHT_PARSE_MEMORY_MB * 1024 * 1024,
         )
     except UnsafeFile as exc:
         return _file_error(report, str(exc.message), exc.code), None
@@ -349,6 +352,9 @@ def _prepare(
             filename=filename,
             township=township,
             max_rows=settings.SUNLIGHT_MAX_ROWS,
+            max_columns=settings.SUNLIGHT_MAX_COLUMNS,
+            max_cells=settings.SUNLIGHT_MAX_CELLS,
+            max_merged=settings.SUNLIGHT_MAX_MERGED_RANGES,
             deadline_s=PARSE_DEADLINE_S,
             progress=progress,
             kind=file_kind,

@@ -45,9 +45,21 @@ from funds.importing.cells import (
     read_measure,
     read_pay_date,
 )
-from funds.importing.filesafety import FileKind, UnsafeFile, check_upload
+from funds.importing.filesafety import (
+    DEFAULT_MAX_CELLS,
+    DEFAULT_MAX_COLUMNS,
+    FileKind,
+    UnsafeFile,
+    check_upload,
+)
 from funds.importing.gcpause import gc_paused
-from funds.importing.grids import Grid, csv_grids, fill_merged, workbook_grids
+from funds.importing.grids import (
+    DEFAULT_MAX_MERGED,
+    Grid,
+    csv_grids,
+    fill_merged,
+    workbook_grids,
+)
 from funds.importing.headers import (
     Header,
     column_letter,
@@ -643,20 +655,25 @@ def _file_issue(message: str, code: str) -> Issue:
 
 def _grids(
     source: Path | bytes, *, filename: str, kind: FileKind | str | None, max_rows: int,
-    max_bytes: int, max_uncompressed: int, roster: ParsedRoster,
+    max_bytes: int, max_uncompressed: int, roster: ParsedRoster, limits: dict[str, int],
 ) -> list[Grid] | None:  # fmt: skip
-    """Check the file (unless KIND says it was) and read its grids; None, with an error, if bad."""
+    """Check the file (unless KIND says it was) and read its grids; None, with an error, if bad.
+
+    LIMITS: ``max_columns``, ``max_cells`` and ``max_merged``.
+    """
+    cells = {"max_columns": limits["max_columns"], "max_cells": limits["max_cells"]}
     try:
         if kind is None:
             kind = check_upload(
-                source, filename=filename, max_bytes=max_bytes, max_uncompressed=max_uncompressed
-            )
+                source, filename=filename, max_bytes=max_bytes,
+                max_uncompressed=max_uncompressed, **cells,
+            )  # fmt: skip
         kind = FileKind(kind)
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         grids = (
-            csv_grids(data, filename, max_rows, roster)
+            csv_grids(data, filename, max_rows, roster, **cells)
             if kind is FileKind.CSV
-            else workbook_grids(data, max_rows, roster)
+            else workbook_grids(data, max_rows, roster, max_merged=limits["max_merged"], **cells)
         )
     except UnsafeFile as error:
         roster.errors.append(_file_issue(error.message, error.code))
@@ -691,9 +708,8 @@ class _Ticker:
         self.before = 0  # rows of the sheets already read
         self.reported = 0
 
-    def __call__(self, index: int) -> None:
-        """Called every 256 rows of a sheet, at row INDEX."""
-        done = self.before + index
+    def check(self) -> None:
+        """Stop the reading once past the deadline."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise _Stop(
                 _file_issue(
@@ -702,6 +718,11 @@ class _Ticker:
                     "timeout",
                 )
             )
+
+    def __call__(self, index: int) -> None:
+        """Called every 256 rows of a sheet, at row INDEX."""
+        done = self.before + index
+        self.check()
         if self.progress is not None and done - self.reported >= PROGRESS_EVERY:
             self.reported = done
             self.progress(done, self.total_rows)
@@ -764,7 +785,7 @@ def _read_sheets(
     any_header = False
     kinds: set[str] = set()
     for grid in grids:
-        fill_merged(grid)
+        fill_merged(grid, tick.check)
     found = {id(g): find_header(g.rows, mapping=mapping, mapping_for=mapping_for) for g in grids}
     if not any(found.values()):  # nothing recognised: offer the likeliest rows for mapping
         found = {id(g): find_header(g.rows, mapping=mapping, fallback=True) for g in grids}
@@ -810,6 +831,9 @@ def read_roster(
     kind: FileKind | str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_merged: int = DEFAULT_MAX_MERGED,
     today: date | None = None,
     on_rows: Callable[[ParsedRoster, int], None] | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -824,6 +848,8 @@ def read_roster(
     Pass ``kind`` (from ``filesafety.check_upload``) when the file has been checked already;
     otherwise it is checked here against ``max_bytes`` and ``max_uncompressed``.
     ``deadline_s`` bounds the wall-clock time of parsing (checked every few hundred rows).
+    No sheet wider than ``max_columns``, larger than ``max_cells`` or with more than
+    ``max_merged`` merged ranges is read.
 
     ``mapping`` (header label -> field, ``IGNORE`` or ``PERSONAL``) says what columns are,
     over what their headers say; else ``mapping_for``, given a sheet's header signature, may
@@ -834,6 +860,7 @@ def read_roster(
     grids = _grids(
         source, filename=filename, kind=kind, max_rows=max_rows, max_bytes=max_bytes,
         max_uncompressed=max_uncompressed, roster=roster,
+        limits={"max_columns": max_columns, "max_cells": max_cells, "max_merged": max_merged},
     )  # fmt: skip
     if grids is None:
         return roster
@@ -849,6 +876,10 @@ def read_roster(
         )  # fmt: skip
     except _Stop as stop:
         roster.errors.append(stop.issue)
+        roster.rows = []
+        return roster
+    except UnsafeFile as error:  # merged ranges that overlap
+        roster.errors.append(_file_issue(error.message, error.code))
         roster.rows = []
         return roster
     _finish(roster, any_header=any_header, kinds=kinds, too_many=truncated, max_rows=max_rows)

@@ -71,3 +71,66 @@ def test_a_tab_separated_csv_report_masks_its_name_column(tmp_path, encoding):
                                      report=report, columns=roster.columns))  # fmt: skip
 
     assert "张*三" in cells and not any("张小三" in c or number in c for c in cells)
+
+
+def _formulas(data: bytes) -> list[str]:
+    """Return every cell the workbook stores as a formula, and its sheet titles."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    found = [
+        f"{ws.title}!{c.coordinate}"
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
+    return found
+
+
+def test_no_string_in_the_report_becomes_a_formula(tmp_path):
+    """A sheet named like a formula, formula-like labels and messages: all stay text."""
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "=HYPERLINK(x)"  # openpyxl allows it; Excel too
+    sheet.append(["村", "姓名", "身份证号码", "金额", "=1+1"])
+    cell = sheet.cell(row=2, column=5)
+    cell.value, cell.data_type = "@SUM(A1)", "s"
+    book.create_sheet("a" * 31)
+    book.create_sheet("A" * 31)  # the same title to Excel, which ignores case
+    book.save(path)
+    report = ImportReport(
+        file="t.xlsx",
+        errors=[{"sheet": "=HYPERLINK(x)", "row": 2, "column": "=cmd|' /C calc'!A0",
+                 "message": "-2+3"}, {"sheet": "+x", "row": None, "column": "", "message": "@x"}],
+    )  # fmt: skip
+    data = errorreport.build(path, filename="t.xlsx", sheets=["=HYPERLINK(x)"], report=report)
+    assert _formulas(data) == []
+    titles = openpyxl.load_workbook(io.BytesIO(data), read_only=True).sheetnames
+    assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in titles)
+    assert len({t.lower() for t in titles}) == len(titles)
+    cells = _cells(data)
+    assert "'=HYPERLINK(x)" in cells and "'=cmd|' /C calc'!A0" in cells
+
+
+def test_safe_text_neutralises_every_formula_start_and_control_character():
+    for start in ("=", "+", "-", "@", "\t", "\r", "＝"):
+        assert errorreport.safe_text(start + "1+1").startswith("'")
+    assert errorreport.safe_text("a\x00b\x1f") == "ab"
+    assert len(errorreport.safe_text("x" * 100_000)) == 32_767
+    used: set[str] = set()
+    assert errorreport.sheet_title("a/b:c*d?e[f]g\\h", "S1", used) == "a_b_c_d_e_f_g_h"
+    assert errorreport.sheet_title("A_B_C_D_E_F_G_H", "S2", used) == "A_B_C_D_E_F_G_H(2)"
+    assert errorreport.sheet_title("''", "S3", used) == "S3"
+
+
+def test_a_line_wider_than_excel_still_gets_its_report():
+    """A CSV line of 100,000 cells: the report keeps Excel's 16,384 columns of it."""
+    data = ("x," * 100_000 + "y").encode()
+    report = ImportReport(file="t.csv", errors=[{"sheet": "", "row": None, "column": "",
+                                                 "message": "太宽"}])  # fmt: skip
+    book = openpyxl.load_workbook(
+        io.BytesIO(errorreport.build(data, filename="t.csv", sheets=[], report=report)),
+        read_only=True,
+    )
+    first = next(book.worksheets[1].iter_rows(values_only=True))
+    assert len(first) == 16_384 and first[0] == "x"
