@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from funds.importing.staging import (
     PERSON_FIELDS,
+    PERSON_FREE_TEXT,
     Staged,
     StagedChunk,
     StagedPerson,
@@ -272,13 +273,15 @@ class Preformatter:
         person_ids.update(new_persons)
         household_ids.update(new_households)
         esc, now = self._esc, self.now
-        # PERSON_FIELDS in order; a value inline rather than a call each: this runs per person.
+        # PERSON_FIELDS in order, only free text escaped (every hash is new: escaping each
+        # would fill the cache for nothing); inline rather than a call each: this runs per person.
+        free = PERSON_FREE_TEXT
         persons = "".join(
             f"{new_persons[x.id_hash]}\t{household_ids[x.head_hash]}\t"
             + "\t".join(
                 [
-                    NULL if v is None else esc(v) if v.__class__ is str else str(v)
-                    for v in person_values(x)
+                    esc(v) if is_text else NULL if v is None else str(v)
+                    for v, is_text in zip(person_values(x), free, strict=True)
                 ]
             )
             + f"\t{now}\n"

@@ -49,6 +49,11 @@ class StagedPerson:
 PERSON_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StagedPerson))[:-1]
 #: A StagedPerson's values for PERSON_FIELDS, in order.
 person_values = operator.attrgetter(*PERSON_FIELDS)
+#: Which of PERSON_FIELDS hold free text (the rest are hashes, masks, numbers and codes, which
+#: never need escaping in COPY's text format).
+PERSON_FREE_TEXT: tuple[bool, ...] = tuple(
+    name in ("name_masked", "relation_to_head") for name in PERSON_FIELDS
+)
 
 
 @dataclass(slots=True)
