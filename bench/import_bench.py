@@ -48,7 +48,7 @@ PHASES = [
     ("parse + validate", "funds.importing.jobs", None, "_read_roster"),
     ("mask + hash", "funds.importing.staging", "Stager", "feed"),
     ("COPY text", "funds.importing.loading", "Preformatter", "prepare"),
-    ("summary", "funds.importing.jobs", None, "_summarise"),
+    ("summary", "funds.importing.jobs", None, "summarise"),
     ("wait for loader + totals", "funds.importing.loading", "ChunkedLoad", "complete"),
     ("loader thread (overlapped)", "funds.importing.loading", "Loader", "write"),
 ]

@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from demo.rostergen import generate_roster
-from funds.importing.jobs import ImportReport, import_roster
+from funds.importing.jobs import import_roster
+from funds.importing.reports import ImportReport
 from funds.models import Batch, ImportStatus, Program
 from funds.publishing import finalize_batch, publish_batch
 

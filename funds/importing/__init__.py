@@ -15,8 +15,9 @@
    chunk on a loader thread (COPY on PostgreSQL), references checked per statement
    (``refchecks``);
 8. ``jobs``        — the flow around them: ``import_roster`` (the command, the demo) and
-   ``stage_roster`` / ``confirm_import`` (the staff pages), one load path for all;
-   ``tasks`` runs the staff flow's halves in the background;
+   ``stage_roster`` / ``confirm_import`` (the staff pages), one load path for all, each
+   answering with a ``reports.ImportReport``; ``tasks`` runs the staff flow's halves in the
+   background, and ``retention`` deletes the files an import leaves once they have served;
 9. ``errorreport`` — the masked workbook of problems staff download.
 
 ``parsed`` holds the reader's plain result types; ``gcpause`` keeps the collector out of the

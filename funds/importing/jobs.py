@@ -25,14 +25,10 @@ for mapping; they are dropped from every other report.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,196 +44,26 @@ from funds.importing import errorreport
 from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
 from funds.importing.loading import ChunkedLoad, LoadFailed, load_staged
+from funds.importing.reports import (
+    ImportReport,
+    duplicate,
+    file_error,
+    file_sha256,
+    issue_dict,
+    new_places,
+    summarise,
+)
 from funds.importing.staging import HEAD_RELATION, Staged, Stager, stage_rows
 from funds.models import Batch, ImportJob, ImportStatus, MappingTemplate, Program
 from funds.publishing import publish_batch
 from privacy.logs import log_failure
-from villages.models import Township, Village
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-PREVIEW_ROWS = 20
 PARSE_DEADLINE_S = 600.0  # a roster that takes longer is refused, not left running for ever
 #: How long an upload waiting for staff to map its columns is kept (it holds raw IDs).
 MAPPING_WAIT = timedelta(days=3)
-
-
-@dataclass
-class ImportReport:
-    """What an import did or would do, with every problem found; masked values only."""
-
-    file: str
-    status: str = ImportStatus.REJECTED
-    sha256: str = ""
-    batch: int | None = None
-    rows: int = 0
-    households: int = 0
-    persons: int = 0
-    total: Decimal = Decimal("0.00")
-    kind: str = ""
-    township: str = ""
-    sheets: list[str] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    villages: list[dict] = field(default_factory=list)  # per village: name, rows, households, total
-    new_townships: list[str] = field(default_factory=list)
-    new_villages: list[str] = field(default_factory=list)
-    preview: list[dict] = field(default_factory=list)
-    error_report: str = ""  # storage name of the masked xlsx, when there are problems
-    seconds: float = 0.0
-    # Header columns: sheet, letter, label, field, guessed, and masked samples while the
-    # roster waits for mapping (see _describe_columns).
-    columns: list[dict] = field(default_factory=list)
-    unsettled: list[str] = field(default_factory=list)  # fields staff must map
-    signature: str = ""  # the header signature templates are found by
-    mapping: dict[str, str] = field(default_factory=dict)  # header label -> field, as used
-    template: str = ""  # the saved template(s) the mapping came from, by name
-    saved_template: str = ""  # the template this import's mapping was saved as
-
-    @property
-    def ok(self) -> bool:
-        return self.status not in (ImportStatus.REJECTED, ImportStatus.NEEDS_MAPPING)
-
-    @property
-    def counts(self) -> tuple[int, int, int, Decimal]:
-        """Rows, households, persons and total: what the batch records."""
-        return self.rows, self.households, self.persons, self.total
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the report as JSON-safe data (money as strings with two decimals)."""
-        data = asdict(self)
-        data["total"] = f"{self.total:.2f}"
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ImportReport:
-        data = {**data, "total": Decimal(data.get("total") or "0")}
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def as_line(self) -> dict[str, Any]:
-        """Return the one-line summary the command prints with --json.
-
-        A roster that stops for mapping also lists its columns (no sample values), so that a
-        script can choose its ``--map`` options.
-        """
-        keys = ("sheet", "row", "column", "message")
-        line = {
-            "file": self.file,
-            "status": self.status,
-            "batch": self.batch,
-            "rows": self.rows,
-            "households": self.households,
-            "persons": self.persons,
-            "total": f"{self.total:.2f}",
-            "errors": [{k: e.get(k) for k in keys} for e in self.errors],
-            "warnings": [{k: w.get(k) for k in keys} for w in self.warnings],
-            "mapping": self.mapping,
-            "template": self.template,
-            "saved_template": self.saved_template,
-            "unsettled": self.unsettled,
-        }
-        if self.status == ImportStatus.NEEDS_MAPPING:
-            keys = ("sheet", "letter", "label", "field")
-            line["columns"] = [{k: c.get(k) for k in keys} for c in self.columns]
-        return line
-
-
-def file_sha256(source: Path | bytes) -> str:
-    """Return the SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    if isinstance(source, bytes):
-        digest.update(source)
-        return digest.hexdigest()
-    with open(source, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _issue(issue: Any) -> dict[str, Any]:
-    return {
-        "sheet": issue.sheet,
-        "row": issue.row,
-        "column": issue.column,
-        "message": str(issue.message),
-        "code": getattr(issue, "code", ""),
-    }
-
-
-def _file_error(report: ImportReport, message: str, code: str) -> ImportReport:
-    report.status = ImportStatus.REJECTED
-    report.errors.append({"sheet": "", "row": None, "column": "", "message": message, "code": code})
-    return report
-
-
-def _duplicate(report: ImportReport) -> ImportReport:
-    report.status = ImportStatus.DUPLICATE
-    report.batch = (
-        Batch.objects.filter(source_sha256=report.sha256).values_list("pk", flat=True).first()
-    )
-    return report
-
-
-def _summarise(report: ImportReport, staged: Staged) -> None:
-    """Fill counts, totals per village and the masked preview (no query: see _new_places)."""
-    rows = staged.rows
-    report.rows = len(rows)
-    report.households = len({r.head_hash for r in rows})
-    report.persons = len({r.id_hash for r in rows})
-    report.total = staged.total
-    report.township = staged.township
-    per_village: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"rows": 0, "households": set(), "total": Decimal("0.00")}
-    )
-    for r in rows:
-        entry = per_village[r.village]
-        entry["rows"] += 1
-        entry["households"].add(r.head_hash)
-        entry["total"] += r.amount
-    report.villages = [
-        {
-            "name": name,
-            "rows": v["rows"],
-            "households": len(v["households"]),
-            "total": f"{v['total']:.2f}",
-        }
-        for name, v in sorted(per_village.items())
-    ]
-    persons = staged.persons
-    report.preview = [
-        {
-            "sheet": r.sheet,
-            "row": r.row,
-            "village": r.village,
-            "group": staged.households[r.head_hash][1],
-            "head": persons[r.head_hash].name_masked,
-            "name": persons[r.id_hash].name_masked,
-            "id_masked": persons[r.id_hash].id_masked,
-            "relation": persons[r.id_hash].relation_to_head,
-            "quantity": None if r.quantity is None else str(r.quantity),
-            "rate": None if r.rate is None else str(r.rate),
-            "amount": f"{r.amount:.2f}",
-            "account": r.account_masked,
-            "status": r.status,
-            "note": r.note,
-        }
-        for r in rows[:PREVIEW_ROWS]
-    ]
-
-
-def _new_places(report: ImportReport) -> None:
-    """Name the report's township and villages the database does not know yet."""
-    town = Township.objects.filter(name=report.township).first()
-    report.new_townships = [] if town else [report.township]
-    names = {v["name"] for v in report.villages}
-    known = (
-        set(Village.objects.filter(township=town, name__in=names).values_list("name", flat=True))
-        if town
-        else set()
-    )
-    report.new_villages = sorted(names - known)
 
 
 def _read_roster(source: Path | bytes, **options: Any) -> Any:
@@ -333,7 +159,7 @@ def _prepare(
     started = time.monotonic()
     report = ImportReport(file=filename, sha256=sha256)
     if Batch.objects.filter(source_sha256=sha256).exists():
-        return _duplicate(report), None
+        return duplicate(report), None
     try:
         file_kind = check_upload(
             source,
@@ -345,7 +171,7 @@ def _prepare(
             probe_memory=settings.SUNLIGHT_PARSE_MEMORY_MB * 1024 * 1024,
         )
     except UnsafeFile as exc:
-        return _file_error(report, str(exc.message), exc.code), None
+        return file_error(report, str(exc.message), exc.code), None
     try:
         parsed = _read_roster(
             source,
@@ -364,12 +190,10 @@ def _prepare(
         )
     except Exception:  # a reader bug or a file no check caught must not become a 500
         log_failure(log, "roster %s could not be read", sha256[:12])
-        return _file_error(
-            report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"
-        ), None
+        return file_error(report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"), None
     report.sheets, report.kind = list(parsed.sheets), parsed.kind
-    report.errors = [_issue(e) for e in parsed.errors]
-    report.warnings = [_issue(w) for w in parsed.warnings]
+    report.errors = [issue_dict(e) for e in parsed.errors]
+    report.warnings = [issue_dict(w) for w in parsed.warnings]
     _describe_columns(report, parsed, mapping_for)
     if report.unsettled and report.columns:
         # Nothing is guessed: staff say which column is which (no error report either: its
@@ -386,11 +210,11 @@ def _prepare(
         else:
             staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
         report.errors += duplicates
-        _summarise(report, staged)
+        summarise(report, staged)
         # While a loader thread writes, the database is its own: the places it created are
         # known once it is done (_places_written).
         if stream is None or stream.load.loader is None:
-            _new_places(report)
+            new_places(report)
     staged = _verdict(report, parsed, staged)
     if report.errors or report.warnings:
         report.error_report = errorreport.save(
@@ -448,7 +272,7 @@ def _load(
             break
         except (IntegrityError, LoadFailed):
             if Batch.objects.filter(source_sha256=report.sha256).exists():
-                return _duplicate(report)
+                return duplicate(report)
             # Another file being loaded at the same moment added one of our new persons or
             # households first; a second attempt finds them and links to them.
             if attempt:
@@ -572,7 +396,7 @@ def _import_file(
         # Rolled back: whatever the stream had written is gone, so the places it made are
         # new again.
         if load.loader is not None and report.villages:
-            _new_places(report)
+            new_places(report)
         return report
     except (IntegrityError, LoadFailed) as failure:
         if staged is None:

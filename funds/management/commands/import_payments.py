@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from funds.importing.jobs import ImportReport, import_roster
+from funds.importing.jobs import import_roster
 from funds.importing.mapping import field_label, parse_map_option, targets
+from funds.importing.reports import ImportReport
 from funds.models import PERIOD_PATTERN, ImportStatus, MappingTemplate, Program
 
 PERIOD = re.compile(PERIOD_PATTERN)

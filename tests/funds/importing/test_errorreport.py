@@ -10,7 +10,7 @@ import pytest
 
 from demo.rostergen import make_id_number
 from funds.importing import errorreport
-from funds.importing.jobs import ImportReport
+from funds.importing.reports import ImportReport
 from funds.importing.roster import read_roster
 
 
