@@ -72,6 +72,27 @@ def scrub_text(text: str) -> str:
     return masking.scrub_text(text, masking_policy())
 
 
+_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def mask_known_names(text: str, names: set[str] | frozenset[str]) -> str:
+    """Mask in TEXT every one of NAMES (full names, 2-4 characters) it holds.
+
+    Free text written by an office names people ("代领人张三"): a roster's own names are known
+    when it is read, so they are masked wherever they stand.
+    """
+    found = {
+        run[i : i + size]
+        for run in _CJK_RUNS.findall(text)
+        for size in (4, 3, 2)
+        for i in range(len(run) - size + 1)
+        if run[i : i + size] in names
+    }
+    for name in sorted(found, key=len, reverse=True):
+        text = text.replace(name, mask_name(name))
+    return text
+
+
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
 _PLAIN_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _PLAIN_CJK_NAME_ANY = re.compile(r"[\u4e00-\u9fff]+")

@@ -124,9 +124,6 @@ def _name_columns(rows: list[list[Any]]) -> tuple[int, set[int]]:
 _NAME_FIELDS = ("name", "head_name", "payee_name")
 
 
-_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]{2,}")
-
-
 def _roster_names(rows: list[list[Any]], header: int, name_cols: set[int]) -> set[str]:
     """Return the full names in the name columns: they are masked wherever else they appear."""
     return {
@@ -135,20 +132,6 @@ def _roster_names(rows: list[list[Any]], header: int, name_cols: set[int]) -> se
         for i in name_cols
         if i < len(row) and isinstance(row[i], str) and len(text := "".join(row[i].split())) >= 2
     }
-
-
-def _mask_names(text: str, names: set[str]) -> str:
-    """Mask in TEXT every one of NAMES it holds (a note that names the roster's persons)."""
-    found = {
-        run[i : i + size]
-        for run in _CJK_RUNS.findall(text)
-        for size in (4, 3, 2)
-        for i in range(len(run) - size + 1)
-        if run[i : i + size] in names
-    }
-    for name in sorted(found, key=len, reverse=True):
-        text = text.replace(name, personal.mask_name(name))
-    return text
 
 
 def _masked(
@@ -174,7 +157,7 @@ def _masked(
     if is_name and text.strip():
         return safe_text(personal.mask_name(text))
     # Cells are values, never formulas, in a file staff will open in Excel.
-    return safe_text(_mask_names(personal.scrub_text(text), names))
+    return safe_text(personal.mask_known_names(personal.scrub_text(text), names))
 
 
 def build(

@@ -169,7 +169,6 @@ def _undec(value: str | None) -> Decimal | None:
 
 
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
-_CJK_RUNS = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
 class _PersonCache:
@@ -313,16 +312,7 @@ class Stager:
         """
         known = self._names
         known.update(n for n in names if len(n) >= 2)
-        found = {
-            run[i : i + size]
-            for run in _CJK_RUNS.findall(note)
-            for size in (4, 3, 2)
-            for i in range(len(run) - size + 1)
-            if run[i : i + size] in known
-        }
-        for name in sorted(found, key=len, reverse=True):
-            note = note.replace(name, self._cache.name_values(name)[0])
-        return note
+        return personal.mask_known_names(note, known)
 
     def _row(self, r: Any, head_hash: str, id_hash: str) -> StagedRow:
         """Return the row as stored: the payee, account and note masked, the date as text."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,48 +50,48 @@ def purge_import_files_task() -> str:
     return str(purge_import_files())
 
 
-@task()
-def stage_import_task(job_id: str) -> str:
-    """Parse and validate the uploaded roster of a job and stage it for confirmation."""
+def _run(job_id: str, ready: tuple[str, ...], work: Callable[[ImportJob], object]) -> str:
+    """Run WORK on a job in one of the READY states; a failure fails the job, not the worker."""
     job = ImportJob.objects.select_related("program").get(pk=job_id)
-    if job.status not in (ImportStatus.PENDING, ImportStatus.PARSING):
-        return job.status
+    if job.status not in ready:
+        return job.status  # already done, or taken by another worker
     try:
-        stage_roster(job=job)
+        work(job)
     except Exception:
         _failed(job_id)
         return ImportStatus.FAILED
     return job.status
+
+
+def _user(user_id: int | None) -> Any:
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
+_QUEUED = (ImportStatus.PENDING, ImportStatus.PARSING)
+
+
+@task()
+def stage_import_task(job_id: str) -> str:
+    """Parse and validate the uploaded roster of a job and stage it for confirmation."""
+    return _run(job_id, _QUEUED, lambda job: stage_roster(job=job))
 
 
 @task()
 def remap_import_task(job_id: str, template_name: str = "", user_id: int | None = None) -> str:
     """Read a job's kept upload again with the columns staff mapped; remember them if asked."""
-    job = ImportJob.objects.select_related("program").get(pk=job_id)
-    if job.status not in (ImportStatus.PENDING, ImportStatus.PARSING):
-        return job.status
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    try:
-        remap_roster(job=job, template_name=template_name, user=user)
-    except Exception:
-        _failed(job_id)
-        return ImportStatus.FAILED
-    return job.status
+    return _run(
+        job_id, _QUEUED,
+        lambda job: remap_roster(job=job, template_name=template_name, user=_user(user_id)),
+    )  # fmt: skip
 
 
 @task()
 def confirm_import_task(job_id: str, publish: bool = False, user_id: int | None = None) -> str:
     """Load a staged job into the database, as a draft or published."""
-    job = ImportJob.objects.select_related("program").get(pk=job_id)
-    if job.status not in (ImportStatus.READY, ImportStatus.IMPORTING):
-        return job.status
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    try:
-        confirm_import(job=job, user=user, publish=publish)
-    except Exception:
-        _failed(job_id)
-        return ImportStatus.FAILED
-    return job.status
+    return _run(
+        job_id, (ImportStatus.READY, ImportStatus.IMPORTING),
+        lambda job: confirm_import(job=job, user=_user(user_id), publish=publish),
+    )  # fmt: skip
 
 
 def create_job(

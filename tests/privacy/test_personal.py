@@ -69,3 +69,10 @@ def test_keyed_hashes_keep_their_published_values(settings):
     assert fast.hash_account("6217000012345678901") == (
         "v1:64bb7ffc78e8034b448cf80b75a8a038bac6d4eac69f8adb248308ce274b5404"
     )
+
+
+def test_known_names_are_masked_wherever_they_stand_and_others_are_left():
+    text = "由欧阳娜娜代领，张三不在，王五在"
+    masked = personal.mask_known_names(text, {"欧阳娜娜", "张三"})
+    assert masked == "由欧阳*娜代领，张*不在，王五在"
+    assert personal.mask_known_names("已核实", {"张三"}) == "已核实"
