@@ -160,9 +160,6 @@ class _SheetReader:
             return FIELD_LABELS.get(name, name)
         return self.header.labels.get(col) or column_letter(col)
 
-    def error(self, row: int | None, name: str, message: str, code: str) -> None:
-        self.errors.append(Issue(self.grid.name, row, self.label(name), message, code))
-
     def check_columns(self) -> bool:
         """Report fields the sheet has no column for, or several; say whether it can be read."""
         ok = True

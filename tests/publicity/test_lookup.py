@@ -11,22 +11,10 @@ from django.urls import reverse
 from funds.models import Batch
 from privacy import personal
 from tests.factories import id_number, make_batch, make_program, person_name
-from tests.publicity.sitedata import add_member, make_site
+from tests.publicity.sitedata import add_member
 
 pytestmark = pytest.mark.django_db
 URL = "/lookup/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def site():
-    return make_site()
 
 
 def _ask(client, name, number, year="", ip="10.0.0.1"):

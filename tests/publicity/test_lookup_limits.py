@@ -14,22 +14,10 @@ from django.core.cache import cache
 
 from publicity.models import LookupAlarm
 from tests.factories import id_number, person_name
-from tests.publicity.sitedata import add_member, make_site
+from tests.publicity.sitedata import add_member
 
 pytestmark = pytest.mark.django_db
 URL = "/lookup/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def site():
-    return make_site()
 
 
 _addresses = iter(f"10.9.{n // 250}.{n % 250}" for n in range(100_000))

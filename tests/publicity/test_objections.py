@@ -3,28 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from publicity.models import Objection
 from tests.factories import id_number
-from tests.publicity.sitedata import make_site
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def site():
-    return make_site()
 
 
 def _object(client, batch, **data):

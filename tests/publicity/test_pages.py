@@ -9,16 +9,11 @@ from funds.models import Batch
 from publicity.charts import bar_chart
 from publicity.templatetags.sunlight import format_money
 from tests.factories import id_number, make_batch, make_program, make_village, person_name
-from tests.publicity.sitedata import add_member, make_site
+from tests.publicity.sitedata import add_member
 
 pytestmark = pytest.mark.django_db
 
 HIDDEN_AMOUNTS = ("777.77", "666.66")  # the draft's and the withdrawn batch's amounts
-
-
-@pytest.fixture
-def site():
-    return make_site()
 
 
 def _text(response) -> str:

@@ -7,15 +7,8 @@ from defusedxml import ElementTree
 from django.conf import settings
 from django.urls import reverse
 
-from tests.publicity.sitedata import make_site
-
 pytestmark = pytest.mark.django_db
 STATIC = Path(settings.BASE_DIR) / "static"
-
-
-@pytest.fixture
-def site():
-    return make_site()
 
 
 def test_print_page_has_an_inline_qr_svg_to_the_notice_and_signature_lines(client, site):
