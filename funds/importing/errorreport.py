@@ -200,8 +200,10 @@ def build(
     only_sheet = originals[0][0] if len(originals) == 1 else None
     for index, (name, rows) in enumerate(originals):
         parsed_name = sheets[index] if index < len(sheets) else name
+        if columns and name not in fields and parsed_name not in fields:
+            continue  # a sheet the importer did not read: nothing tells its names apart
         header, name_cols = _name_columns(rows)
-        known = fields.get(parsed_name, {})
+        known = fields.get(name) or fields.get(parsed_name, {})
         if known:
             name_cols |= {i for i, field in known.items() if field in _NAME_FIELDS}
         personal_cols = {i for i, field in known.items() if field == PERSONAL}

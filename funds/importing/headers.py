@@ -25,6 +25,7 @@ from funds.importing.aliases import FIELD_ALIASES
 from funds.importing.cells import cell_text
 from funds.importing.grids import HEADER_WINDOW
 from funds.importing.parsed import IGNORE, PERSONAL
+from privacy import personal
 from privacy.normalize import normalize_name
 
 __all__ = [
@@ -414,6 +415,14 @@ def _locate_by_template(
     return None, None
 
 
+def _masked_label(text: str) -> str:
+    """Return a label of a guessed header row masked as a name would be, numbers scrubbed."""
+    text = personal.scrub_text(text)
+    if 2 <= len(text) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return personal.mask_name(text)
+    return text
+
+
 def _text_row(rows: list[list[object]]) -> int | None:
     """Return the first row of several short texts that has a row with digits below it."""
     window = rows[:HEADER_WINDOW]
@@ -450,11 +459,14 @@ def find_header(
     index = _locate(rows, mapping)
     if index is None and mapping is None and mapping_for is not None:
         index, mapping = _locate_by_template(rows, mapping_for)
-    if index is None and fallback:
+    guessed_row = index is None and fallback
+    if guessed_row:
         index = _text_row(rows)
     if index is None:
         return None
     first, last, guesses, labels = _two_rows(rows, index)
+    if guessed_row:  # perhaps a data row: its texts are shown and kept only masked
+        labels = {col: _masked_label(label) for col, label in labels.items()}
     title = " ".join(cell_text(cell) for row in rows[:first] for cell in row if cell_text(cell))
     header = Header(last, {}, labels, title, signature=signature_of(labels), first=first)
     given = mapping if mapping is not None else (mapping_for and mapping_for(header.signature))

@@ -128,8 +128,9 @@ def _township_of(parsed: Any, township: str | None) -> tuple[str, list[dict]]:
         return name, []
     if len(found) == 1:
         return found.pop(), []
+    # A count, not the values: a wrongly guessed township column may hold anything.
     message = (
-        _("一个文件只能包含一个乡镇的花名册（发现：%s）") % "、".join(sorted(found))
+        _("一个文件只能包含一个乡镇的花名册（发现 %d 个不同的乡镇）") % len(found)
         if found
         else _("无法确定乡镇：请在表格标题或“乡镇”列中写明，或在导入时指定乡镇")
     )

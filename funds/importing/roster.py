@@ -750,9 +750,12 @@ def _sample(value: object, field: str) -> str:
             return personal.mask_account(text)
     except ValueError:
         return "*" * min(len(text), 8)
+    if field == PERSONAL:
+        return "***"  # phones, addresses, certificates: nothing of them is shown
     scrubbed = personal.scrub_text(text)
-    if _PLAIN_CJK.fullmatch(scrubbed) and 2 <= len(scrubbed) <= 4 and field in ("", PERSONAL):
-        return personal.mask_name(scrubbed)  # an unknown column of names, perhaps
+    if field == "" and any("\u4e00" <= ch <= "\u9fff" for ch in scrubbed):
+        # An unknown column may hold names or addresses: its first character shows its kind.
+        return scrubbed[0] + "*" * min(len(scrubbed) - 1, 7)
     return scrubbed[:20]
 
 

@@ -134,3 +134,21 @@ def test_a_line_wider_than_excel_still_gets_its_report():
     )
     first = next(book.worksheets[1].iter_rows(values_only=True))
     assert len(first) == 16_384 and first[0] == "x"
+
+
+def test_a_sheet_the_importer_did_not_read_is_left_out_of_the_report(tmp_path):
+    path = tmp_path / "t.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "花名册"
+    book.active.append(["村", "姓名", "身份证号码", "金额"])
+    book.active.append(["东风村", "张小三", make_id_number(5), -5])
+    notes = book.create_sheet("说明")
+    notes.append(["联系人：王大明，住东风村三组"])
+    book.save(path)
+    roster = read_roster(path, filename="t.xlsx", township="城关镇")
+    report = ImportReport(file="t.xlsx", errors=[{"sheet": "花名册", "row": 2, "column": "金额",
+                                                  "message": "金额不能为负数"}])  # fmt: skip
+    data = errorreport.build(path, filename="t.xlsx", sheets=roster.sheets, report=report,
+                             columns=roster.columns)  # fmt: skip
+    cells = _cells(data)
+    assert not any("王大明" in c for c in cells) and "张*三" in cells

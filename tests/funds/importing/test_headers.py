@@ -316,3 +316,26 @@ def test_a_total_under_a_column_nothing_recognised_is_never_ignored(tmp_path):
     roster = read(path)
     assert "total_elsewhere" in codes(roster) and roster.unsettled == ["amount"]
     assert not roster.ok()
+
+
+def test_samples_of_personal_and_unknown_columns_show_no_text(tmp_path):
+    path = book(
+        tmp_path / "t.xlsx",
+        [
+            ["姓名", "身份证号码", "金额", "家庭住址", "不明列"],
+            ["买买提·艾力", make_id_number(1), 100, "东风村三组12号", "王小明"],
+        ],
+    )
+    samples = {c.label: c.samples for c in read(path).columns}
+    assert samples["家庭住址"] == ("***",)
+    assert samples["不明列"] == ("王**",)
+    assert "艾力" not in str(samples)
+
+
+def test_a_data_row_taken_for_a_header_keeps_only_masked_labels(tmp_path):
+    """No header recognised: the likeliest row is offered for mapping, its names masked."""
+    number = make_id_number(2)
+    path = book(tmp_path / "t.xlsx", [["王小明", "东风村", "配偶"], ["张三", number, 100]])
+    roster = read(path)
+    labels = [c.label for c in roster.columns]
+    assert labels == ["王*明", "东*村", "配*"] and "王小明" not in str(roster.mapping)

@@ -324,3 +324,11 @@ def test_names_of_the_rosters_persons_are_masked_in_notes(monkeypatch, tmp_path)
     for name in (rows[0].name, rows[2].name, "欧阳娜娜"):
         assert name not in notes
     assert "欧阳*娜" in notes
+
+
+def test_two_townships_in_one_file_are_counted_not_quoted(monkeypatch, tmp_path):
+    rows = [household_row(1, township="张小三家"), household_row(2, township="城关镇")]
+    use_roster(monkeypatch, roster(rows))
+    report = import_roster(path=roster_file(tmp_path), program=make_program(), period="2026-03")
+    assert [e["code"] for e in report.errors] == ["township"]
+    assert "2" in report.errors[0]["message"] and "张小三" not in report.errors[0]["message"]
