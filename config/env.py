@@ -1,6 +1,7 @@
 """Read settings from the environment: the only place configuration comes from."""
 
 import os
+from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -30,3 +31,13 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     """Return the comma-separated variable NAME as a list of non-empty items."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_dates(name: str) -> list[date]:
+    """Return the comma-separated ISO dates (2026-10-08) of the variable NAME."""
+    try:
+        return [date.fromisoformat(item) for item in env_list(name)]
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"{name} must list dates as YYYY-MM-DD, separated by commas ({error})."
+        ) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import signals, workdays
 from funds.models import Batch, Disbursement
 from privacy import personal
 
@@ -41,16 +42,28 @@ def _locked(batch: Batch) -> Batch:
 def publish_batch(
     *, batch: Batch, start: date | None = None, days: int | None = None, user: Any = None
 ) -> Batch:
-    """Put a draft batch into its publicity period (公示期), starting today by default."""
+    """Put a draft batch into its publicity period (公示期), starting today by default.
+
+    The period lasts DAYS working days (``SUNLIGHT_PUBLICITY_DAYS``, 7 by default) of the
+    official calendar, counted from START: see funds.workdays. A correction of a batch that
+    has been withdrawn cannot be published: its reversals would cancel rows nobody sees.
+    """
     locked = _locked(batch)
     _require(locked, Batch.Status.DRAFT)
+    if locked.corrects_id is not None:
+        corrected = Batch.objects.get(pk=locked.corrects_id)
+        if corrected.status == Batch.Status.WITHDRAWN:
+            raise ValidationError(
+                _("被更正的批次 #%(batch)s 已撤回，这份更正不能发布") % {"batch": corrected.pk},
+                code="corrects_withdrawn",
+            )
     start = start or timezone.localdate()
     days = settings.SUNLIGHT_PUBLICITY_DAYS if days is None else days
     if days < 1:
         raise ValidationError(_("公示期至少一天"), code="days")
     locked.status = Batch.Status.PUBLICITY
     locked.publicity_start = start
-    locked.publicity_end = start + timedelta(days=days - 1)
+    locked.publicity_end = workdays.add_workdays(start, days)
     locked.published_at = timezone.now()
     locked.save(
         update_fields=["status", "publicity_start", "publicity_end", "published_at", "updated_at"]
@@ -61,9 +74,20 @@ def publish_batch(
 
 @transaction.atomic
 def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
-    """Close the publicity period of a batch: the payments are final."""
+    """Close the publicity period of a batch: the payments are final.
+
+    Only once the period has ended (the day after its last day) and with no objection open:
+    the floors above refuse through ``signals.batch_finalizing``.
+    """
     locked = _locked(batch)
     _require(locked, Batch.Status.PUBLICITY)
+    today = timezone.localdate()
+    if locked.publicity_end is None or today <= locked.publicity_end:
+        raise ValidationError(
+            _("公示期到 %(end)s 才结束，结束后才能定稿") % {"end": locked.publicity_end or "—"},
+            code="period_running",
+        )
+    signals.batch_finalizing.send(sender=Batch, batch=locked)
     locked.status = Batch.Status.FINAL
     locked.save(update_fields=["status", "updated_at"])
     _refresh(batch, locked)
@@ -72,9 +96,20 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
 
 @transaction.atomic
 def withdraw_batch(*, batch: Batch, user: Any = None) -> Batch:
-    """Withdraw a batch from the public site (a draft or one in publicity)."""
+    """Withdraw a batch from the public site (a draft or one in publicity).
+
+    Not while a correction of it stands (any correction batch not withdrawn): withdrawing the
+    original would leave the correction's reversals cancelling rows the public no longer sees.
+    """
     locked = _locked(batch)
     _require(locked, Batch.Status.DRAFT, Batch.Status.PUBLICITY)
+    standing = locked.corrections.exclude(status=Batch.Status.WITHDRAWN).order_by("id").first()
+    if standing is not None:
+        raise ValidationError(
+            _("更正批次 #%(batch)s 指向本批次；请先撤回更正批次，再撤回本批次")
+            % {"batch": standing.pk},
+            code="corrected",
+        )
     locked.status = Batch.Status.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
     _refresh(batch, locked)

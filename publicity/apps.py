@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PublicityConfig(AppConfig):
     name = "publicity"
     verbose_name = _("公示公开")
+
+    def ready(self) -> None:
+        from publicity import receivers  # noqa: F401  (connects the receivers)

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_dates, env_int, env_list, env_str
 from privacy.masking import DEFAULT_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,7 +39,11 @@ SUNLIGHT_MAX_COLUMNS = env_int("SUNLIGHT_MAX_COLUMNS", 200)
 SUNLIGHT_MAX_CELLS = env_int("SUNLIGHT_MAX_CELLS", 30_000_000)
 SUNLIGHT_MAX_MERGED_RANGES = env_int("SUNLIGHT_MAX_MERGED_RANGES", 10_000)
 SUNLIGHT_PARSE_MEMORY_MB = env_int("SUNLIGHT_PARSE_MEMORY_MB", 2048)
+# The publicity period, in working days of the official calendar (funds/workdays.py); a
+# deployment adds its own holidays and make-up working days (YYYY-MM-DD, comma-separated).
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
+SUNLIGHT_EXTRA_HOLIDAYS = env_dates("SUNLIGHT_EXTRA_HOLIDAYS")
+SUNLIGHT_EXTRA_WORKDAYS = env_dates("SUNLIGHT_EXTRA_WORKDAYS")
 # Public-site rate limits, counted in the cache. The lookup is limited per client address (in
 # the rate window), per target (the looked-up ID, the keyed hash of the name, the household the
 # ID belongs to; in the target window) and in all per hour; reaching a target's limit or the

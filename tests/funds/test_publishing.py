@@ -33,11 +33,11 @@ def draft():
 
 
 def test_publishing_a_draft_opens_a_publicity_period_of_the_configured_days(draft, settings):
-    settings.SUNLIGHT_PUBLICITY_DAYS = 7
+    settings.SUNLIGHT_PUBLICITY_DAYS = 5  # working days: Monday 2 to Friday 6 March 2026
     publish_batch(batch=draft, start=date(2026, 3, 2))
     draft.refresh_from_db()
     assert draft.status == Batch.Status.PUBLICITY
-    assert (draft.publicity_start, draft.publicity_end) == (date(2026, 3, 2), date(2026, 3, 8))
+    assert (draft.publicity_start, draft.publicity_end) == (date(2026, 3, 2), date(2026, 3, 6))
     assert draft.published_at is not None
     assert Batch.objects.published().filter(pk=draft.pk).exists()
 
@@ -45,7 +45,7 @@ def test_publishing_a_draft_opens_a_publicity_period_of_the_configured_days(draf
 def test_only_a_draft_can_be_published_and_only_publicity_finalised(draft):
     with pytest.raises(ValidationError):
         finalize_batch(batch=draft)
-    publish_batch(batch=draft)
+    publish_batch(batch=draft, start=date(2026, 3, 2))  # its period has ended
     with pytest.raises(ValidationError):
         publish_batch(batch=draft)
     finalize_batch(batch=draft)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -221,6 +222,10 @@ def test_staff_publish_finalize_and_withdraw_from_the_batch_page(staff_client, m
     staff_client.post(url, {"action": "publish"})
     batch.refresh_from_db()
     assert batch.status == Batch.Status.PUBLICITY
+    response = staff_client.post(url, {"action": "finalize"}, follow=True)
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.PUBLICITY
+    assert "结束后才能定稿" in response.content.decode()
+    Batch.objects.filter(pk=batch.pk).update(publicity_end=date(2026, 3, 1))  # the period ends
     staff_client.post(url, {"action": "finalize"})
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FINAL

@@ -338,6 +338,7 @@ def canary_site(tmp_path) -> CanarySite:
             _import(tmp_path, grain, "2026-03", grain_rows, publish=True),
             _import(tmp_path, elderly, "2026-02", elderly_rows, publish=True),
         ]
+        Batch.objects.filter(pk=batches[1].pk).update(publicity_end=date(2026, 3, 1))
         finalize_batch(batch=batches[1])
         draft = _import(tmp_path, elderly, "2026-04", draft_rows, publish=False)
     else:
