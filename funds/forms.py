@@ -72,9 +72,26 @@ class ImportUploadForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
+    """Confirm a checked roster; one that repeats a live batch needs a stated reason."""
+
     publish = forms.BooleanField(
         label=_("导入后立即发布（进入公示期）"), required=False, initial=False
     )
+    override_reason = forms.CharField(
+        label=_("仍要导入的理由"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("理由会记入操作记录，可能公开；不要写姓名、身份证号或账号。"),
+    )
+
+    def __init__(self, *args, conflicts: dict | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflicts = conflicts or {}
+        self.fields["override_reason"].required = bool(self.conflicts)
+
+    def clean_override_reason(self) -> str:
+        return self.cleaned_data["override_reason"].strip()
 
 
 @dataclass

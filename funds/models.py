@@ -51,6 +51,13 @@ class Program(models.Model):
     rate = models.DecimalField(_("补贴标准"), null=True, blank=True, **MONEY)
     unit = models.CharField(_("计量单位"), max_length=20, blank=True, help_text=_("如：亩、人、月"))
     cap = models.DecimalField(_("单笔上限"), null=True, blank=True, **MONEY)
+    rows_per_person = models.PositiveSmallIntegerField(
+        _("每人每期笔数上限"),
+        null=True,
+        blank=True,
+        default=1,
+        help_text=_("同一人在同一期间最多可领取几笔（如按农机台数发放可多于一笔）；留空表示不限"),
+    )
     min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("最高年龄"), null=True, blank=True)
     department = models.CharField(_("主管部门"), max_length=100, blank=True)
@@ -74,6 +81,14 @@ class BatchQuerySet(models.QuerySet["Batch"]):
         """Batches the public may see: in publicity or final."""
         return self.filter(status__in=Batch.PUBLIC_STATUSES)
 
+    def live(self) -> BatchQuerySet:
+        """Batches not withdrawn: drafts, in publicity or final."""
+        return self.exclude(status=Batch.Status.WITHDRAWN)
+
+    def of_file(self, sha256: str) -> Batch | None:
+        """Return the live batch imported from the file with this SHA-256, if any."""
+        return self.live().filter(source_sha256=sha256).first()
+
 
 class Batch(models.Model):
     """One payment roster (发放批次) as imported from one source file."""
@@ -96,7 +111,8 @@ class Batch(models.Model):
     )
     title = models.CharField(_("标题"), max_length=200, blank=True)
     source_name = models.CharField(_("源文件名"), max_length=255)
-    source_sha256 = models.CharField(_("源文件 SHA-256"), max_length=64, unique=True)
+    # One live batch per file: a file whose batch was withdrawn may be imported again.
+    source_sha256 = models.CharField(_("源文件 SHA-256"), max_length=64, db_index=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -140,6 +156,11 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0) | Q(corrects__isnull=False),
                 name="batch_total_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["source_sha256"],
+                condition=~Q(status="withdrawn"),
+                name="batch_one_live_batch_per_file",
             ),
         ]
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds import signals, workdays
+from funds import duplicates, signals, workdays
 from funds.models import Batch, Disbursement
 from privacy import personal
 
@@ -40,13 +40,20 @@ def _locked(batch: Batch) -> Batch:
 
 @transaction.atomic
 def publish_batch(
-    *, batch: Batch, start: date | None = None, days: int | None = None, user: Any = None
+    *,
+    batch: Batch,
+    start: date | None = None,
+    days: int | None = None,
+    user: Any = None,
+    override_reason: str = "",
 ) -> Batch:
     """Put a draft batch into its publicity period (公示期), starting today by default.
 
     The period lasts DAYS working days (``SUNLIGHT_PUBLICITY_DAYS``, 7 by default) of the
     official calendar, counted from START: see funds.workdays. A correction of a batch that
-    has been withdrawn cannot be published: its reversals would cancel rows nobody sees.
+    has been withdrawn cannot be published: its reversals would cancel rows nobody sees. A
+    batch that repeats a published one (funds.duplicates) is refused unless OVERRIDE_REASON
+    says why it is no double payment.
     """
     locked = _locked(batch)
     _require(locked, Batch.Status.DRAFT)
@@ -57,6 +64,9 @@ def publish_batch(
                 _("被更正的批次 #%(batch)s 已撤回，这份更正不能发布") % {"batch": corrected.pk},
                 code="corrects_withdrawn",
             )
+    found = duplicates.for_batch(locked)
+    if found and not override_reason.strip():
+        raise ValidationError(found.message(), code="duplicate_content")
     start = start or timezone.localdate()
     days = settings.SUNLIGHT_PUBLICITY_DAYS if days is None else days
     if days < 1:
@@ -156,6 +166,10 @@ def correct_batch(
     if len(rows) != len(changes):
         raise ValidationError(_("只能更正本批次中的原始记录"), code="unknown_rows")
     _require_uncorrected(changes)
+    if Batch.objects.filter(source_sha256=source_sha256, status=Batch.Status.WITHDRAWN).exists():
+        # The fingerprint includes the page's time: the same page sent again after its
+        # correction was withdrawn is an old page, not a new correction.
+        raise ValidationError(_("这份更正已经提交过；请重新打开更正页面"), code="resubmitted")
     correction = Batch.objects.create(
         program=original.program,
         period=original.period,

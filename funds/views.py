@@ -72,12 +72,19 @@ def _job(pk) -> ImportJob:
     return get_object_or_404(ImportJob.objects.select_related("program", "batch"), pk=pk)
 
 
-def _job_page(request, job: ImportJob, mapping_form: MappingForm | None = None):
+def _job_page(
+    request,
+    job: ImportJob,
+    mapping_form: MappingForm | None = None,
+    confirm_form: ConfirmForm | None = None,
+):
     """Render a job's page; a job waiting for mapping gets its mapping form."""
     if mapping_form is None and job.status == ImportJob.Status.NEEDS_MAPPING:
         mapping_form = MappingForm(job=job)
+    if confirm_form is None:
+        confirm_form = ConfirmForm(conflicts=(job.report or {}).get("conflicts"))
     context = {"job": job, "report": job.report, "running": job.status in RUNNING}
-    context |= {"form": ConfirmForm(), "mapping_form": mapping_form}
+    context |= {"form": confirm_form, "mapping_form": mapping_form}
     context["discardable"] = [str(status) for status in jobs.DISCARDABLE]
     return render(request, "funds/job_detail.html", context)
 
@@ -131,10 +138,15 @@ def job_status(request, pk):
 @require_POST
 @staff_only
 def job_confirm(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
-    form = ConfirmForm(request.POST)
-    publish = form.is_valid() and form.cleaned_data["publish"]
-    if not tasks.request_confirm(job=job, publish=publish, user=request.user):
+    job = _job(pk)
+    form = ConfirmForm(request.POST, conflicts=(job.report or {}).get("conflicts"))
+    if not form.is_valid():
+        return _job_page(request, job, confirm_form=form)
+    confirmed = tasks.request_confirm(
+        job=job, publish=form.cleaned_data["publish"], user=request.user,
+        override_reason=form.cleaned_data["override_reason"],
+    )  # fmt: skip
+    if not confirmed:
         messages.error(request, _("该任务当前不能确认导入"))
     return redirect("funds:job_detail", pk=job.pk)
 

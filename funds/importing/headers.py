@@ -38,6 +38,7 @@ __all__ = [
     "find_header",
     "header_field",
     "header_key",
+    "months_in_text",
     "places_in_sheet_name",
     "places_in_title",
     "settle",
@@ -287,6 +288,22 @@ def places_in_title(text: str) -> tuple[str, str]:
     if village.endswith("村委会"):
         village = village.removesuffix("委会")
     return township, village
+
+
+_MONTH_PATTERNS = (
+    re.compile(r"(20[0-9]{2})年(1[0-2]|0?[1-9])月"),
+    re.compile(r"(?<![0-9])(20[0-9]{2})[-._/](1[0-2]|0?[1-9])(?![0-9])"),
+)
+
+
+def months_in_text(text: str) -> set[str]:
+    """Return the payment periods (2026-03) a title or file name names: 2026年3月, 2026-03."""
+    text = "".join(unicodedata.normalize("NFKC", text).split())
+    return {
+        f"{int(year):04d}-{int(month):02d}"
+        for pattern in _MONTH_PATTERNS
+        for year, month in pattern.findall(text)
+    }
 
 
 def places_in_sheet_name(name: str) -> tuple[str, str]:

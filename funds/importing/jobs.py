@@ -40,9 +40,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import duplicates
 from funds.importing import errorreport
 from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
+from funds.importing.headers import months_in_text
 from funds.importing.loading import ChunkedLoad, LoadFailed, load_staged
 from funds.importing.reports import (
     ImportReport,
@@ -149,8 +151,14 @@ def _prepare(
     stream: _RosterStream | None = None,
     mapping: dict[str, str] | None = None,
     mapping_for: TemplateFinder | None = None,
+    program: Program | None = None,
+    period: str = "",
 ) -> tuple[ImportReport, Staged | None]:
     """Check, parse, validate, mask and hash a roster; stage it when it has no errors.
+
+    With a PROGRAM and PERIOD, a title or file name naming another month is a warning, and
+    what a staged roster repeats of live batches is in ``report.conflicts``
+    (funds.duplicates; a streamed roster is compared once written: ``_import_file``).
 
     With a ``stream``, rows are staged (and loaded) while the file is still being read.
     ``mapping`` (header label -> field) overrides the reader's recognition for those columns;
@@ -159,7 +167,7 @@ def _prepare(
     """
     started = time.monotonic()
     report = ImportReport(file=filename, sha256=sha256)
-    if Batch.objects.filter(source_sha256=sha256).exists():
+    if Batch.objects.of_file(sha256) is not None:
         return duplicate(report), None
     try:
         file_kind = check_upload(
@@ -195,6 +203,8 @@ def _prepare(
     report.sheets, report.kind = list(parsed.sheets), parsed.kind
     report.errors = [issue_dict(e) for e in parsed.errors]
     report.warnings = [issue_dict(w) for w in parsed.warnings]
+    if period:
+        report.warnings += _period_warnings(parsed, filename=filename, period=period)
     _describe_columns(report, parsed, mapping_for)
     if report.unsettled and report.columns:
         # Nothing is guessed: staff say which column is which (no error report either: its
@@ -207,11 +217,14 @@ def _prepare(
     staged: Staged | None = None
     if not report.errors:
         if stream is not None:
-            staged, duplicates = stream.finish(parsed, township=town)
+            staged, twice = stream.finish(parsed, township=town)
         else:
-            staged, duplicates = stage_rows(parsed.rows, township=town, kind=parsed.kind)
-        report.errors += duplicates
+            staged, twice = stage_rows(parsed.rows, township=town, kind=parsed.kind)
+        report.errors += twice
         summarise(report, staged)
+        if stream is None and program is not None and period and not report.errors:
+            found = duplicates.for_staged(staged, program=program, period=period, township=town)
+            report.conflicts = found.as_json() if found else {}
         # While a loader thread writes, the database is its own: the places it created are
         # known once it is done (_places_written).
         if stream is None or stream.load.loader is None:
@@ -223,6 +236,41 @@ def _prepare(
         )
     report.seconds = round(time.monotonic() - started, 3)
     return report, staged
+
+
+def _period_warnings(parsed: Any, *, filename: str, period: str) -> list[dict]:
+    """Warn where a sheet's title or the file name names a month other than PERIOD."""
+    named = [(sheet, title) for sheet, title in getattr(parsed, "titles", {}).items()]
+    named.append(("", filename))
+    warnings = []
+    for sheet, text in named:
+        months = months_in_text(text or "")
+        if months and period not in months:
+            where = _("工作表标题") if sheet else _("文件名")
+            message = _(
+                "%(where)s写的是 %(months)s，而选择的发放期间是 %(period)s；请确认期间无误"
+            ) % {"where": where, "months": "、".join(sorted(months)), "period": period}
+            warnings.append(
+                {"sheet": sheet, "row": None, "column": "", "message": message,
+                 "code": "period_mismatch"}
+            )  # fmt: skip
+    return warnings
+
+
+class Blocked(Exception):
+    """A roster that repeats a live batch, confirmed without a stated reason."""
+
+    def __init__(self, found: duplicates.Found) -> None:
+        super().__init__(found.message())
+        self.found = found
+        self.report: ImportReport | None = None
+
+
+def _check_repeats(batch: Batch, override_reason: str) -> None:
+    """Refuse a just-written BATCH that repeats a live batch, unless a reason is stated."""
+    found = duplicates.for_batch(batch, statuses=duplicates.LIVE)
+    if found and not override_reason.strip():
+        raise Blocked(found)
 
 
 def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged | None:
@@ -253,8 +301,13 @@ def _load(
     user: Any,
     publish: bool,
     progress: Progress | None,
+    override_reason: str = "",
 ) -> ImportReport:
-    """Load staged rows in one transaction; a racing import of the same file gives a duplicate."""
+    """Load staged rows in one transaction; a racing import of the same file gives a duplicate.
+
+    Raise ``Blocked``, with nothing written, when the rows repeat a live batch and no
+    OVERRIDE_REASON is given.
+    """
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -268,11 +321,12 @@ def _load(
                     user=user,
                     progress=progress,
                 )
+                _check_repeats(batch, override_reason)
                 if publish:
-                    publish_batch(batch=batch, user=user)
+                    publish_batch(batch=batch, user=user, override_reason=override_reason)
             break
         except (IntegrityError, LoadFailed):
-            if Batch.objects.filter(source_sha256=report.sha256).exists():
+            if Batch.objects.of_file(report.sha256) is not None:
                 return duplicate(report)
             # Another file being loaded at the same moment added one of our new persons or
             # households first; a second attempt finds them and links to them.
@@ -304,8 +358,12 @@ def import_roster(
     mapping: dict[str, str] | None = None,
     template: MappingTemplate | None = None,
     save_template: str = "",
+    override_reason: str = "",
 ) -> ImportReport:
     """Check and import one roster file in one go (the command and the demo use this).
+
+    A roster that repeats a live batch (funds.duplicates) is rejected unless OVERRIDE_REASON
+    says why it is not a double payment.
 
     ``mapping`` (header label -> field, IGNORE or PERSONAL) overrides what the reader
     recognises; ``template`` is a saved mapping to start from (``mapping`` wins over it);
@@ -317,7 +375,7 @@ def import_roster(
     finder = None if template is not None else TemplateFinder(program)
     if template is not None:
         mapping = {**template.mapping, **(mapping or {})}
-    options = {"mapping": mapping, "mapping_for": finder}
+    options = {"mapping": mapping, "mapping_for": finder, "program": program, "period": period}
     if dry_run:
         report, staged = _prepare(
             path, filename=path.name, township=township, sha256=sha256, progress=progress,
@@ -329,6 +387,7 @@ def import_roster(
     report = _import_file(
         path, sha256=sha256, program=program, period=period, township=township,
         publish=publish, user=user, progress=progress, options=options,
+        override_reason=override_reason,
     )  # fmt: skip
     _named(report, template)
     if save_template and report.status == ImportStatus.IMPORTED:
@@ -372,8 +431,43 @@ def _import_file(
     user: Any,
     progress: Progress | None,
     options: dict[str, Any],
+    override_reason: str = "",
 ) -> ImportReport:
     """Parse, stage and load a roster in one transaction, rows streamed to the loader."""
+    try:
+        return _stream_file(
+            path, sha256=sha256, program=program, period=period, township=township,
+            publish=publish, user=user, progress=progress, options=options,
+            override_reason=override_reason,
+        )  # fmt: skip
+    except Blocked as blocked:
+        return _blocked(blocked.report, blocked.found)
+
+
+def _blocked(report: ImportReport, found: duplicates.Found) -> ImportReport:
+    """Reject a roster that repeats a live batch: nothing of it was written."""
+    report.status, report.batch = ImportStatus.REJECTED, None
+    report.conflicts = found.as_json()
+    report.errors.append(
+        {"sheet": "", "row": None, "column": "", "message": found.message(),
+         "code": "duplicate_content"}
+    )  # fmt: skip
+    return report
+
+
+def _stream_file(
+    path: Path,
+    *,
+    sha256: str,
+    program: Program,
+    period: str,
+    township: str | None,
+    publish: bool,
+    user: Any,
+    progress: Progress | None,
+    options: dict[str, Any],
+    override_reason: str,
+) -> ImportReport:
     load = ChunkedLoad(
         program=program, period=period, source_name=path.name, sha256=sha256, user=user
     )
@@ -389,10 +483,16 @@ def _import_file(
                 if staged is None:
                     raise _Rejected
                 batch = load.complete(staged, report.counts)
+                _check_repeats(batch, override_reason)
                 if publish:
-                    publish_batch(batch=batch, user=user)
+                    publish_batch(batch=batch, user=user, override_reason=override_reason)
             finally:
                 load.close()
+    except Blocked as blocked:
+        blocked.report = report
+        if load.loader is not None and report.villages:
+            new_places(report)
+        raise
     except _Rejected:
         # Rolled back: whatever the stream had written is gone, so the places it made are
         # new again.
@@ -408,10 +508,14 @@ def _import_file(
         log.info("streamed load of %s rolled back (%s); loading again", sha256[:12],
                  type(cause).__name__)  # fmt: skip
         _places_written(report, load)
-        return _load(
-            staged, report, program=program, period=period, user=user, publish=publish,
-            progress=None,
-        )  # fmt: skip
+        try:
+            return _load(
+                staged, report, program=program, period=period, user=user, publish=publish,
+                progress=None, override_reason=override_reason,
+            )  # fmt: skip
+        except Blocked as blocked:
+            blocked.report = report
+            raise
     _places_written(report, load)
     report.status, report.batch = ImportStatus.IMPORTED, batch.pk
     return report
@@ -571,6 +675,8 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
             progress=_job_progress(job, 5, 90, _("正在解析和校验")),
             mapping=job.mapping or None,
             mapping_for=TemplateFinder(job.program),
+            program=job.program,
+            period=job.period,
         )
         del data
     except BaseException:
@@ -648,23 +754,38 @@ def abandon_stale_jobs(*, now: Any = None) -> int:
     return sum(abandon_job(job=job) for job in stale.only("pk"))
 
 
-def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -> Batch | None:
-    """Load a staged job in one transaction without parsing again; return its batch."""
+def confirm_import(
+    *, job: ImportJob, user: Any = None, publish: bool = False, override_reason: str = ""
+) -> Batch | None:
+    """Load a staged job in one transaction without parsing again; return its batch.
+
+    A roster that repeats a live batch needs OVERRIDE_REASON; without one nothing is written
+    and the job waits, ready, with what it repeats in its report.
+    """
     if job.status not in (ImportStatus.READY, ImportStatus.IMPORTING) or not job.staged:
         raise ValueError("only a staged job that is ready can be confirmed")
     _set(job, status=ImportStatus.IMPORTING, progress=0, message=_("正在写入数据库"))
     with job.staged.open("rb") as fh:
         staged = Staged.load(fh.read())
     report = ImportReport.from_json(job.report)
-    report = _load(
-        staged,
-        report,
-        program=job.program,
-        period=job.period,
-        user=user,
-        publish=publish,
-        progress=_job_progress(job, 0, 99, _("正在写入数据库")),
-    )
+    try:
+        report = _load(
+            staged,
+            report,
+            program=job.program,
+            period=job.period,
+            user=user,
+            publish=publish,
+            progress=_job_progress(job, 0, 99, _("正在写入数据库")),
+            override_reason=override_reason,
+        )
+    except Blocked as blocked:
+        report.conflicts = blocked.found.as_json()
+        _set(
+            job, status=ImportStatus.READY, progress=100, report=report.as_json(),
+            message=_("可能重复发放：请说明理由后再确认，或先撤回重复的批次"),
+        )  # fmt: skip
+        return None
     job.staged.delete(save=False)
     delete_report(job)  # the problems stay listed on the job; the workbook goes
     report.error_report = ""

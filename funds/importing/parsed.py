@@ -95,6 +95,8 @@ class ParsedRoster:
     signature: str = ""
     #: The mapping used, header label -> field (guessed or given), for reports and --json.
     mapping: dict[str, str] = field(default_factory=dict)
+    #: The title above each sheet's header (no personal data: a place, a program, a month).
+    titles: dict[str, str] = field(default_factory=dict)
 
     def ok(self) -> bool:
         """Say whether the roster may be imported: no errors and at least one row."""

@@ -57,6 +57,10 @@ class ImportReport:
     mapping: dict[str, str] = field(default_factory=dict)  # header label -> field, as used
     template: str = ""  # the saved template(s) the mapping came from, by name
     saved_template: str = ""  # the template this import's mapping was saved as
+    duplicate_of: dict[str, Any] = field(default_factory=dict)  # the file's live batch: id, status
+    # What the roster repeats of live batches (funds.duplicates.Found.as_json): confirming it
+    # needs a stated reason.
+    conflicts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -136,10 +140,12 @@ def file_error(report: ImportReport, message: str, code: str) -> ImportReport:
 
 
 def duplicate(report: ImportReport) -> ImportReport:
+    """Mark the report as a file already imported, naming the live batch it became."""
     report.status = ImportStatus.DUPLICATE
-    report.batch = (
-        Batch.objects.filter(source_sha256=report.sha256).values_list("pk", flat=True).first()
-    )
+    earlier = Batch.objects.of_file(report.sha256)
+    report.batch = earlier.pk if earlier is not None else None
+    if earlier is not None:
+        report.duplicate_of = {"id": earlier.pk, "status": earlier.status}
     return report
 
 

@@ -144,6 +144,7 @@ class _SheetReader:
         self.per_person = header.per_person
         self.cols = cols
         title_township, title_village = places_in_title(header.title)
+        roster.titles[grid.name] = header.title
         sheet_township, sheet_village = places_in_sheet_name(grid.name)
         self.township = township or title_township or sheet_township
         self.village = title_village or sheet_village

@@ -27,6 +27,7 @@ from funds.importing.jobs import (
 )
 from funds.importing.retention import purge_import_files
 from funds.models import ImportJob, ImportStatus, Program
+from privacy import personal
 from privacy.logs import log_failure
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,15 @@ def remap_import_task(job_id: str, template_name: str = "", user_id: int | None 
 
 
 @task()
-def confirm_import_task(job_id: str, publish: bool = False, user_id: int | None = None) -> str:
+def confirm_import_task(
+    job_id: str, publish: bool = False, user_id: int | None = None, override_reason: str = ""
+) -> str:
     """Load a staged job into the database, as a draft or published."""
     return _run(
         job_id, (ImportStatus.READY, ImportStatus.IMPORTING),
-        lambda job: confirm_import(job=job, user=_user(user_id), publish=publish),
+        lambda job: confirm_import(
+            job=job, user=_user(user_id), publish=publish, override_reason=override_reason
+        ),
     )  # fmt: skip
 
 
@@ -124,13 +129,20 @@ def create_job(
     return job
 
 
-def request_confirm(*, job: ImportJob, publish: bool, user: Any = None) -> bool:
-    """Queue the loading of a ready job once; say whether this call queued it."""
+def request_confirm(
+    *, job: ImportJob, publish: bool, user: Any = None, override_reason: str = ""
+) -> bool:
+    """Queue the loading of a ready job once; say whether this call queued it.
+
+    OVERRIDE_REASON (scrubbed of names and numbers here, before the queue stores it) lets a
+    roster that repeats a live batch through (funds.duplicates).
+    """
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
         status=ImportStatus.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish
     )
     if claimed:
-        confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None))
+        reason = personal.scrub_text(override_reason.strip())[:500]
+        confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None), reason)
     job.refresh_from_db()
     return bool(claimed)
 

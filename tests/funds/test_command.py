@@ -131,8 +131,8 @@ def _unsettled_file(tmp_path, name: str = "甲乙.csv", first: int = 0):
     return path
 
 
-def _args(program, *more: str) -> list[str]:
-    return ["--program", program.name, "--period", "2026-03", "--township", "城关镇", *more]
+def _args(program, *more: str, period: str = "2026-03") -> list[str]:
+    return ["--program", program.name, "--period", period, "--township", "城关镇", *more]
 
 
 def test_a_roster_that_needs_mapping_exits_1_lists_its_columns_and_writes_nothing(tmp_path):
@@ -184,12 +184,14 @@ def test_a_saved_template_is_used_by_name_and_then_found_by_header(tmp_path):
     template = MappingTemplate.objects.get()
     assert template.program == program and template.mapping["乙"] == "amount"
 
+    # Other months: a second roster of one program, month and township needs a stated reason.
     code, lines, _ = run(str(_unsettled_file(tmp_path, "b.csv", first=10)),
-                         *_args(program, "--template", "甲乙表", "--json"))  # fmt: skip
+                         *_args(program, "--template", "甲乙表", "--json",
+                                period="2026-04"))  # fmt: skip
     assert code == 0 and lines[0]["template"] == "甲乙表" and lines[0]["total"] == "334.50"
 
     code, lines, _ = run(str(_unsettled_file(tmp_path, "c.csv", first=20)),
-                         *_args(program, "--json"))  # fmt: skip
+                         *_args(program, "--json", period="2026-05"))  # fmt: skip
     assert code == 0 and lines[0]["status"] == "imported" and lines[0]["template"] == "甲乙表"
     assert Batch.objects.count() == 3
 

@@ -55,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument("--township", default=None, help=_("乡镇（表格中没有写明时）"))
         parser.add_argument("--publish", action="store_true", help=_("导入后发布（进入公示期）"))
         parser.add_argument("--dry-run", action="store_true", help=_("只检查，不写入"))
+        parser.add_argument(
+            "--override-reason",
+            default="",
+            metavar="REASON",
+            help=_("花名册与已有批次可能重复发放时，说明为何仍要导入（记入操作记录）"),
+        )
         parser.add_argument("--json", action="store_true", help=_("每个文件输出一行 JSON"))
         parser.add_argument(
             "--map",
@@ -102,6 +108,7 @@ class Command(BaseCommand):
                 mapping=mapping or None,
                 template=template,
                 save_template=options["save_template"].strip(),
+                override_reason=options["override_reason"],
             )
             bar.close()
             needs_mapping += report.status == ImportStatus.NEEDS_MAPPING
