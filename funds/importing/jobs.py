@@ -238,6 +238,18 @@ def _prepare(
     return report, staged
 
 
+def duplicate_message(report: ImportReport) -> str:
+    """Say which live batch the file already became, and where that batch stands."""
+    earlier = report.duplicate_of
+    if not earlier:
+        return _("该文件已经导入过")
+    status = Batch.Status(earlier["status"]).label
+    return _("该文件已经导入过：批次 #%(id)s（%(status)s）。撤回该批次后才能再次导入。") % {
+        "id": earlier["id"],
+        "status": status,
+    }
+
+
 def _period_warnings(parsed: Any, *, filename: str, period: str) -> list[dict]:
     """Warn where a sheet's title or the file name names a month other than PERIOD."""
     named = [(sheet, title) for sheet, title in getattr(parsed, "titles", {}).items()]
@@ -693,7 +705,7 @@ def stage_roster(*, job: ImportJob) -> ImportReport:
     done = {
         ImportStatus.READY: _("校验通过，请确认导入"),
         ImportStatus.NEEDS_MAPPING: _("有些列无法确定，请指定各列的内容"),
-        ImportStatus.DUPLICATE: _("该文件已经导入过"),
+        ImportStatus.DUPLICATE: duplicate_message(report),
         ImportStatus.REJECTED: _("校验未通过"),
     }[status]
     batch_id = report.batch if status == ImportStatus.DUPLICATE else None

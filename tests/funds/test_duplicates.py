@@ -208,3 +208,14 @@ def test_the_clerk_sees_the_repeat_and_must_give_a_reason_to_confirm(
     staff_client.post(reverse("funds:job_confirm", args=[again.pk]), {"override_reason": reason})
     again.refresh_from_db()
     assert again.status == "imported" and Batch.objects.count() == 2
+
+
+def test_the_duplicate_message_says_where_the_earlier_batch_stands(monkeypatch, tmp_path, program):
+    from funds.importing.jobs import duplicate_message
+
+    use_roster(monkeypatch, roster([household_row(1)]))
+    path = roster_file(tmp_path)
+    first = import_roster(path=path, program=program, period="2026-03")
+    publish_batch(batch=Batch.objects.get(pk=first.batch))
+    message = duplicate_message(import_roster(path=path, program=program, period="2026-03"))
+    assert f"#{first.batch}" in message and "公示中" in message

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from funds.importing.jobs import import_roster
+from funds.importing.jobs import duplicate_message, import_roster
 from funds.importing.mapping import field_label, parse_map_option, targets
 from funds.importing.reports import ImportReport
 from funds.models import PERIOD_PATTERN, ImportStatus, MappingTemplate, Program
@@ -189,6 +189,8 @@ class Command(BaseCommand):
         failed = report.status in (ImportStatus.REJECTED, ImportStatus.NEEDS_MAPPING)
         style = self.style.ERROR if failed else self.style.SUCCESS
         self.stdout.write(style(line))
+        if report.status == ImportStatus.DUPLICATE:
+            self.stdout.write("  " + duplicate_message(report))
         if report.template:
             self.stdout.write(_("  列对应模板：%s") % report.template)
         if report.saved_template:
