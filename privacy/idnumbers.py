@@ -53,6 +53,7 @@ REASONS: dict[str, str] = {
     "future_birth_date": "身份证号中的出生日期晚于今天",
     "check_digit": "身份证号校验位不正确",
     "excel_number": "身份证号被Excel当成了数字，后几位已经丢失；请把该列设置为文本格式后重新填写",
+    "masked": "身份证号已脱敏（含 *）：这是校验结果或公示文件，不是原始花名册；请上传原始花名册",
 }
 
 #: English translations of ``REASONS``, by the same codes.
@@ -67,6 +68,10 @@ REASONS_EN: dict[str, str] = {
     "excel_number": (
         "Excel turned the ID number into a number and its last digits are lost; "
         "format the column as text and enter it again"
+    ),
+    "masked": (
+        "The ID number is masked (it has *): this is an error report or a public notice, "
+        "not the original roster; upload the original roster"
     ),
 }
 
@@ -115,7 +120,7 @@ def check_id_number(raw: str, *, today: date | None = None) -> IdCheck:
     if _SCIENTIFIC.fullmatch(number) or _FLOAT_TEXT.fullmatch(number):
         return _invalid(number, "excel_number")
     if not _ID_CHARS.fullmatch(number):
-        return _invalid(number, "not_digits")
+        return _invalid(number, "masked" if "*" in number else "not_digits")
     if len(number) not in (15, 18):
         return _invalid(number, "length")
     body = number[:17] if len(number) == 18 else number[:6] + "19" + number[6:]

@@ -27,7 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
-from funds.importing.filesafety import decode_text
+from funds.importing.filesafety import MASKED_REPORT_KEYWORD, MASKED_REPORT_WORDS, decode_text
 from funds.importing.grids import sniff_delimiter
 from funds.importing.parsed import PERSONAL
 from privacy import personal
@@ -180,10 +180,24 @@ def build(
                 f"{kind}：{column}{item['message']}"
             )
     book = Workbook(write_only=True)
+    # Marked twice so that an edited copy sent back is recognised and refused: in the document
+    # properties (kept when Excel or WPS saves it again) and in every sheet's result header
+    # (kept when it is saved as CSV).
+    book.properties.keywords = MASKED_REPORT_KEYWORD
+    book.properties.title = _("校验结果（已脱敏，不能再次导入）")
     bold, red = Font(bold=True), PatternFill("solid", fgColor="FFE0E0")
     general = problems.pop(("", None), [])
     used: set[str] = set()
     summary = book.create_sheet(sheet_title(_("问题汇总"), "Summary", used))
+    summary.append(
+        [
+            safe_text(
+                _(
+                    "本文件是校验结果，个人信息已脱敏，不能再次导入。请在原始花名册中改正后上传原始文件。"
+                )
+            )
+        ]
+    )
     summary.append([safe_text(t) for t in (_("工作表"), _("行号"), _("列"), _("说明"))])
     for kind, items in ((_("错误"), report.errors), (_("提示"), report.warnings)):
         for item in items:
@@ -198,6 +212,7 @@ def build(
         log.warning("error report: original rows could not be read")
         originals = []
     only_sheet = originals[0][0] if len(originals) == 1 else None
+    result_label = _("校验结果（%(words)s）") % {"words": MASKED_REPORT_WORDS}
     for index, (name, rows) in enumerate(originals):
         parsed_name = sheets[index] if index < len(sheets) else name
         if columns and name not in fields and parsed_name not in fields:
@@ -225,7 +240,7 @@ def build(
                 for i, v in enumerate(row[:_COLUMNS])
             ]
             out.append(
-                [*values, cell] if number - 1 != header else [*values, safe_text(_("校验结果"))]
+                [*values, cell] if number - 1 != header else [*values, safe_text(result_label)]
             )
     buffer = io.BytesIO()
     book.save(buffer)

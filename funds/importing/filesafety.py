@@ -112,6 +112,21 @@ class FileKind(StrEnum):
     CSV = "csv"
 
 
+#: The keyword Sunlight's masked error reports carry in their document properties, and the words
+#: their result column's header holds: an upload carrying either is refused, not read.
+MASKED_REPORT_KEYWORD = "sunlight-masked-error-report"
+MASKED_REPORT_WORDS = "已脱敏，不能再次导入"
+
+
+def masked_report() -> UnsafeFile:
+    return UnsafeFile(
+        "masked_report",
+        gettext(
+            "这是阳光系统生成的校验结果文件（已脱敏），不能再次导入：请在原始花名册中改正问题后上传原始文件"
+        ),
+    )
+
+
 class UnsafeFile(Exception):
     """A file refused before parsing; ``code`` is stable, ``message`` is for staff."""
 
@@ -278,6 +293,10 @@ def _check_zip(
             ):
                 raise _bomb()
         kind = _zip_kind(archive, infos)
+        if kind is FileKind.XLSX and MASKED_REPORT_KEYWORD in _small_member(
+            archive, "docProps/core.xml"
+        ):
+            raise masked_report()
         pattern = _unusual_tag(_fast_digits(max_cells))
         scans: dict[str, _SheetScan] = {}
         total = 0

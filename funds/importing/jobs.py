@@ -42,7 +42,12 @@ from django.utils.translation import gettext as _
 
 from funds import duplicates
 from funds.importing import errorreport
-from funds.importing.filesafety import UnsafeFile, check_upload
+from funds.importing.filesafety import (
+    MASKED_REPORT_WORDS,
+    UnsafeFile,
+    check_upload,
+    masked_report,
+)
 from funds.importing.gcpause import gc_paused
 from funds.importing.headers import months_in_text
 from funds.importing.loading import ChunkedLoad, LoadFailed, load_staged
@@ -200,6 +205,9 @@ def _prepare(
     except Exception:  # a reader bug or a file no check caught must not become a 500
         log_failure(log, "roster %s could not be read", sha256[:12])
         return file_error(report, _("无法读取该文件，请确认它是完整的表格文件"), "unreadable"), None
+    if any(MASKED_REPORT_WORDS in column.label for column in getattr(parsed, "columns", [])):
+        refusal = masked_report()  # an error report saved as CSV, or copied into a new workbook
+        return file_error(report, str(refusal.message), refusal.code), None
     report.sheets, report.kind = list(parsed.sheets), parsed.kind
     report.errors = [issue_dict(e) for e in parsed.errors]
     report.warnings = [issue_dict(w) for w in parsed.warnings]

@@ -152,3 +152,67 @@ def test_a_sheet_the_importer_did_not_read_is_left_out_of_the_report(tmp_path):
                              columns=roster.columns)  # fmt: skip
     cells = _cells(data)
     assert not any("王大明" in c for c in cells) and "张*三" in cells
+
+
+def _rejected_roster_report(tmp_path) -> bytes:
+    """Import a roster with one bad amount; return the bytes of the error report it got."""
+    from django.core.files.storage import default_storage
+
+    from funds.importing.jobs import import_roster
+    from tests.factories import make_program
+
+    path = tmp_path / "东风村.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["城关镇东风村2026年3月耕地地力保护补贴发放花名册"])
+    book.active.append(["村", "姓名", "身份证号码", "金额"])
+    for n in range(4):
+        book.active.append(["东风村", f"张小{'一二三四'[n]}", make_id_number(n), 100 if n else -5])
+    book.save(path)
+    report = import_roster(path=path, program=make_program(), period="2026-03", township="城关镇")
+    assert report.status == "rejected" and report.error_report
+    with default_storage.open(report.error_report, "rb") as fh:
+        return fh.read()
+
+
+def test_every_sheet_of_the_report_says_it_is_masked_and_not_for_import(tmp_path):
+    data = _rejected_roster_report(tmp_path)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for sheet in book.worksheets:
+        text = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+        assert "不能再次导入" in text, sheet.title
+
+
+@pytest.mark.parametrize("saved_as", ["xlsx", "edited xlsx", "csv"])
+def test_the_report_sent_back_is_recognised_and_refused(tmp_path, saved_as):
+    from funds.importing.jobs import import_roster
+    from tests.factories import make_program
+    from tests.funds.importing.support import table_counts
+
+    data = _rejected_roster_report(tmp_path)
+    path = tmp_path / "改好了.xlsx"
+    if saved_as == "xlsx":
+        path.write_bytes(data)
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        sheet = book.worksheets[1]
+        sheet.cell(row=6, column=4).value = 100  # the clerk fixes the amount in the report
+        if saved_as == "edited xlsx":
+            book.save(path)
+        else:  # the rows copied out into a CSV file: no document properties any more
+            path = tmp_path / "改好了.csv"
+            lines = [",".join("" if v is None else str(v) for v in row)
+                     for row in sheet.iter_rows(values_only=True)]  # fmt: skip
+            path.write_text("\n".join(lines), encoding="utf-8")
+    before = table_counts()
+    report = import_roster(path=path, program=make_program(), period="2026-03", township="城关镇")
+    assert report.status == "rejected"
+    assert [e["code"] for e in report.errors] == ["masked_report"]
+    assert "校验结果" in report.errors[0]["message"]
+    assert table_counts() == before
+
+
+def test_a_masked_id_number_says_so_rather_than_not_digits():
+    from privacy.idnumbers import check_id_number
+
+    check = check_id_number("341***********0011")
+    assert check.code == "masked" and "脱敏" in check.reason
