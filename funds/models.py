@@ -8,6 +8,7 @@ batch it corrects.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -463,3 +464,129 @@ class MappingTemplate(models.Model):
         problems = stored_mapping_problems(self.mapping)
         if problems:
             raise ValidationError({"mapping": problems})
+
+
+class PaymentState(models.TextChoices):
+    """Where one payment stands now: the one vocabulary of pages, API and exports."""
+
+    PAID = "paid", _("已发放")
+    FAILED = "failed", _("发放失败")
+    RESENT = "resent", _("已重发")
+    STOPPED = "stopped", _("停发")
+
+
+class PaymentReturn(models.Model):
+    """A bank return file (回盘文件) imported against a published batch: imported once."""
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="payment_returns", verbose_name=_("批次")
+    )
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    line_count = models.PositiveIntegerField(_("行数"), default=0)
+    failed_count = models.PositiveIntegerField(_("失败笔数"), default=0)
+    resent_count = models.PositiveIntegerField(_("重发笔数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("银行回盘文件")
+        verbose_name_plural = _("银行回盘文件")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sha256"], name="payment_return_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PaymentResultQuerySet(models.QuerySet["PaymentResult"]):
+    def in_order(self) -> PaymentResultQuerySet:
+        """Oldest first: the last one is a row's current state."""
+        return self.order_by("result_date", "id")
+
+    def histories(self, row_ids: Iterable[int]) -> dict[int, list[PaymentResult]]:
+        """Map each of ROW_IDS that has results to them, oldest first, in one query."""
+        found: dict[int, list[PaymentResult]] = {}
+        for result in self.filter(disbursement_id__in=list(row_ids)).in_order():
+            found.setdefault(result.disbursement_id, []).append(result)
+        return found
+
+
+class PaymentResult(models.Model):
+    """What a bank said of one payment: it failed, or it was re-sent and paid.
+
+    Entries are only ever added: a disbursement row is never edited, and its current state
+    is its latest entry (by result date, then order of import), else the row's own status.
+    """
+
+    class Kind(models.TextChoices):
+        FAILED = "failed", _("发放失败")
+        RESENT = "resent", _("已重发")
+
+    class Reason(models.TextChoices):
+        ACCOUNT_CLOSED = "account_closed", _("账户已销户")
+        NAME_MISMATCH = "name_mismatch", _("户名不符")
+        ACCOUNT_FROZEN = "account_frozen", _("账户冻结")
+        INVALID_ACCOUNT = "invalid_account", _("账号有误")
+        OTHER = "other", _("其他")
+
+    disbursement = models.ForeignKey(
+        Disbursement,
+        on_delete=models.PROTECT,
+        related_name="payment_results",
+        verbose_name=_("发放记录"),
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="payment_results", verbose_name=_("批次")
+    )
+    payment_return = models.ForeignKey(
+        PaymentReturn,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("回盘文件"),
+    )
+    kind = models.CharField(_("结果"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    result_date = models.DateField(_("结果日期"))
+    reason = models.CharField(_("失败原因"), max_length=20, choices=Reason.choices, blank=True)
+    note = models.CharField(_("说明（已脱敏）"), max_length=200, blank=True)
+    source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
+    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    objects = PaymentResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["result_date", "id"]
+        verbose_name = _("发放结果")
+        verbose_name_plural = _("发放结果")
+        indexes = [models.Index(fields=["disbursement", "result_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_result_amount"),
+            models.CheckConstraint(
+                condition=Q(kind="failed") | Q(reason=""), name="payment_result_reason_on_failure"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disbursement_id} {self.get_kind_display()} {self.result_date}"
+
+    @property
+    def reason_label(self) -> str:
+        return self.get_reason_display() if self.reason else ""
+
+
+def current_state(row_status: str, history: list[PaymentResult] | None) -> str:
+    """Return a payment's state: its latest result, else what its roster said."""
+    if history:
+        return history[-1].kind
+    return row_status
