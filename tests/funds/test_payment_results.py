@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from openpyxl import Workbook
 
 from funds import payments
@@ -205,3 +206,66 @@ def test_matching_is_one_query_per_chunk_whatever_the_number_of_lines(
     data = csv_file(*(line(n % 4, "失败", "2026-03-20") for n in range(40)))
     with django_assert_max_num_queries(4):
         payments.check_return(batch=batch, data=data, filename="q.csv", today=TODAY)
+
+
+# --- Staff pages -------------------------------------------------------------------------------
+
+
+def upload(client, batch: Batch, data: bytes, name: str = "回盘.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = reverse("funds:batch_returns", args=[batch.pk])
+    return client.post(url, {"file": SimpleUploadedFile(name, data)})
+
+
+def test_staff_upload_previews_counts_then_confirm_writes_the_entries(staff_client, batch):
+    data = csv_file(line(0, "失败", "2026-03-20", "账户已销户"), line(1, "退回", "2026-03-21"))
+    response = upload(staff_client, batch, data)
+    assert response.status_code == 200
+    assert response.context["check"].failed_count == 2
+    assert response.context["check"].failed_amount == Decimal("201.00")
+    assert PaymentResult.objects.count() == 0  # a preview writes nothing
+    staged = response.context["confirm"]["staged"].value()
+    assert id_number(0) not in staged and person_name(0) not in staged
+    confirm = reverse("funds:batch_returns_confirm", args=[batch.pk])
+    response = staff_client.post(confirm, {"staged": staged})
+    assert response.status_code == 302
+    assert PaymentResult.objects.count() == 2
+    # Sent twice (a double click): imported once.
+    staff_client.post(confirm, {"staged": staged})
+    assert PaymentResult.objects.count() == 2 and PaymentReturn.objects.count() == 1
+    page = staff_client.get(reverse("funds:batch_detail", args=[batch.pk]))
+    assert "回盘.csv" in page.content.decode()
+
+
+def test_staff_preview_lists_errors_with_their_place_and_offers_no_confirm(staff_client, batch):
+    stranger = f"{person_name(99)},{id_number(99)},,100.00,失败,,2026-03-20"
+    response = upload(staff_client, batch, csv_file(stranger))
+    assert response.context["confirm"] is None
+    body = response.content.decode()
+    assert "本批次中没有这笔发放" in body and id_number(99) not in body
+
+
+def test_an_altered_confirmation_is_refused(staff_client, batch):
+    response = upload(staff_client, batch, csv_file(line(0, "失败", "2026-03-20")))
+    staged = response.context["confirm"]["staged"].value()
+    confirm = reverse("funds:batch_returns_confirm", args=[batch.pk])
+    staff_client.post(confirm, {"staged": staged[:-2] + "xx"})
+    assert PaymentResult.objects.count() == 0
+
+
+@pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])
+def test_staff_pages_refuse_a_batch_not_published(staff_client, batch, status):
+    Batch.objects.filter(pk=batch.pk).update(status=status)
+    response = upload(staff_client, batch, csv_file(line(0, "失败", "2026-03-20")))
+    assert response.status_code == 403
+    confirm = reverse("funds:batch_returns_confirm", args=[batch.pk])
+    assert staff_client.post(confirm, {"staged": "x"}).status_code == 403
+    assert PaymentResult.objects.count() == 0
+
+
+def test_the_pages_are_for_staff_only(client, django_user_model, batch):
+    url = reverse("funds:batch_returns", args=[batch.pk])
+    assert client.get(url).status_code == 302  # to log in
+    client.force_login(django_user_model.objects.create_user("someone", password="x-12345678"))
+    assert client.get(url).status_code == 403
