@@ -8,8 +8,9 @@ batch it corrects.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -520,6 +521,57 @@ class PaymentResultQuerySet(models.QuerySet["PaymentResult"]):
             found.setdefault(result.disbursement_id, []).append(result)
         return found
 
+    def public_histories(self, row_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Map each of ROW_IDS to its history as public pages and the API show it.
+
+        Date, kind and reason only: the scrubbed free-text note stays on staff pages.
+        """
+        kinds, reasons = dict(PaymentResult.Kind.choices), dict(PaymentResult.Reason.choices)
+        return {
+            pk: [
+                {
+                    "date": r.result_date,
+                    "kind": r.kind,
+                    "kind_label": str(kinds[r.kind]),
+                    "reason": r.reason,
+                    "reason_label": str(reasons[r.reason]) if r.reason else "",
+                    "amount": r.amount,
+                }
+                for r in history
+            ]
+            for pk, history in self.histories(row_ids).items()
+        }
+
+    def latest_kinds(self, rows: QuerySet[Disbursement]) -> dict[int, str]:
+        """Map each of ROWS that has results to its latest result's kind, in one query."""
+        found = self.filter(disbursement__in=rows.order_by().values("pk")).in_order()
+        return dict(found.values_list("disbursement_id", "kind"))
+
+    def amounts(
+        self, rows: QuerySet[Disbursement], *, total: Decimal, failed_in_roster: Decimal
+    ) -> dict[str, Decimal]:
+        """Return paid, failed and re-sent amounts of ROWS, from their results in one query.
+
+        TOTAL and FAILED_IN_ROSTER are the rows' sum and the sum of rows a roster already
+        marked failed (one aggregate the caller runs anyway). A row counts by its current
+        state; paid is what was not failed, re-sends included.
+        """
+        latest: dict[int, tuple[str, str, Decimal]] = {}
+        found = self.filter(disbursement__in=rows.order_by().values("pk")).in_order()
+        for pk, status, kind, amount in found.values_list(
+            "disbursement_id", "disbursement__status", "kind", "amount"
+        ):
+            latest[pk] = (status, kind, amount)
+        failed, resent = failed_in_roster or Decimal("0.00"), Decimal("0.00")
+        for status, kind, amount in latest.values():
+            if status == Disbursement.Status.FAILED:
+                failed -= amount
+            if kind == PaymentResult.Kind.FAILED:
+                failed += amount
+            else:
+                resent += amount
+        return {"paid_amount": total - failed, "failed_amount": failed, "resent_amount": resent}
+
 
 class PaymentResult(models.Model):
     """What a bank said of one payment: it failed, or it was re-sent and paid.
@@ -585,8 +637,9 @@ class PaymentResult(models.Model):
         return self.get_reason_display() if self.reason else ""
 
 
-def current_state(row_status: str, history: list[PaymentResult] | None) -> str:
+def current_state(row_status: str, history: Sequence[PaymentResult | dict] | None) -> str:
     """Return a payment's state: its latest result, else what its roster said."""
     if history:
-        return history[-1].kind
+        last = history[-1]
+        return last["kind"] if isinstance(last, dict) else last.kind
     return row_status
