@@ -8,7 +8,7 @@ batch it corrects.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -540,6 +540,46 @@ class PaymentResultQuerySet(models.QuerySet["PaymentResult"]):
                 for r in history
             ]
             for pk, history in self.histories(row_ids).items()
+        }
+
+    def amounts_by(
+        self, rows: QuerySet[Disbursement], *, key: str, totals: Mapping[Any, Decimal]
+    ) -> dict[Any, dict[str, Decimal]]:
+        """Return paid, failed and re-sent amounts of ROWS per group, in two queries.
+
+        KEY is the Disbursement lookup rows are grouped on ("batch_id", "village_id" …) and
+        TOTALS each group's sum of amounts; groups not in TOTALS are left out.
+        """
+        zero = Decimal("0.00")
+        rows = rows.order_by()
+        failed = {group: zero for group in totals}
+        resent = dict(failed)
+        marked = rows.filter(status=Disbursement.Status.FAILED).values_list(key)
+        for group, amount in marked.annotate(sum=models.Sum("amount")):
+            if group in failed:
+                failed[group] += amount
+        latest: dict[int, tuple[Any, str, str, Decimal]] = {}
+        found = self.filter(disbursement__in=rows.values("pk")).in_order()
+        for group, pk, status, kind, amount in found.values_list(
+            f"disbursement__{key}", "disbursement_id", "disbursement__status", "kind", "amount"
+        ):
+            latest[pk] = (group, status, kind, amount)
+        for group, status, kind, amount in latest.values():
+            if group not in failed:
+                continue
+            if status == Disbursement.Status.FAILED:
+                failed[group] -= amount
+            if kind == PaymentResult.Kind.FAILED:
+                failed[group] += amount
+            else:
+                resent[group] += amount
+        return {
+            group: {
+                "paid_amount": total - failed[group],
+                "failed_amount": failed[group],
+                "resent_amount": resent[group],
+            }
+            for group, total in totals.items()
         }
 
     def latest_kinds(self, rows: QuerySet[Disbursement]) -> dict[int, str]:
