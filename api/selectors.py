@@ -23,6 +23,7 @@ from funds.models import (
     Disbursement,
     DisbursementQuerySet,
     PaymentResult,
+    PaymentState,
     Program,
     current_state,
 )
@@ -261,9 +262,13 @@ _STATUS = EXPORT_COLUMNS.index("status")
 _REVERSAL = EXPORT_COLUMNS.index("is_reversal")
 
 
+#: The last column: each row's current payment state (its latest bank result, else status).
+STATE_HEADER = _("当前状态")
+
+
 def export_header() -> list[str]:
     """Return the export's column titles in the active language."""
-    return [str(header) for header in EXPORT_HEADER]
+    return [*(str(header) for header in EXPORT_HEADER), str(STATE_HEADER)]
 
 
 def export_rows(*, rows: DisbursementQuerySet, limit: int | None = None) -> Iterator[list[Cell]]:
@@ -271,19 +276,24 @@ def export_rows(*, rows: DisbursementQuerySet, limit: int | None = None) -> Iter
     values = rows.values_list(*EXPORT_COLUMNS)
     if limit is not None:
         values = values[:limit]
-    return _export_cells(values)
+    return _export_cells(values, latest=PaymentResult.objects.latest_kinds(rows))
 
 
-def _export_cells(values: QuerySet[Disbursement, tuple[Any, ...]]) -> Iterator[list[Cell]]:
+def _export_cells(
+    values: QuerySet[Disbursement, tuple[Any, ...]], *, latest: Mapping[int, str]
+) -> Iterator[list[Cell]]:
     """Yield each row's cells, chunk by chunk, with choices and flags as words."""
     labels = dict(Disbursement.Status.choices)
+    states = dict(PaymentState.choices)
     yes, no = _t("是"), _t("否")
     for values_row in values.iterator(chunk_size=EXPORT_CHUNK):
         row = list(values_row)
+        state = latest.get(row[0], row[_STATUS])
         for index in _UNROUNDED:
             row[index] = None if row[index] is None else format(row[index], "f")
         row[_STATUS] = str(labels.get(row[_STATUS], row[_STATUS]))
         row[_REVERSAL] = yes if row[_REVERSAL] else no
+        row.append(str(states.get(state, state)))
         yield row
 
 

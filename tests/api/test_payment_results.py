@@ -3,6 +3,8 @@ their paid, failed and re-sent amounts."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -88,3 +90,12 @@ def test_the_disbursement_list_runs_no_query_per_result(
     with django_assert_max_num_queries(5):
         response = api.get("/api/v1/disbursements/?page_size=500")
     assert response.status_code == 200
+
+
+def test_the_export_carries_the_current_state(api, results):
+    _batch, first, second = results
+    text = b"".join(api.get("/api/v1/disbursements/export.csv").streaming_content).decode()
+    table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert table[0][-1] == "当前状态"
+    by_id = {int(row[0]): row[-1] for row in table[1:]}
+    assert (by_id[first.pk], by_id[second.pk]) == ("已重发", "发放失败")
