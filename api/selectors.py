@@ -17,7 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from api.redflags import RED_FLAGS
-from funds.models import Batch, BatchQuerySet, Disbursement, DisbursementQuerySet, Program
+from funds.models import (
+    Batch,
+    BatchQuerySet,
+    Disbursement,
+    DisbursementQuerySet,
+    PaymentResult,
+    PaymentState,
+    Program,
+    current_state,
+)
 from publicity.exports import Cell
 from villages.models import Household, Person, Township, Village
 
@@ -30,6 +39,9 @@ class SummaryRow(TypedDict):
     name: str | None
     total: Decimal
     count: int
+    paid_amount: Decimal
+    failed_amount: Decimal
+    resent_amount: Decimal
 
 
 class RedFlagCount(TypedDict):
@@ -68,6 +80,26 @@ def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["person_name_masked"], row["person_id_masked"] = masks[row["person_id"]]
     return rows
+
+
+def with_payment_results(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each row's current payment state and history, in one query for the page."""
+    histories = PaymentResult.objects.public_histories(row["id"] for row in rows)
+    for row in rows:
+        history = histories.get(row["id"], [])
+        row["payment_state"] = current_state(row["status"], history)
+        row["payment_history"] = history
+    return rows
+
+
+def with_payment_amounts(*, batches: Sequence[Batch]) -> Sequence[Batch]:
+    """Give each batch its paid, failed and re-sent amounts, in two queries for the page."""
+    totals = {batch.pk: batch.total_amount for batch in batches}
+    rows = Disbursement.objects.filter(batch_id__in=list(totals))
+    amounts = PaymentResult.objects.amounts_by(rows, key="batch_id", totals=totals)
+    for batch in batches:
+        batch.payment_amounts = amounts[batch.pk]
+    return batches
 
 
 def visible_batches(*, auditor: bool) -> BatchQuerySet:
@@ -173,15 +205,28 @@ def summary_groups(
     return row_summary(rows=rows, by=by) if groups is None else groups
 
 
-def named_groups(*, by: str, groups: Sequence[Mapping[str, Any]]) -> list[SummaryRow]:
-    """Name a page of groups, in one query for the page."""
+def named_groups(
+    *, by: str, groups: Sequence[Mapping[str, Any]], rows: DisbursementQuerySet
+) -> list[SummaryRow]:
+    """Name a page of groups and give their paid, failed and re-sent amounts (ROWS: the rows
+    grouped), in three queries for the page."""
     names = SUMMARY_GROUPS[by][1]([g["group_id"] for g in groups]) if groups else {}
+    column = SUMMARY_GROUPS[by][0]
+    totals = {g["group_id"]: g["total"] for g in groups}
+    amounts = (
+        PaymentResult.objects.amounts_by(
+            rows.filter(**{f"{column}__in": list(totals)}), key=column, totals=totals
+        )
+        if groups
+        else {}
+    )
     return [
         {
             "id": g["group_id"],
             "name": names.get(g["group_id"]),
             "total": g["total"],
             "count": g["count"],
+            **amounts[g["group_id"]],
         }
         for g in groups
     ]
@@ -217,9 +262,13 @@ _STATUS = EXPORT_COLUMNS.index("status")
 _REVERSAL = EXPORT_COLUMNS.index("is_reversal")
 
 
+#: The last column: each row's current payment state (its latest bank result, else status).
+STATE_HEADER = _("当前状态")
+
+
 def export_header() -> list[str]:
     """Return the export's column titles in the active language."""
-    return [str(header) for header in EXPORT_HEADER]
+    return [*(str(header) for header in EXPORT_HEADER), str(STATE_HEADER)]
 
 
 def export_rows(*, rows: DisbursementQuerySet, limit: int | None = None) -> Iterator[list[Cell]]:
@@ -227,19 +276,24 @@ def export_rows(*, rows: DisbursementQuerySet, limit: int | None = None) -> Iter
     values = rows.values_list(*EXPORT_COLUMNS)
     if limit is not None:
         values = values[:limit]
-    return _export_cells(values)
+    return _export_cells(values, latest=PaymentResult.objects.latest_kinds(rows))
 
 
-def _export_cells(values: QuerySet[Disbursement, tuple[Any, ...]]) -> Iterator[list[Cell]]:
+def _export_cells(
+    values: QuerySet[Disbursement, tuple[Any, ...]], *, latest: Mapping[int, str]
+) -> Iterator[list[Cell]]:
     """Yield each row's cells, chunk by chunk, with choices and flags as words."""
     labels = dict(Disbursement.Status.choices)
+    states = dict(PaymentState.choices)
     yes, no = _t("是"), _t("否")
     for values_row in values.iterator(chunk_size=EXPORT_CHUNK):
         row = list(values_row)
+        state = latest.get(row[0], row[_STATUS])
         for index in _UNROUNDED:
             row[index] = None if row[index] is None else format(row[index], "f")
         row[_STATUS] = str(labels.get(row[_STATUS], row[_STATUS]))
         row[_REVERSAL] = yes if row[_REVERSAL] else no
+        row.append(str(states.get(state, state)))
         yield row
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from funds.models import Batch, Disbursement, Program
+from funds.models import Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
 
@@ -115,7 +115,23 @@ class PersonSerializer(serializers.ModelSerializer):
         }
 
 
+MONEY_TEXT = {"max_digits": 20, "decimal_places": 2, "read_only": True}
+
+
 class BatchSerializer(serializers.ModelSerializer):
+    paid_amount = serializers.DecimalField(
+        source="payment_amounts.paid_amount", **MONEY_TEXT,
+        help_text=_("已发放金额（元）：合计减去当前发放失败的金额，含重发成功的。"),
+    )  # fmt: skip
+    failed_amount = serializers.DecimalField(
+        source="payment_amounts.failed_amount", **MONEY_TEXT,
+        help_text=_("当前发放失败的金额（元）：银行退回且尚未重发成功的。"),
+    )  # fmt: skip
+    resent_amount = serializers.DecimalField(
+        source="payment_amounts.resent_amount", **MONEY_TEXT,
+        help_text=_("失败后重发成功的金额（元），已计入已发放金额。"),
+    )  # fmt: skip
+
     class Meta:
         model = Batch
         fields = [
@@ -135,6 +151,9 @@ class BatchSerializer(serializers.ModelSerializer):
             "household_count",
             "person_count",
             "total_amount",
+            "paid_amount",
+            "failed_amount",
+            "resent_amount",
         ]
         extra_kwargs = {
             "id": {"help_text": _("批次 id。")},
@@ -177,6 +196,8 @@ DISBURSEMENT_FIELDS = [
     "status",
     "is_reversal",
     "corrects",
+    "payment_state",
+    "payment_history",
 ]
 # Columns a disbursement's representation reads, fetched with values(): hashes and notes
 # are never read, and no model instance is built per row. The person's masked name and ID
@@ -201,7 +222,36 @@ DISBURSEMENT_VALUES = [
 ]
 
 
+class PaymentHistorySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text=_("银行回盘的结果日期。"))
+    kind = serializers.ChoiceField(
+        choices=PaymentResult.Kind.choices, help_text=_("结果：failed 发放失败、resent 已重发。")
+    )
+    reason = serializers.ChoiceField(
+        choices=[("", ""), *PaymentResult.Reason.choices],
+        help_text=_(
+            "失败原因：account_closed 账户已销户、name_mismatch 户名不符、account_frozen 账户冻结、"
+            "invalid_account 账号有误、other 其他；重发时为空。"
+        ),
+    )
+    reason_label = serializers.CharField(help_text=_("失败原因的文字。"))
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=_("金额（元，两位小数的字符串）。")
+    )
+
+
 class DisbursementSerializer(serializers.ModelSerializer):
+    payment_state = serializers.ChoiceField(
+        choices=PaymentState.choices,
+        read_only=True,
+        help_text=_(
+            "当前发放状态：paid 已发放、failed 发放失败、resent 已重发、stopped 停发；"
+            "有银行回盘结果时取最近一条，否则为花名册所列状态。"
+        ),
+    )
+    payment_history = PaymentHistorySerializer(
+        many=True, read_only=True, help_text=_("银行回盘的发放结果，按日期从早到晚。")
+    )
     person_name_masked = serializers.CharField(
         source="person.name_masked", read_only=True, help_text=_("享受人姓名（脱敏）。")
     )
@@ -254,6 +304,17 @@ class DisbursementSerializer(serializers.ModelSerializer):
             "status": row["status"],
             "is_reversal": row["is_reversal"],
             "corrects": row["corrects_id"],
+            "payment_state": row["payment_state"],
+            "payment_history": [
+                {
+                    "date": h["date"].isoformat(),
+                    "kind": h["kind"],
+                    "reason": h["reason"],
+                    "reason_label": h["reason_label"],
+                    "amount": f"{h['amount']:.2f}",
+                }
+                for h in row["payment_history"]
+            ],
         }
 
 
@@ -277,6 +338,18 @@ class SummaryRowSerializer(serializers.Serializer):
         max_digits=20, decimal_places=2, help_text=_("合计金额（元，两位小数的字符串）。")
     )
     count = serializers.IntegerField(help_text=_("发放记录条数。"))
+    paid_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2,
+        help_text=_("已发放金额（元）：合计减去当前发放失败的金额，含重发成功的。"),
+    )  # fmt: skip
+    failed_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2,
+        help_text=_("当前发放失败的金额（元）：银行退回且尚未重发成功的。"),
+    )  # fmt: skip
+    resent_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2,
+        help_text=_("失败后重发成功的金额（元），已计入已发放金额。"),
+    )  # fmt: skip
 
 
 class RedFlagCountSerializer(serializers.Serializer):

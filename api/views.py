@@ -178,6 +178,12 @@ class BatchViewSet(ReferenceViewSet):
     def get_queryset(self):
         return selectors.visible_batches(auditor=is_auditor(self.request))
 
+    def paginate_queryset(self, queryset):
+        return selectors.with_payment_amounts(batches=super().paginate_queryset(queryset))
+
+    def get_object(self):
+        return selectors.with_payment_amounts(batches=[super().get_object()])[0]
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -201,10 +207,12 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def paginate_queryset(self, queryset):
-        return selectors.with_persons(rows=super().paginate_queryset(queryset))
+        rows = selectors.with_persons(rows=super().paginate_queryset(queryset))
+        return selectors.with_payment_results(rows=rows)
 
     def get_object(self):
-        return selectors.with_persons(rows=[super().get_object()])[0]
+        rows = selectors.with_persons(rows=[super().get_object()])
+        return selectors.with_payment_results(rows=rows)[0]
 
 
 class DownloadNegotiation(BaseContentNegotiation):
@@ -307,7 +315,9 @@ class SummaryView(ApiMixin, generics.ListAPIView):
             filters=filterset.form.cleaned_data,
             auditor=is_auditor(request),
         )
-        rows = selectors.named_groups(by=by, groups=self.paginate_queryset(groups))
+        rows = selectors.named_groups(
+            by=by, groups=self.paginate_queryset(groups), rows=filterset.qs
+        )
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 

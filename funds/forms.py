@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
@@ -28,6 +29,7 @@ from funds.models import (
     MappingTemplate,
     Program,
 )
+from funds.payments import MatchedLine, ReturnCheck
 from funds.publishing import Replacement
 from privacy import personal
 
@@ -60,15 +62,19 @@ class ImportUploadForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
-            raise forms.ValidationError(_("只支持 xlsx、xls、ods 和 csv 文件"), code="suffix")
-        limit = settings.SUNLIGHT_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("文件太大（上限 %(limit)s）") % {"limit": filesizeformat(limit)}, code="size"
-            )
-        return upload
+        return checked_upload(self.cleaned_data["file"])
+
+
+def checked_upload(upload):
+    """Refuse an upload by its name's suffix or its size, before anything reads it."""
+    if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
+        raise forms.ValidationError(_("只支持 xlsx、xls、ods 和 csv 文件"), code="suffix")
+    limit = settings.SUNLIGHT_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("文件太大（上限 %(limit)s）") % {"limit": filesizeformat(limit)}, code="size"
+        )
+    return upload
 
 
 class ConfirmForm(forms.Form):
@@ -471,3 +477,67 @@ class CorrectionForm(forms.Form):
 def _as_int(value: object) -> int | None:
     ids = selected_ids([str(value)])
     return ids[0] if ids else None
+
+
+#: How long a checked return file may wait for confirmation.
+RETURN_CONFIRM_SECONDS = 3600
+
+
+class PaymentReturnUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("银行回盘文件"),
+        help_text=_("银行返回的代发结果（失败、退回、重发成功），Excel 或 CSV，原样上传即可"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_SUFFIXES)}),
+    )
+
+    def clean_file(self):
+        return checked_upload(self.cleaned_data["file"])
+
+
+class PaymentReturnConfirmForm(forms.Form):
+    """Carry a checked return file's matched lines, signed, from the preview to confirm.
+
+    The lines hold row ids, amounts, dates and scrubbed reasons: no ID number or account is
+    kept between the two requests, and the signature keeps the page from being altered.
+    """
+
+    staged = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, batch: Batch, **kwargs):
+        super().__init__(data, **kwargs)
+        self.batch = batch
+
+    @classmethod
+    def for_check(cls, *, batch: Batch, check: ReturnCheck) -> PaymentReturnConfirmForm:
+        payload = {
+            "name": check.original_name,
+            "sha256": check.sha256,
+            "lines": [line.as_list() for line in check.lines],
+        }
+        staged = signing.dumps(payload, salt=cls._salt(batch), compress=True)
+        return cls(batch=batch, initial={"staged": staged})
+
+    @staticmethod
+    def _salt(batch: Batch) -> str:
+        return f"funds.payment-return.{batch.pk}"
+
+    def clean_staged(self) -> dict:
+        try:
+            payload = signing.loads(
+                self.cleaned_data["staged"], salt=self._salt(self.batch),
+                max_age=RETURN_CONFIRM_SECONDS,
+            )  # fmt: skip
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                _("预览已过期或已被改动，请重新上传回盘文件"), code="stale"
+            ) from None
+        return payload
+
+    def staged_values(self) -> dict:
+        """Return the keyword arguments of ``payments.record_payment_results`` but batch, user."""
+        payload = self.cleaned_data["staged"]
+        return {
+            "lines": [MatchedLine.from_list(values) for values in payload["lines"]],
+            "original_name": payload["name"],
+            "sha256": payload["sha256"],
+        }

@@ -8,7 +8,9 @@ batch it corrects.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -484,3 +486,221 @@ class MappingTemplate(models.Model):
         problems = stored_mapping_problems(self.mapping)
         if problems:
             raise ValidationError({"mapping": problems})
+
+
+class PaymentState(models.TextChoices):
+    """Where one payment stands now: the one vocabulary of pages, API and exports."""
+
+    PAID = "paid", _("已发放")
+    FAILED = "failed", _("发放失败")
+    RESENT = "resent", _("已重发")
+    STOPPED = "stopped", _("停发")
+
+
+class PaymentReturn(models.Model):
+    """A bank return file (回盘文件) imported against a published batch: imported once."""
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="payment_returns", verbose_name=_("批次")
+    )
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    line_count = models.PositiveIntegerField(_("行数"), default=0)
+    failed_count = models.PositiveIntegerField(_("失败笔数"), default=0)
+    resent_count = models.PositiveIntegerField(_("重发笔数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("银行回盘文件")
+        verbose_name_plural = _("银行回盘文件")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sha256"], name="payment_return_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class PaymentResultQuerySet(models.QuerySet["PaymentResult"]):
+    def in_order(self) -> PaymentResultQuerySet:
+        """Oldest first: the last one is a row's current state."""
+        return self.order_by("result_date", "id")
+
+    def histories(self, row_ids: Iterable[int]) -> dict[int, list[PaymentResult]]:
+        """Map each of ROW_IDS that has results to them, oldest first, in one query."""
+        found: dict[int, list[PaymentResult]] = {}
+        for result in self.filter(disbursement_id__in=list(row_ids)).in_order():
+            found.setdefault(result.disbursement_id, []).append(result)
+        return found
+
+    def public_histories(self, row_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Map each of ROW_IDS to its history as public pages and the API show it.
+
+        Date, kind and reason only: the scrubbed free-text note stays on staff pages.
+        """
+        kinds, reasons = dict(PaymentResult.Kind.choices), dict(PaymentResult.Reason.choices)
+        return {
+            pk: [
+                {
+                    "date": r.result_date,
+                    "kind": r.kind,
+                    "kind_label": str(kinds[r.kind]),
+                    "reason": r.reason,
+                    "reason_label": str(reasons[r.reason]) if r.reason else "",
+                    "amount": r.amount,
+                }
+                for r in history
+            ]
+            for pk, history in self.histories(row_ids).items()
+        }
+
+    def amounts_by(
+        self, rows: QuerySet[Disbursement], *, key: str, totals: Mapping[Any, Decimal]
+    ) -> dict[Any, dict[str, Decimal]]:
+        """Return paid, failed and re-sent amounts of ROWS per group, in two queries.
+
+        KEY is the Disbursement lookup rows are grouped on ("batch_id", "village_id" …) and
+        TOTALS each group's sum of amounts; groups not in TOTALS are left out.
+        """
+        zero = Decimal("0.00")
+        rows = rows.order_by()
+        failed = {group: zero for group in totals}
+        resent = dict(failed)
+        marked = rows.filter(status=Disbursement.Status.FAILED).values_list(key)
+        for group, amount in marked.annotate(sum=models.Sum("amount")):
+            if group in failed:
+                failed[group] += amount
+        latest: dict[int, tuple[Any, str, str, Decimal]] = {}
+        found = self.filter(disbursement__in=rows.values("pk")).in_order()
+        for group, pk, status, kind, amount in found.values_list(
+            f"disbursement__{key}", "disbursement_id", "disbursement__status", "kind", "amount"
+        ):
+            latest[pk] = (group, status, kind, amount)
+        for group, status, kind, amount in latest.values():
+            if group not in failed:
+                continue
+            if status == Disbursement.Status.FAILED:
+                failed[group] -= amount
+            if kind == PaymentResult.Kind.FAILED:
+                failed[group] += amount
+            else:
+                resent[group] += amount
+        return {
+            group: {
+                "paid_amount": total - failed[group],
+                "failed_amount": failed[group],
+                "resent_amount": resent[group],
+            }
+            for group, total in totals.items()
+        }
+
+    def latest_kinds(self, rows: QuerySet[Disbursement]) -> dict[int, str]:
+        """Map each of ROWS that has results to its latest result's kind, in one query."""
+        found = self.filter(disbursement__in=rows.order_by().values("pk")).in_order()
+        return dict(found.values_list("disbursement_id", "kind"))
+
+    def amounts(
+        self, rows: QuerySet[Disbursement], *, total: Decimal, failed_in_roster: Decimal
+    ) -> dict[str, Decimal]:
+        """Return paid, failed and re-sent amounts of ROWS, from their results in one query.
+
+        TOTAL and FAILED_IN_ROSTER are the rows' sum and the sum of rows a roster already
+        marked failed (one aggregate the caller runs anyway). A row counts by its current
+        state; paid is what was not failed, re-sends included.
+        """
+        latest: dict[int, tuple[str, str, Decimal]] = {}
+        found = self.filter(disbursement__in=rows.order_by().values("pk")).in_order()
+        for pk, status, kind, amount in found.values_list(
+            "disbursement_id", "disbursement__status", "kind", "amount"
+        ):
+            latest[pk] = (status, kind, amount)
+        failed, resent = failed_in_roster or Decimal("0.00"), Decimal("0.00")
+        for status, kind, amount in latest.values():
+            if status == Disbursement.Status.FAILED:
+                failed -= amount
+            if kind == PaymentResult.Kind.FAILED:
+                failed += amount
+            else:
+                resent += amount
+        return {"paid_amount": total - failed, "failed_amount": failed, "resent_amount": resent}
+
+
+class PaymentResult(models.Model):
+    """What a bank said of one payment: it failed, or it was re-sent and paid.
+
+    Entries are only ever added: a disbursement row is never edited, and its current state
+    is its latest entry (by result date, then order of import), else the row's own status.
+    """
+
+    class Kind(models.TextChoices):
+        FAILED = "failed", _("发放失败")
+        RESENT = "resent", _("已重发")
+
+    class Reason(models.TextChoices):
+        ACCOUNT_CLOSED = "account_closed", _("账户已销户")
+        NAME_MISMATCH = "name_mismatch", _("户名不符")
+        ACCOUNT_FROZEN = "account_frozen", _("账户冻结")
+        INVALID_ACCOUNT = "invalid_account", _("账号有误")
+        OTHER = "other", _("其他")
+
+    disbursement = models.ForeignKey(
+        Disbursement,
+        on_delete=models.PROTECT,
+        related_name="payment_results",
+        verbose_name=_("发放记录"),
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="payment_results", verbose_name=_("批次")
+    )
+    payment_return = models.ForeignKey(
+        PaymentReturn,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("回盘文件"),
+    )
+    kind = models.CharField(_("结果"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    result_date = models.DateField(_("结果日期"))
+    reason = models.CharField(_("失败原因"), max_length=20, choices=Reason.choices, blank=True)
+    note = models.CharField(_("说明（已脱敏）"), max_length=200, blank=True)
+    source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
+    source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+
+    objects = PaymentResultQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["result_date", "id"]
+        verbose_name = _("发放结果")
+        verbose_name_plural = _("发放结果")
+        indexes = [models.Index(fields=["disbursement", "result_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_result_amount"),
+            models.CheckConstraint(
+                condition=Q(kind="failed") | Q(reason=""), name="payment_result_reason_on_failure"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disbursement_id} {self.get_kind_display()} {self.result_date}"
+
+    @property
+    def reason_label(self) -> str:
+        return self.get_reason_display() if self.reason else ""
+
+
+def current_state(row_status: str, history: Sequence[PaymentResult | dict] | None) -> str:
+    """Return a payment's state: its latest result, else what its roster said."""
+    if history:
+        last = history[-1]
+        return last["kind"] if isinstance(last, dict) else last.kind
+    return row_status

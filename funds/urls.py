@@ -18,6 +18,12 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/action/", views.batch_action, name="batch_action"),
     path("batches/<int:pk>/correct/", views.batch_correct, name="batch_correct"),
+    path("batches/<int:pk>/returns/", views.batch_returns, name="batch_returns"),
+    path(
+        "batches/<int:pk>/returns/confirm/",
+        views.batch_returns_confirm,
+        name="batch_returns_confirm",
+    ),
     path(
         "batches/<int:pk>/correct/preview/",
         views.batch_correct_preview,

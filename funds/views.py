@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from funds import publishing
+from funds import payments, publishing
 from funds.forms import (
     BatchActionForm,
     ConfirmForm,
@@ -24,6 +24,8 @@ from funds.forms import (
     CorrectionSearchForm,
     ImportUploadForm,
     MappingForm,
+    PaymentReturnConfirmForm,
+    PaymentReturnUploadForm,
     selected_ids,
 )
 from funds.importing import jobs, tasks
@@ -180,7 +182,8 @@ def batch_detail(request, pk):
     )
     rows = batch.disbursements.select_related("person", "village", "payee").order_by("id")[:50]
     corrections = batch.corrections.order_by("id")
-    context = {"batch": batch, "rows": rows, "corrections": corrections}
+    returns = batch.payment_returns.select_related("created_by")
+    context = {"batch": batch, "rows": rows, "corrections": corrections, "returns": returns}
     return render(request, "funds/batch_detail.html", context)
 
 
@@ -268,3 +271,44 @@ def _create_correction(form: CorrectionForm, user) -> Batch | None:
             form.add_error(None, _("这份更正已经提交过；请重新打开更正页面"))
         return existing
     return None
+
+
+def _returns_refused(request, batch: Batch):
+    """Refuse a return file for a batch the public does not see: drafts and withdrawn ones."""
+    context = {"batch": batch, "refused": True}
+    return render(request, "funds/batch_returns.html", context, status=403)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only
+def batch_returns(request, pk):
+    batch = _batch(pk)
+    if not batch.is_public:
+        return _returns_refused(request, batch)
+    form = PaymentReturnUploadForm(request.POST or None, request.FILES or None)
+    check = confirm = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        check = payments.check_return(batch=batch, data=upload.read(), filename=upload.name)
+        if check.ok():
+            confirm = PaymentReturnConfirmForm.for_check(batch=batch, check=check)
+    context = {"batch": batch, "form": form, "check": check, "confirm": confirm}
+    return render(request, "funds/batch_returns.html", context)
+
+
+@require_POST
+@staff_only
+def batch_returns_confirm(request, pk):
+    batch = _batch(pk)
+    if not batch.is_public:
+        return _returns_refused(request, batch)
+    form = PaymentReturnConfirmForm(request.POST, batch=batch)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["staged"])
+        payments.record_payment_results(batch=batch, user=request.user, **form.staged_values())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("funds:batch_returns", pk=pk)
+    messages.success(request, _("银行回盘文件已导入：发放失败和重发记录已添加"))
+    return redirect("funds:batch_detail", pk=pk)

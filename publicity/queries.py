@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from funds.models import Batch, Disbursement, Program
+from funds.models import Batch, Disbursement, PaymentResult, PaymentState, Program, current_state
 from villages.models import Township, Village
 
 ZERO = Decimal("0.00")
@@ -77,18 +77,34 @@ class PagedRows(Sequence):
         found = {
             row["id"]: row for row in Disbursement.objects.filter(id__in=ids).values(*ROW_FIELDS)
         }
-        return [found[pk] for pk in ids]
+        return with_payment_results([found[pk] for pk in ids])
+
+
+def with_payment_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each row's current payment state and its history, in one query for them all."""
+    histories = PaymentResult.objects.public_histories(row["id"] for row in rows)
+    for row in rows:
+        history = histories.get(row["id"], [])
+        row["payment_state"] = current_state(row["status"], history)
+        row["payment_history"] = history
+    return rows
 
 
 def totals(rows: QuerySet[Disbursement]) -> dict[str, Any]:
-    """Return the amount, row, household and person totals of ROWS in one query."""
+    """Return the amount, row, household and person totals of ROWS, and the amounts paid,
+    failed and re-sent by the rows' current state, in two queries."""
+    # Named "sum", not "amount": a second Sum("amount") would read an alias of that name.
     result = rows.order_by().aggregate(
-        amount=Sum("amount"),
+        sum=Sum("amount"),
         rows=Count("id"),
         households=Count("household", distinct=True),
         persons=Count("person", distinct=True),
+        failed_in_roster=Sum("amount", filter=Q(status=Disbursement.Status.FAILED)),
     )
-    result["amount"] = result["amount"] or ZERO
+    result["amount"] = result.pop("sum") or ZERO
+    result |= PaymentResult.objects.amounts(
+        rows, total=result["amount"], failed_in_roster=result.pop("failed_in_roster") or ZERO
+    )
     return result
 
 
@@ -231,8 +247,11 @@ def publicity_state(batch: Batch, today: date | None = None) -> PublicityState:
 
 
 def download_rows(rows: QuerySet[Disbursement]):
-    """Yield (township, village, group, name, ID, program, period, amount, pay date, status)."""
+    """Yield (township, village, group, name, ID, program, period, amount, pay date, status,
+    current payment state)."""
     labels = dict(Disbursement.Status.choices)
+    states = dict(PaymentState.choices)
+    latest = PaymentResult.objects.latest_kinds(rows)
     for row in (
         rows.order_by(*ROW_ORDER)
         .values_list(
@@ -246,10 +265,12 @@ def download_rows(rows: QuerySet[Disbursement]):
             "amount",
             "pay_date",
             "status",
+            "id",
         )
         .iterator(chunk_size=2000)
     ):
-        yield (*row[:9], str(labels.get(row[9], row[9])))
+        state = latest.get(row[10], row[9])
+        yield (*row[:9], str(labels.get(row[9], row[9])), str(states.get(state, state)))
 
 
 def chart_items(by_village: list[dict[str, Any]], limit: int = 30) -> list[tuple[str, Decimal]]:

@@ -32,6 +32,7 @@ DOWNLOAD_HEADER = (
     "金额（元）",
     "发放日期",
     "发放状态",
+    "当前状态",
 )
 DOWNLOAD_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
 
@@ -115,6 +116,7 @@ def household(request, pk):
     home_ = get_object_or_404(Household.objects.select_related("village__township"), pk=pk)
     rows = queries.household_rows(home_.pk)
     entries = list(queries.as_rows(rows).order_by("-period", "program__name", "id"))
+    queries.with_payment_results(entries)
     if not entries:
         raise Http404  # a household known only from unpublished rosters is not public
     context = {

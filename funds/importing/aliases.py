@@ -181,3 +181,41 @@ STATUS_WORDS: dict[str, str] = {
     "停止发放": "stopped",
     "已停发": "stopped",
 }
+
+#: What a bank return file's result column says of a payment -> "failed" or "succeeded".
+#: A success of a payment that had failed is a re-send (重发); of one that had not, nothing new.
+RESULT_WORDS: dict[str, str] = {
+    "失败": "failed",
+    "发放失败": "failed",
+    "代发失败": "failed",
+    "交易失败": "failed",
+    "重发失败": "failed",
+    "未成功": "failed",
+    "不成功": "failed",
+    "退回": "failed",
+    "已退回": "failed",
+    "退票": "failed",
+    "退汇": "failed",
+    "否": "failed",
+    "成功": "succeeded",
+    "发放成功": "succeeded",
+    "代发成功": "succeeded",
+    "交易成功": "succeeded",
+    "重发成功": "succeeded",
+    "补发成功": "succeeded",
+    "已重发": "succeeded",
+    "已补发": "succeeded",
+    "已发放": "succeeded",
+    "已到账": "succeeded",
+    "是": "succeeded",
+}
+
+#: Words in a failure reason -> the reason recorded (``funds.models.PaymentResult.Reason``),
+#: tried in order; a reason none of them names is "other", its text kept scrubbed.
+REASON_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("销户", "注销", "已销", "销卡"), "account_closed"),
+    (("户名不符", "户名不一致", "姓名不符", "户名错误", "户名有误", "名称不符"), "name_mismatch"),
+    (("冻结", "止付", "挂失"), "account_frozen"),
+    (("账号有误", "账号错误", "帐号错误", "帐号有误", "账号不存在", "无此账", "无此帐",
+      "账户不存在", "卡号错误", "卡号有误", "账号无效"), "invalid_account"),
+)  # fmt: skip

@@ -72,7 +72,15 @@ from privacy import personal
 from privacy.normalize import normalize_name
 from privacy.personal import scrub_text
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_UNCOMPRESSED", "read_roster"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_UNCOMPRESSED",
+    "has_digits",
+    "is_footer_row",
+    "is_total_row",
+    "read_grids",
+    "read_roster",
+]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED = 500 * 1024 * 1024
@@ -93,7 +101,7 @@ _FOOTER_PREFIXES = tuple(FOOTER_WORDS)
 _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
-def _is_total(row: list[object], upto: int) -> bool:
+def is_total_row(row: list[object], upto: int) -> bool:
     """Say whether ROW is a totals row: 合计/总计/小计 in one of its first cells."""
     for cell in row[:upto]:
         # Every total word has 计 in it: a cheap test first, most rows stop here.
@@ -104,14 +112,14 @@ def _is_total(row: list[object], upto: int) -> bool:
     return False
 
 
-def _has_digits(value: object) -> bool:
+def has_digits(value: object) -> bool:
     """Say whether a cell holds a number or text with a digit in it."""
     if isinstance(value, str):
         return value[:1].isdigit() or any(ch.isdigit() for ch in value)
     return value not in ("", None)
 
 
-def _is_footer(row: list[object]) -> bool:
+def is_footer_row(row: list[object]) -> bool:
     for cell in row:
         if isinstance(cell, str) and cell:
             key = "".join(unicodedata.normalize("NFKC", cell).split())
@@ -220,7 +228,7 @@ class _SheetReader:
                 row = [*row, *([""] * (width - len(row)))]
             if not any(row):
                 continue
-            if _is_total(row, total_upto) and not _has_digits(row[c_id]):
+            if is_total_row(row, total_upto) and not has_digits(row[c_id]):
                 self._total_row(row, index + 1, total_upto)
                 continue
             # Headers and titles repeated on every printed page.
@@ -229,7 +237,7 @@ class _SheetReader:
             ):
                 continue
             # Signature lines spread over the columns, the ID column included.
-            if not _has_digits(row[c_id]) and _is_footer(row):
+            if not has_digits(row[c_id]) and is_footer_row(row):
                 continue
             if (
                 row[c_name] in ("", None)
@@ -651,7 +659,7 @@ def _file_issue(message: str, code: str) -> Issue:
     return Issue("", None, "", message, code)
 
 
-def _grids(
+def read_grids(
     source: Path | bytes, *, filename: str, kind: FileKind | str | None, max_rows: int,
     max_bytes: int, max_uncompressed: int, roster: ParsedRoster, limits: dict[str, int],
 ) -> list[Grid] | None:  # fmt: skip
@@ -858,7 +866,7 @@ def read_roster(
     """
     started = time.monotonic()
     roster = ParsedRoster()
-    grids = _grids(
+    grids = read_grids(
         source, filename=filename, kind=kind, max_rows=max_rows, max_bytes=max_bytes,
         max_uncompressed=max_uncompressed, roster=roster,
         limits={"max_columns": max_columns, "max_cells": max_cells, "max_merged": max_merged},

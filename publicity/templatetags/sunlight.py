@@ -34,3 +34,11 @@ def row_status(code: str) -> str:
     from funds.models import Disbursement
 
     return str(dict(Disbursement.Status.choices).get(code, code))
+
+
+@register.filter
+def payment_state(code: str) -> str:
+    """Render a payment state code (paid, failed, resent, stopped) as its label."""
+    from funds.models import PaymentState
+
+    return str(dict(PaymentState.choices).get(code, code))

@@ -46,10 +46,11 @@ def test_named_groups_name_a_page(world):
     """Each group of a page gets its name; an empty page needs no lookup."""
     rows = selectors.visible_disbursements(auditor=False)
     groups = list(selectors.row_summary(rows=rows, by="village"))
-    named = selectors.named_groups(by="village", groups=groups)
+    named = selectors.named_groups(by="village", groups=groups, rows=rows)
     by_id = {v.pk: v.name for v in world.villages.values()}
     assert named and all(row["name"] == by_id[row["id"]] for row in named)
-    assert selectors.named_groups(by="village", groups=[]) == []
+    assert all(row["paid_amount"] + row["failed_amount"] == row["total"] for row in named)
+    assert selectors.named_groups(by="village", groups=[], rows=rows) == []
 
 
 def test_visible_households_hide_draft_only_households(world):
