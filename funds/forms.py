@@ -47,7 +47,8 @@ class ImportUploadForm(forms.Form):
         max_length=7,
         validators=[PERIOD],
         help_text=_("年-月，如 2026-03"),
-        widget=forms.TextInput(attrs={"placeholder": "2026-03", "pattern": PERIOD_PATTERN[1:-1]}),
+        # No placeholder: a grey example in the box reads as a value already filled in.
+        widget=forms.TextInput(attrs={"pattern": PERIOD_PATTERN[1:-1], "inputmode": "numeric"}),
     )
     township = forms.CharField(
         label=_("乡镇"),

@@ -32,7 +32,7 @@ def _put_triggers_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('funds', '0009_mapping_templates'),
+        ('funds', '0011_payment_results'),
     ]
 
     operations = [

@@ -290,3 +290,35 @@ def test_a_roster_with_unsettled_columns_stops_for_mapping_not_rejection(staff_c
     assert reverse("funds:job_mapping", args=[job.pk]) in text
     listing = staff_client.get(reverse("funds:job_list")).content.decode()
     assert "待指定列" in listing
+
+
+def test_a_message_is_shown_once(staff_client, monkeypatch):
+    use_roster(monkeypatch, roster([household_row(1)]))
+    _upload(staff_client, make_program())
+    staff_client.post(reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]))
+    batch = Batch.objects.get()
+    page = staff_client.post(
+        reverse("funds:batch_action", args=[batch.pk]), {"action": "publish"}, follow=True
+    ).content.decode()
+    assert page.count("批次状态已更新为") == 1
+
+
+def test_draft_rows_are_to_be_paid_not_paid(staff_client, monkeypatch):
+    use_roster(monkeypatch, roster([household_row(1)]))
+    _upload(staff_client, make_program())
+    staff_client.post(reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]))
+    url = reverse("funds:batch_detail", args=[Batch.objects.get().pk])
+    page = staff_client.get(url).content.decode()
+    rows = page[page.index("<tbody>") :]
+    assert "待发放" in rows and "已发放" not in rows
+
+
+def test_a_form_error_keeps_what_was_chosen_and_asks_for_the_file_again(staff_client):
+    program = make_program()
+    response = _upload(staff_client, program, period="2026-13", township="城关镇")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="2026-13"' in page and 'value="城关镇"' in page
+    assert f'<option value="{program.pk}" selected>' in page
+    assert "请重新选择文件" in page
+    assert 'placeholder="2026-03"' not in page
