@@ -29,6 +29,7 @@ from funds.models import (
     MappingTemplate,
     Program,
 )
+from funds.importing.anomalies import MAX_LISTED
 from funds.payments import MatchedLine, ReturnCheck
 from funds.publishing import Replacement
 from privacy import personal
@@ -92,10 +93,39 @@ class ConfirmForm(forms.Form):
         help_text=_("理由会记入操作记录，可能公开；不要写姓名、身份证号或账号。"),
     )
 
-    def __init__(self, *args, conflicts: dict | None = None, **kwargs) -> None:
+    checked = forms.MultipleChoiceField(
+        label=_("已逐条核对"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    checked_all = forms.BooleanField(label=_("以上各行均已逐条核对"), required=False)
+
+    def __init__(
+        self, *args, conflicts: dict | None = None, anomalies: list | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.conflicts = conflicts or {}
         self.fields["override_reason"].required = bool(self.conflicts)
+        self.anomalies = anomalies or []
+        self.listed = len(self.anomalies) <= MAX_LISTED
+        self.fields["checked"].choices = [(a["key"], a["key"]) for a in self.anomalies]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.anomalies:
+            if self.listed:
+                missing = {a["key"] for a in self.anomalies} - set(data.get("checked") or [])
+                if missing:
+                    self.add_error(
+                        "checked",
+                        _("还有 %(n)s 行需要核对：请逐条核对并勾选后再确认")
+                        % {"n": len(missing)},
+                    )
+            elif not data.get("checked_all"):
+                self.add_error("checked_all", _("请核对以上各行并勾选后再确认"))
+        return data
+
+    def acknowledged(self) -> list[str]:
+        """Return the keys of the rows staff ticked as checked."""
+        return [a["key"] for a in self.anomalies] if self.anomalies and self.is_valid() else []
 
     def clean_override_reason(self) -> str:
         return self.cleaned_data["override_reason"].strip()

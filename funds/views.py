@@ -28,7 +28,7 @@ from funds.forms import (
     PaymentReturnUploadForm,
     selected_ids,
 )
-from funds.importing import jobs, tasks
+from funds.importing import anomalies, jobs, tasks
 from funds.models import Batch, ImportJob
 
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
@@ -83,10 +83,17 @@ def _job_page(
     """Render a job's page; a job waiting for mapping gets its mapping form."""
     if mapping_form is None and job.status == ImportJob.Status.NEEDS_MAPPING:
         mapping_form = MappingForm(job=job)
+    report = job.report or {}
     if confirm_form is None:
-        confirm_form = ConfirmForm(conflicts=(job.report or {}).get("conflicts"))
-    context = {"job": job, "report": job.report, "running": job.status in RUNNING}
+        confirm_form = ConfirmForm(
+            conflicts=report.get("conflicts"), anomalies=report.get("anomalies")
+        )
+    context = {"job": job, "report": report, "running": job.status in RUNNING}
     context |= {"form": confirm_form, "mapping_form": mapping_form}
+    # Warnings that are anomalies are listed with them, to be ticked; the rest are hints.
+    context["hints"] = [
+        w for w in report.get("warnings", []) if w.get("code") not in anomalies.MISMATCH_CODES
+    ]
     context["discardable"] = [str(status) for status in jobs.DISCARDABLE]
     return render(request, "funds/job_detail.html", context)
 
@@ -141,12 +148,16 @@ def job_status(request, pk):
 @staff_only
 def job_confirm(request, pk):
     job = _job(pk)
-    form = ConfirmForm(request.POST, conflicts=(job.report or {}).get("conflicts"))
+    report = job.report or {}
+    form = ConfirmForm(
+        request.POST, conflicts=report.get("conflicts"), anomalies=report.get("anomalies")
+    )
     if not form.is_valid():
         return _job_page(request, job, confirm_form=form)
     confirmed = tasks.request_confirm(
         job=job, publish=form.cleaned_data["publish"], user=request.user,
         override_reason=form.cleaned_data["override_reason"],
+        acknowledged=form.acknowledged(),
     )  # fmt: skip
     if not confirmed:
         messages.error(request, _("该任务当前不能确认导入"))

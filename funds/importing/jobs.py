@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from funds import duplicates
-from funds.importing import errorreport
+from funds.importing import anomalies, errorreport
 from funds.importing.filesafety import (
     MASKED_REPORT_WORDS,
     UnsafeFile,
@@ -230,6 +230,7 @@ def _prepare(
             staged, twice = stage_rows(parsed.rows, township=town, kind=parsed.kind)
         report.errors += twice
         summarise(report, staged)
+        report.anomalies = anomalies.find(report.warnings, staged)
         if stream is None and program is not None and period and not report.errors:
             found = duplicates.for_staged(staged, program=program, period=period, township=town)
             report.conflicts = found.as_json() if found else {}

@@ -61,6 +61,9 @@ class ImportReport:
     # What the roster repeats of live batches (funds.duplicates.Found.as_json): confirming it
     # needs a stated reason.
     conflicts: dict[str, Any] = field(default_factory=dict)
+    # Rows that need a yes (funds.importing.anomalies), and the keys staff ticked as checked.
+    anomalies: list[dict] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

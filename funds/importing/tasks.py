@@ -130,16 +130,24 @@ def create_job(
 
 
 def request_confirm(
-    *, job: ImportJob, publish: bool, user: Any = None, override_reason: str = ""
+    *,
+    job: ImportJob,
+    publish: bool,
+    user: Any = None,
+    override_reason: str = "",
+    acknowledged: list[str] | None = None,
 ) -> bool:
     """Queue the loading of a ready job once; say whether this call queued it.
 
     OVERRIDE_REASON (scrubbed of names and numbers here, before the queue stores it) lets a
-    roster that repeats a live batch through (funds.duplicates).
+    roster that repeats a live batch through (funds.duplicates); ACKNOWLEDGED lists the rows
+    needing a yes that staff ticked as checked (funds.importing.anomalies), kept in the report.
     """
+    report = {**(job.report or {}), "acknowledged": list(acknowledged or [])}
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
-        status=ImportStatus.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish
-    )
+        status=ImportStatus.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish,
+        report=report,
+    )  # fmt: skip
     if claimed:
         reason = personal.scrub_text(override_reason.strip())[:500]
         confirm_import_task.enqueue(str(job.pk), publish, getattr(user, "pk", None), reason)
