@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from funds.importing.anomalies import MAX_LISTED
 from funds.importing.mapping import IGNORE, field_label, is_target, mapping_problems, targets
 from funds.models import (
     PERIOD_PATTERN,
@@ -29,7 +30,6 @@ from funds.models import (
     MappingTemplate,
     Program,
 )
-from funds.importing.anomalies import MAX_LISTED
 from funds.payments import MatchedLine, ReturnCheck
 from funds.publishing import Replacement
 from privacy import personal
@@ -116,8 +116,7 @@ class ConfirmForm(forms.Form):
                 if missing:
                     self.add_error(
                         "checked",
-                        _("还有 %(n)s 行需要核对：请逐条核对并勾选后再确认")
-                        % {"n": len(missing)},
+                        _("还有 %(n)s 行需要核对：请逐条核对并勾选后再确认") % {"n": len(missing)},
                     )
             elif not data.get("checked_all"):
                 self.add_error("checked_all", _("请核对以上各行并勾选后再确认"))
