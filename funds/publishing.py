@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import access, audit
 from funds.models import Batch, Disbursement
 from privacy import personal
 
@@ -32,9 +33,15 @@ def _require(batch: Batch, *allowed: str) -> None:
         )
 
 
-def _locked(batch: Batch) -> Batch:
-    """Re-read the batch under a row lock so two staff clicks cannot both change it."""
-    return Batch.objects.select_for_update().get(pk=batch.pk)
+def _locked(batch: Batch, *, user: Any = None, perm: str = "") -> Batch:
+    """Re-read the batch under a row lock so two staff clicks cannot both change it.
+
+    A USER acting (the pages, admin and commands pass one) needs PERM in the batch's township.
+    """
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if user is not None:
+        access.require(user, perm, locked.township_id)
+    return locked
 
 
 @transaction.atomic
@@ -42,7 +49,7 @@ def publish_batch(
     *, batch: Batch, start: date | None = None, days: int | None = None, user: Any = None
 ) -> Batch:
     """Put a draft batch into its publicity period (公示期), starting today by default."""
-    locked = _locked(batch)
+    locked = _locked(batch, user=user, perm="funds.publish_batch")
     _require(locked, Batch.Status.DRAFT)
     start = start or timezone.localdate()
     days = settings.SUNLIGHT_PUBLICITY_DAYS if days is None else days
@@ -55,6 +62,10 @@ def publish_batch(
     locked.save(
         update_fields=["status", "publicity_start", "publicity_end", "published_at", "updated_at"]
     )
+    audit.record(
+        audit.Kind.PUBLISH, user=user, batch=locked,
+        publicity_start=start.isoformat(), publicity_end=locked.publicity_end.isoformat(),
+    )  # fmt: skip
     _refresh(batch, locked)
     return batch
 
@@ -62,21 +73,24 @@ def publish_batch(
 @transaction.atomic
 def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     """Close the publicity period of a batch: the payments are final."""
-    locked = _locked(batch)
+    locked = _locked(batch, user=user, perm="funds.finalize_batch")
     _require(locked, Batch.Status.PUBLICITY)
     locked.status = Batch.Status.FINAL
     locked.save(update_fields=["status", "updated_at"])
+    audit.record(audit.Kind.FINALISE, user=user, batch=locked)
     _refresh(batch, locked)
     return batch
 
 
 @transaction.atomic
-def withdraw_batch(*, batch: Batch, user: Any = None) -> Batch:
-    """Withdraw a batch from the public site (a draft or one in publicity)."""
-    locked = _locked(batch)
+def withdraw_batch(*, batch: Batch, user: Any = None, reason: str = "") -> Batch:
+    """Withdraw a batch from the public site (a draft or one in publicity), saying why."""
+    locked = _locked(batch, user=user, perm="funds.withdraw_batch")
+    previous = locked.status
     _require(locked, Batch.Status.DRAFT, Batch.Status.PUBLICITY)
     locked.status = Batch.Status.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
+    audit.record(audit.Kind.WITHDRAW, user=user, batch=locked, reason=reason, previous=previous)
     _refresh(batch, locked)
     return batch
 
@@ -109,11 +123,13 @@ def correct_batch(
     source_name: str,
     source_sha256: str,
     user: Any = None,
+    reason: str = "",
 ) -> Batch:
     """Create a draft correction batch: reverse each changed row and add its replacement."""
     # The lock makes two staff correcting the same rows at once take turns, so the
     # second one sees the first one's correction and cannot reverse a row twice.
-    _require(_locked(original), Batch.Status.PUBLICITY, Batch.Status.FINAL)
+    locked = _locked(original, user=user, perm="funds.correct_batch")
+    _require(locked, Batch.Status.PUBLICITY, Batch.Status.FINAL)
     rows: Iterable[Disbursement] = original.disbursements.filter(
         pk__in=list(changes), is_reversal=False
     )
@@ -160,6 +176,10 @@ def correct_batch(
     correction.household_count = len({r.household_id for r in rows})
     correction.total_amount = total
     correction.save(update_fields=["row_count", "person_count", "household_count", "total_amount"])
+    audit.record(
+        audit.Kind.CORRECT, user=user, batch=original, obj=correction, reason=reason,
+        correction=correction.pk, rows=len(rows),
+    )  # fmt: skip
     return correction
 
 

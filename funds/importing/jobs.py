@@ -40,6 +40,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import access, audit
+from funds.audit import Kind
 from funds.importing import errorreport
 from funds.importing.filesafety import UnsafeFile, check_upload
 from funds.importing.gcpause import gc_paused
@@ -244,6 +246,18 @@ def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged
     return staged
 
 
+def _accept(batch: Batch, *, user: Any, kind: str, obj: Any = None) -> None:
+    """Check that USER may load into the batch's township, and record the act.
+
+    Called inside the load's transaction: a refusal rolls the whole load back. The township is
+    known for sure only now (a roster may name it), so this is where the place is checked.
+    """
+    perm = "funds.confirm_import" if kind == audit.Kind.CONFIRM else "funds.upload_roster"
+    if user is not None:
+        access.require(user, perm, batch.township_id)
+    audit.record(kind, user=user, batch=batch, obj=obj, rows=batch.row_count)
+
+
 def _load(
     staged: Staged,
     report: ImportReport,
@@ -253,6 +267,8 @@ def _load(
     user: Any,
     publish: bool,
     progress: Progress | None,
+    kind: str = audit.Kind.UPLOAD,
+    job: ImportJob | None = None,
 ) -> ImportReport:
     """Load staged rows in one transaction; a racing import of the same file gives a duplicate."""
     for attempt in range(2):
@@ -268,6 +284,7 @@ def _load(
                     user=user,
                     progress=progress,
                 )
+                _accept(batch, user=user, kind=kind, obj=job)
                 if publish:
                     publish_batch(batch=batch, user=user)
             break
@@ -347,11 +364,22 @@ def _named(report: ImportReport, template: MappingTemplate | None) -> ImportRepo
 def _save_template(
     report: ImportReport, *, name: str, program: Program, mapping: dict[str, str], user: Any
 ) -> None:
-    """Remember MAPPING as template NAME for the report's header; a refusal becomes a warning."""
+    """Remember MAPPING as template NAME for the report's header; a refusal becomes a warning.
+
+    A USER needs the permission to add a template, or to change the one already saved.
+    """
+    existing = MappingTemplate.objects.filter(program=program, signature=report.signature)
+    change = existing.exists()
+    perm = "funds.change_mappingtemplate" if change else "funds.add_mappingtemplate"
     try:
-        MappingTemplate.objects.remember(
-            name=name, program=program, signature=report.signature, mapping=mapping, user=user
-        )
+        if user is not None and not access.can(user, perm, placed=False):
+            raise ValidationError(_("没有保存列对应模板的权限"), code="permission")
+        with transaction.atomic():
+            template = MappingTemplate.objects.remember(
+                name=name, program=program, signature=report.signature, mapping=mapping, user=user
+            )
+            kind = Kind.MAPPING_TEMPLATE_CHANGE if change else Kind.MAPPING_TEMPLATE_CREATE
+            audit.record(kind, user=user, obj=template, program=program.pk)
     except ValidationError as refusal:
         message = _("列对应模板未保存：%(reason)s") % {"reason": " ".join(refusal.messages)}
         report.warnings.append(
@@ -389,6 +417,7 @@ def _import_file(
                 if staged is None:
                     raise _Rejected
                 batch = load.complete(staged, report.counts)
+                _accept(batch, user=user, kind=audit.Kind.UPLOAD)
                 if publish:
                     publish_batch(batch=batch, user=user)
             finally:
@@ -664,6 +693,8 @@ def confirm_import(*, job: ImportJob, user: Any = None, publish: bool = False) -
         user=user,
         publish=publish,
         progress=_job_progress(job, 0, 99, _("正在写入数据库")),
+        kind=audit.Kind.CONFIRM,
+        job=job,
     )
     job.staged.delete(save=False)
     delete_report(job)  # the problems stay listed on the job; the workbook goes
