@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
-from funds.models import PERIOD_PATTERN, Batch, Disbursement
+from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
 MAX_ID = 2**63 - 1
@@ -173,4 +173,26 @@ class BatchFilter(django_filters.FilterSet):
 
     class Meta:
         model = Batch
+        fields: list[str] = []
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class TimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
+    batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
+    user = django_filters.CharFilter(
+        field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
+    )
+    kind = django_filters.ChoiceFilter(choices=AuditEntry.Kind.choices, help_text=_("操作类型。"))
+    since = TimeFilter(
+        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
+    )
+    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
+
+    class Meta:
+        model = AuditEntry
         fields: list[str] = []

@@ -45,6 +45,12 @@ class DisbursementCursorPagination(pagination.CursorPagination):
         return parameters
 
 
+class AuditCursorPagination(DisbursementCursorPagination):
+    """Keyset pages over the audit record, newest first; no COUNT(*)."""
+
+    ordering = "-id"
+
+
 class ReferencePagination(pagination.PageNumberPagination):
     """Numbered pages for the small reference lists."""
 

@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from api.redflags import RED_FLAGS
-from funds.models import Batch, BatchQuerySet, Disbursement, DisbursementQuerySet, Program
+from funds.models import (
+    AuditEntry,
+    Batch,
+    BatchQuerySet,
+    Disbursement,
+    DisbursementQuerySet,
+    Program,
+)
 from publicity.exports import Cell
 from villages.models import Household, Person, Township, Village
 
@@ -267,3 +274,8 @@ def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuery
         .select_related("person", "village")
         .defer("person__birth_year", "person__sex")
     )
+
+
+def audit_entries() -> QuerySet[AuditEntry]:
+    """Return the audit record, for the auditors' list (filtered and paged by the view)."""
+    return AuditEntry.objects.all()
