@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
@@ -176,9 +178,24 @@ class BatchFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
+class TimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time that stays a time in UTC (year 1 at +14:00 would not)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise forms.ValidationError(_("时间超出范围。"), code="range") from None
+        return value
+
+
 @extend_schema_field({"type": "string", "format": "date-time"})
 class TimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
+
+    field_class = TimeField
 
 
 class AuditEntryFilter(django_filters.FilterSet):

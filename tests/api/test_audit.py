@@ -94,3 +94,16 @@ def test_the_api_cannot_write(auditor_api, entries):
     assert auditor_api.post(URL, {"kind": "publish"}).status_code == 405
     assert auditor_api.delete(f"{URL}{entries[0].pk}/").status_code == 405
     assert AuditEntry.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "0001-01-01T00:00:00+14:00"},
+        {"until": "9999-12-31T23:59:59-14:00"},
+        {"user": "a\x00b"},
+        {"township": "0"},
+    ],
+)
+def test_filter_values_out_of_range_are_a_400_not_an_error(auditor_api, params):
+    assert auditor_api.get(URL, params).status_code == 400
