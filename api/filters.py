@@ -179,16 +179,20 @@ class BatchFilter(django_filters.FilterSet):
 
 
 class TimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 time that stays a time in UTC (year 1 at +14:00 would not)."""
+    """An ISO 8601 time, given to the database in UTC.
+
+    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16; and a time near
+    year 1 or 9999 may not exist in UTC at all (a 400, not a 500).
+    """
 
     def to_python(self, value):
         value = super().to_python(value)
-        if value is not None:
-            try:
-                value.astimezone(UTC)
-            except OverflowError:
-                raise forms.ValidationError(_("时间超出范围。"), code="range") from None
-        return value
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("时间超出范围。"), code="range") from None
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})

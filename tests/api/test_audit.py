@@ -107,3 +107,9 @@ def test_the_api_cannot_write(auditor_api, entries):
 )
 def test_filter_values_out_of_range_are_a_400_not_an_error(auditor_api, params):
     assert auditor_api.get(URL, params).status_code == 400
+
+
+def test_a_time_with_an_offset_postgresql_does_not_know_is_read_in_utc(auditor_api, entries):
+    """Python accepts offsets up to ±24 hours; PostgreSQL refuses those past ±16."""
+    response = auditor_api.get(URL, {"since": "2000-02-23T11:04:49-17:57"})
+    assert len(ids(response)) == 4
