@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
@@ -9,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
-from funds.models import PERIOD_PATTERN, Batch, Disbursement
+from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
 MAX_ID = 2**63 - 1
@@ -173,4 +175,45 @@ class BatchFilter(django_filters.FilterSet):
 
     class Meta:
         model = Batch
+        fields: list[str] = []
+
+
+class TimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, given to the database in UTC.
+
+    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16; and a time near
+    year 1 or 9999 may not exist in UTC at all (a 400, not a 500).
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("时间超出范围。"), code="range") from None
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class TimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
+
+    field_class = TimeField
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
+    batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
+    user = django_filters.CharFilter(
+        field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
+    )
+    kind = django_filters.ChoiceFilter(choices=AuditEntry.Kind.choices, help_text=_("操作类型。"))
+    since = TimeFilter(
+        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
+    )
+    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
+
+    class Meta:
+        model = AuditEntry
         fields: list[str] = []

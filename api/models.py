@@ -11,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-AUDITORS_GROUP = "auditors"
+from funds.access import AUDITORS_GROUP  # noqa: F401  (defined once, in funds.access)
+
 KEY_PREFIX_LENGTH = 8
 
 

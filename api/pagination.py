@@ -80,6 +80,7 @@ class KeysetCursorPagination(pagination.BasePagination):
     page_size_query_description = _("每页条数，最多 500。")
     cursor_query_description = _("翻页游标，取自上一页的 next / previous 链接。")
     salt = "api.cursor"
+    ordering = "id"  # when the view has no ordering filter: a field, or "-field"
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
         self.request = request
@@ -107,7 +108,7 @@ class KeysetCursorPagination(pagination.BasePagination):
     # --- the order ----------------------------------------------------------------------------
 
     def _ordering(self, request, queryset, view) -> list[str]:
-        ordering = ["id"]
+        ordering = [self.ordering]
         for backend in getattr(view, "filter_backends", []):
             if hasattr(backend, "get_ordering"):
                 ordering = list(backend().get_ordering(request, queryset, view) or ordering)
@@ -225,6 +226,12 @@ def _value(row: Any, field: str) -> Any:
 
 #: The disbursement list's pages (kept under its old name for the views that use it).
 DisbursementCursorPagination = KeysetCursorPagination
+
+
+class AuditCursorPagination(DisbursementCursorPagination):
+    """Keyset pages over the audit record, newest first; no COUNT(*)."""
+
+    ordering = "-id"
 
 
 class ReferencePagination(pagination.PageNumberPagination):

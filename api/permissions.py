@@ -26,3 +26,13 @@ class IsAuditor(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_auditor(request)
+
+
+class CanReadAuditRecord(permissions.BasePermission):
+    """Allow an auditor's token, or an account holding ``funds.view_auditentry``."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return isinstance(request.auth, AuditorToken) or user.has_perm("funds.view_auditentry")

@@ -18,6 +18,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from api.redflags import RED_FLAGS
 from funds.models import (
+    AuditEntry,
     Batch,
     BatchQuerySet,
     Disbursement,
@@ -321,3 +322,8 @@ def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuery
         .select_related("person", "village")
         .defer("person__birth_year", "person__sex")
     )
+
+
+def audit_entries() -> QuerySet[AuditEntry]:
+    """Return the audit record, for the auditors' list (filtered and paged by the view)."""
+    return AuditEntry.objects.all()

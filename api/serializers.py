@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from funds.models import Batch, Disbursement, PaymentResult, PaymentState, Program
+from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
 
@@ -392,3 +392,28 @@ class RedFlagRowSerializer(serializers.Serializer):
 
 class RedFlagIndexSerializer(serializers.Serializer):
     results = RedFlagCountSerializer(many=True, help_text=_("每类红旗一项。"))
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(
+        source="get_kind_display", read_only=True, help_text=_("操作类型的名称。")
+    )
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id", "at", "username", "kind", "kind_display", "township", "batch",
+            "object_type", "object_id", "reason", "details",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "id": {"help_text": _("记录 id，按写入顺序递增。")},
+            "at": {"help_text": _("操作时间。")},
+            "username": {"help_text": _("操作人用户名；系统操作为空。")},
+            "kind": {"help_text": _("操作类型。")},
+            "township": {"help_text": _("乡镇 id。")},
+            "batch": {"help_text": _("批次 id。")},
+            "object_type": {"help_text": _("所操作对象的类型，如 funds.ImportJob。")},
+            "object_id": {"help_text": _("所操作对象的 id。")},
+            "reason": {"help_text": _("原因（已隐去身份证号、电话、账号）。")},
+            "details": {"help_text": _("详情：编号与数量，不含个人信息。")},
+        }

@@ -14,6 +14,7 @@ router.register("households", views.HouseholdViewSet, basename="household")
 router.register("persons", views.PersonViewSet, basename="person")
 router.register("batches", views.BatchViewSet, basename="batch")
 router.register("disbursements", views.DisbursementViewSet, basename="disbursement")
+router.register("audit", views.AuditEntryViewSet, basename="audit")
 
 v1 = [
     path("summary/", views.SummaryView.as_view(), name="summary"),

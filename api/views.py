@@ -23,12 +23,17 @@ from rest_framework.reverse import reverse
 from api import filters, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
 from api.conditional import fingerprint, not_modified
-from api.pagination import DisbursementCursorPagination, NoCountPagination, ReferencePagination
-from api.permissions import IsAuditor, is_auditor
+from api.pagination import (
+    AuditCursorPagination,
+    DisbursementCursorPagination,
+    NoCountPagination,
+    ReferencePagination,
+)
+from api.permissions import CanReadAuditRecord, IsAuditor, is_auditor
 from api.redflags import RED_FLAGS
 from api.schema import ApiAutoSchema
 from api.throttling import RoleRateThrottle
-from funds.models import Disbursement, Program
+from funds.models import AuditEntry, Disbursement, Program
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -392,3 +397,29 @@ class RedFlagListView(ApiMixin, generics.ListAPIView):
         # themselves (a person in two households of the rows asked about).
         rows = super().filter_queryset(queryset)
         return selectors.red_flag_rows(kind=self.kwargs["kind"], rows=rows)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("操作记录"),
+        description=_(
+            "仅限审计员（令牌）与有“查看操作记录”权限的账号：工作人员的每一次操作"
+            "（上传、确认、发布、撤回、定稿、更正、答复异议、列对应模板、令牌），"
+            "只增不改；可按乡镇、批次、操作人、操作类型和时间筛选，最新的在前，游标分页。"
+        ),
+    ),
+    retrieve=extend_schema(
+        summary=_("一条操作记录"), description=_("一条操作记录。"), parameters=[ID_PARAMETER]
+    ),
+)
+class AuditEntryViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [CanReadAuditRecord]
+    serializer_class = serializers.AuditEntrySerializer
+    filterset_class = filters.AuditEntryFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = AuditCursorPagination
+    lookup_value_regex = ID_PATTERN
+    reference_model = AuditEntry
+
+    def get_queryset(self):
+        return selectors.audit_entries()

@@ -1,13 +1,23 @@
-"""Staff admin over programs, batches, disbursements, import jobs and column mapping templates."""
+"""Staff admin over programs, batches, disbursements, import jobs, column mapping templates
+and the audit record.
+
+Batches, rows and jobs are listed only in the user's places (``villages.admin.PlaceScopedAdmin``).
+Mapping templates are changed with Django's model permissions, and every change is recorded;
+the audit record is read-only.
+"""
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from funds import audit
 from funds.importing.mapping import field_label, targets
-from funds.models import Batch, Disbursement, ImportJob, MappingTemplate, Program
+from funds.models import AuditEntry, Batch, Disbursement, ImportJob, MappingTemplate, Program
 from funds.resources import ProgramResource
+from villages.admin import PlaceScopedAdmin
+from villages.models import Township
 
 
 @admin.register(Program)
@@ -20,7 +30,7 @@ class ProgramAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(PlaceScopedAdmin):
     list_display = [
         "program",
         "period",
@@ -44,16 +54,21 @@ class BatchAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is not None and obj.status == Batch.Status.DRAFT
+        return (
+            obj is not None
+            and obj.status == Batch.Status.DRAFT
+            and super().has_delete_permission(request, obj)
+        )
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(admin.ModelAdmin):
+class DisbursementAdmin(PlaceScopedAdmin):
     list_display = ["person", "program", "period", "village", "amount", "status", "pay_date"]
     list_filter = ["status", "program", "is_reversal"]
     list_select_related = ["person", "program", "village"]
     exclude = ["account_hash"]
     show_full_result_count = False
+    place_field = "batch__township"
 
     # Rows come from imports and corrections only: editing, adding or deleting one here would
     # rewrite published history and leave its batch's totals wrong.
@@ -68,10 +83,14 @@ class DisbursementAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(PlaceScopedAdmin):
     list_display = ["original_name", "program", "period", "status", "progress", "created_at"]
     list_filter = ["status", "program"]
     readonly_fields = ["sha256", "report", "mapping", "status", "progress", "message", "batch"]
+    place_field, place_by = "township_name", "name"
+
+    def township_of(self, obj):
+        return obj.batch.township_id if obj.batch_id else _township_named(obj.township_name)
 
     # A job's files go with it: the upload of a job waiting for mapping holds raw IDs.
     def delete_model(self, request, obj) -> None:
@@ -81,6 +100,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         _delete_files(queryset)
         super().delete_queryset(request, queryset)
+
+
+def _township_named(name: str) -> int | None:
+    return Township.objects.filter(name=name).values_list("pk", flat=True).first()
 
 
 def _delete_files(jobs) -> None:
@@ -119,4 +142,39 @@ class MappingTemplateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        kind = audit.Kind.MAPPING_TEMPLATE_CHANGE if change else audit.Kind.MAPPING_TEMPLATE_CREATE
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit.record(kind, user=request.user, obj=obj, fields=sorted(form.changed_data))
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            audit.record(audit.Kind.MAPPING_TEMPLATE_DELETE, user=request.user, obj=obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            for template in queryset:
+                audit.record(audit.Kind.MAPPING_TEMPLATE_DELETE, user=request.user, obj=template)
+            super().delete_queryset(request, queryset)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit record, read-only: nobody adds, changes or deletes an entry here."""
+
+    list_display = ["at", "username", "kind", "township", "batch", "object_type", "object_id"]
+    list_filter = ["kind", "township"]
+    search_fields = ["username", "object_id"]
+    list_select_related = ["township", "batch__program", "batch__township"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

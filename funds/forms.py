@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from funds import access
 from funds.importing.anomalies import MAX_LISTED
 from funds.importing.mapping import IGNORE, field_label, is_target, mapping_problems, targets
 from funds.models import (
@@ -62,6 +63,23 @@ class ImportUploadForm(forms.Form):
         help_text=_("Excel（xlsx、xls）、WPS/LibreOffice（ods）或 CSV，原样上传即可"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_SUFFIXES)}),
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Staff upload only to their own townships. A superuser may still name a township the
+        # roster introduces (it is created on import); everyone else picks one of theirs.
+        if not user.is_superuser:
+            self.fields["township"] = forms.ModelChoiceField(
+                label=_("乡镇"),
+                queryset=access.townships_for(user).order_by("name"),
+                to_field_name="name",
+                empty_label=None,
+                error_messages={"invalid_choice": _("只能上传本人负责的乡镇的花名册")},
+            )
+
+    def clean_township(self) -> str:
+        township = self.cleaned_data["township"]
+        return township if isinstance(township, str) else township.name
 
     def clean_file(self):
         return checked_upload(self.cleaned_data["file"])
@@ -291,9 +309,26 @@ class MappingForm(forms.Form):
 
 
 class BatchActionForm(forms.Form):
+    """An act on a batch from its page; withdrawing asks why (written to the audit record)."""
+
     action = forms.ChoiceField(
         choices=[("publish", _("发布")), ("finalize", _("定稿")), ("withdraw", _("撤回"))]
     )
+    reason = forms.CharField(
+        label=_("撤回原因"),
+        max_length=500,
+        required=False,
+        help_text=_("写入操作记录；身份证号、电话、账号会自动隐去"),
+    )
+
+    def clean_reason(self) -> str:
+        return personal.scrub_text(self.cleaned_data["reason"].strip())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "withdraw" and not data.get("reason"):
+            self.add_error("reason", _("撤回批次时请填写原因"))
+        return data
 
 
 MAX_CORRECTED_ROWS = 200

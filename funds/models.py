@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funds.importing.mapping import stored_mapping_problems
@@ -151,6 +152,16 @@ class Batch(models.Model):
         verbose_name = _("发放批次")
         verbose_name_plural = _("发放批次")
         indexes = [models.Index(fields=["program", "period"])]
+        # What staff may do to a batch; funds.access checks them with the batch's township.
+        permissions = [
+            ("upload_roster", _("上传花名册")),
+            ("confirm_import", _("确认导入花名册")),
+            ("publish_batch", _("发布批次")),
+            ("withdraw_batch", _("撤回批次")),
+            ("finalize_batch", _("批次定稿")),
+            ("correct_batch", _("更正批次")),
+            ("record_payment_results", _("导入银行发放结果")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period__regex=PERIOD_PATTERN), name="batch_period_format"
@@ -704,3 +715,77 @@ def current_state(row_status: str, history: Sequence[PaymentResult | dict] | Non
         last = history[-1]
         return last["kind"] if isinstance(last, dict) else last.kind
     return row_status
+
+
+class AuditEntry(models.Model):
+    """One staff act, appended once and never changed: who did what, when, where and why.
+
+    The database refuses UPDATE and DELETE of these rows (triggers, migration 0010). Foreign
+    keys carry no database constraint and DO_NOTHING on delete, so an entry outlives the user,
+    batch or township it names without ever being touched. ``reason`` is scrubbed and
+    ``details`` holds ids and counts only: no personal data. Write through ``funds.audit.record``.
+    """
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", _("上传花名册")
+        CONFIRM = "confirm", _("确认导入")
+        PUBLISH = "publish", _("发布")
+        WITHDRAW = "withdraw", _("撤回")
+        FINALISE = "finalise", _("定稿")
+        CORRECT = "correct", _("更正")
+        ANSWER_OBJECTION = "answer_objection", _("答复异议")
+        MAPPING_TEMPLATE_CREATE = "mapping_template_create", _("新建列对应模板")
+        MAPPING_TEMPLATE_CHANGE = "mapping_template_change", _("修改列对应模板")
+        MAPPING_TEMPLATE_DELETE = "mapping_template_delete", _("删除列对应模板")
+        TOKEN_ISSUE = "token_issue", _("签发审计令牌")
+        TOKEN_REVOKE = "token_revoke", _("吊销审计令牌")
+        PAYMENT_RESULTS = "payment_results", _("导入发放结果")
+        MAINTENANCE = "maintenance", _("维护命令")
+        OVERRIDE = "override", _("越权处理")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    username = models.CharField(_("操作人用户名"), max_length=150, blank=True)
+    kind = models.CharField(_("操作"), max_length=40, choices=Kind.choices)
+    township = models.ForeignKey(
+        Township,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("乡镇"),
+    )
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("批次"),
+    )
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    reason = models.TextField(_("原因（已脱敏）"), blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作记录")
+        indexes = [
+            models.Index(fields=["batch", "at"], name="audit_batch_at"),
+            models.Index(fields=["township", "at"], name="audit_township_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_kind_display()}"

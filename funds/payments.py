@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import access, audit
 from funds.importing.parsed import Issue
 from funds.importing.returns import FAILED, ParsedReturn, ReturnLine, read_return
 from funds.models import Batch, Disbursement, PaymentResult, PaymentReturn
@@ -271,6 +272,8 @@ def record_payment_results(
     the rows' results changed since the check so that a line no longer fits.
     """
     locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if user is not None:
+        access.require(user, "funds.record_payment_results", locked.township_id)
     _require_public(locked)
     if PaymentReturn.objects.filter(batch=locked, sha256=sha256).exists():
         raise ValidationError(_("这份回盘文件已经导入过"), code="duplicate")
@@ -299,4 +302,8 @@ def record_payment_results(
     for result in planned:
         result.payment_return = upload
     PaymentResult.objects.bulk_create(planned, batch_size=2000)
+    audit.record(
+        audit.Kind.PAYMENT_RESULTS, user=user, batch=locked, obj=upload,
+        lines=len(lines), failed=upload.failed_count, resent=upload.resent_count,
+    )  # fmt: skip
     return upload

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds import duplicates, signals, workdays
+from funds import access, audit, duplicates, signals, workdays
 from funds.models import Batch, Disbursement
 from privacy import personal
 
@@ -33,9 +33,15 @@ def _require(batch: Batch, *allowed: str) -> None:
         )
 
 
-def _locked(batch: Batch) -> Batch:
-    """Re-read the batch under a row lock so two staff clicks cannot both change it."""
-    return Batch.objects.select_for_update().get(pk=batch.pk)
+def _locked(batch: Batch, *, user: Any = None, perm: str = "") -> Batch:
+    """Re-read the batch under a row lock so two staff clicks cannot both change it.
+
+    A USER acting (the pages, admin and commands pass one) needs PERM in the batch's township.
+    """
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if user is not None:
+        access.require(user, perm, locked.township_id)
+    return locked
 
 
 @transaction.atomic
@@ -53,9 +59,9 @@ def publish_batch(
     official calendar, counted from START: see funds.workdays. A correction of a batch that
     has been withdrawn cannot be published: its reversals would cancel rows nobody sees. A
     batch that repeats a published one (funds.duplicates) is refused unless OVERRIDE_REASON
-    says why it is no double payment.
+    says why it is no double payment; the override is recorded with its reason.
     """
-    locked = _locked(batch)
+    locked = _locked(batch, user=user, perm="funds.publish_batch")
     _require(locked, Batch.Status.DRAFT)
     if locked.corrects_id is not None:
         corrected = Batch.objects.get(pk=locked.corrects_id)
@@ -67,6 +73,11 @@ def publish_batch(
     found = duplicates.for_batch(locked)
     if found and not override_reason.strip():
         raise ValidationError(found.message(), code="duplicate_content")
+    if found:
+        audit.record(
+            audit.Kind.OVERRIDE, user=user, batch=locked, reason=override_reason, act="publish",
+            repeats=[b["id"] for b in found.batches], persons=found.persons,
+        )  # fmt: skip
     start = start or timezone.localdate()
     days = settings.SUNLIGHT_PUBLICITY_DAYS if days is None else days
     if days < 1:
@@ -78,6 +89,10 @@ def publish_batch(
     locked.save(
         update_fields=["status", "publicity_start", "publicity_end", "published_at", "updated_at"]
     )
+    audit.record(
+        audit.Kind.PUBLISH, user=user, batch=locked,
+        publicity_start=start.isoformat(), publicity_end=locked.publicity_end.isoformat(),
+    )  # fmt: skip
     _refresh(batch, locked)
     return batch
 
@@ -89,7 +104,7 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     Only once the period has ended (the day after its last day) and with no objection open:
     the floors above refuse through ``signals.batch_finalizing``.
     """
-    locked = _locked(batch)
+    locked = _locked(batch, user=user, perm="funds.finalize_batch")
     _require(locked, Batch.Status.PUBLICITY)
     today = timezone.localdate()
     if locked.publicity_end is None or today <= locked.publicity_end:
@@ -100,18 +115,20 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     signals.batch_finalizing.send(sender=Batch, batch=locked)
     locked.status = Batch.Status.FINAL
     locked.save(update_fields=["status", "updated_at"])
+    audit.record(audit.Kind.FINALISE, user=user, batch=locked)
     _refresh(batch, locked)
     return batch
 
 
 @transaction.atomic
-def withdraw_batch(*, batch: Batch, user: Any = None) -> Batch:
-    """Withdraw a batch from the public site (a draft or one in publicity).
+def withdraw_batch(*, batch: Batch, user: Any = None, reason: str = "") -> Batch:
+    """Withdraw a batch from the public site (a draft or one in publicity), saying why.
 
     Not while a correction of it stands (any correction batch not withdrawn): withdrawing the
     original would leave the correction's reversals cancelling rows the public no longer sees.
     """
-    locked = _locked(batch)
+    locked = _locked(batch, user=user, perm="funds.withdraw_batch")
+    previous = locked.status
     _require(locked, Batch.Status.DRAFT, Batch.Status.PUBLICITY)
     standing = locked.corrections.exclude(status=Batch.Status.WITHDRAWN).order_by("id").first()
     if standing is not None:
@@ -122,6 +139,7 @@ def withdraw_batch(*, batch: Batch, user: Any = None) -> Batch:
         )
     locked.status = Batch.Status.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
+    audit.record(audit.Kind.WITHDRAW, user=user, batch=locked, reason=reason, previous=previous)
     _refresh(batch, locked)
     return batch
 
@@ -154,11 +172,13 @@ def correct_batch(
     source_name: str,
     source_sha256: str,
     user: Any = None,
+    reason: str = "",
 ) -> Batch:
     """Create a draft correction batch: reverse each changed row and add its replacement."""
     # The lock makes two staff correcting the same rows at once take turns, so the
     # second one sees the first one's correction and cannot reverse a row twice.
-    _require(_locked(original), Batch.Status.PUBLICITY, Batch.Status.FINAL)
+    locked = _locked(original, user=user, perm="funds.correct_batch")
+    _require(locked, Batch.Status.PUBLICITY, Batch.Status.FINAL)
     rows: Iterable[Disbursement] = original.disbursements.filter(
         pk__in=list(changes), is_reversal=False
     )
@@ -209,6 +229,10 @@ def correct_batch(
     correction.household_count = len({r.household_id for r in rows})
     correction.total_amount = total
     correction.save(update_fields=["row_count", "person_count", "household_count", "total_amount"])
+    audit.record(
+        audit.Kind.CORRECT, user=user, batch=original, obj=correction, reason=reason,
+        correction=correction.pk, rows=len(rows),
+    )  # fmt: skip
     return correction
 
 

@@ -1,4 +1,8 @@
-"""Staff pages: upload a roster, follow its check, preview, confirm, publish batches."""
+"""Staff pages: upload a roster, follow its check, preview, confirm, publish batches.
+
+Every page shows only the user's places (``funds.access``): another township's job or batch
+is a 404, as if it did not exist; an act the user may not do where they may look is a 403.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from funds import payments, publishing
+from funds import access, payments, publishing
 from funds.forms import (
     BatchActionForm,
     ConfirmForm,
@@ -29,8 +33,11 @@ from funds.forms import (
     selected_ids,
 )
 from funds.importing import anomalies, jobs, tasks
-from funds.models import Batch, ImportJob
+from funds.models import AuditEntry, Batch, ImportJob
+from villages.models import Township
 
+#: How many audit entries the batch page lists, newest first.
+AUDIT_ROWS = 50
 RUNNING = {ImportJob.Status.PENDING, ImportJob.Status.PARSING, ImportJob.Status.IMPORTING}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -51,7 +58,7 @@ def staff_only(view):
 @require_GET
 @staff_only
 def job_list(request):
-    jobs = ImportJob.objects.select_related("program", "batch").order_by("-created_at")
+    jobs = _jobs(request.user).order_by("-created_at")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     return render(request, "funds/job_list.html", {"page": page})
 
@@ -59,7 +66,8 @@ def job_list(request):
 @require_http_methods(["GET", "POST"])
 @staff_only
 def upload(request):
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    access.require(request.user, "funds.upload_roster", placed=False)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         job = tasks.create_job(
             upload=form.cleaned_data["file"], program=form.cleaned_data["program"],
@@ -70,8 +78,24 @@ def upload(request):
     return render(request, "funds/upload.html", {"form": form})
 
 
-def _job(pk) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.select_related("program", "batch"), pk=pk)
+def _jobs(user):
+    """Return the import jobs USER may see: those of their townships."""
+    jobs = ImportJob.objects.select_related("program", "batch")
+    return access.scope(user, jobs, perm="funds.view_importjob", via="township_name", by="name")
+
+
+def _job(request, pk, perm: str = "") -> ImportJob:
+    """Return a job of the user's places (else 404), refusing (403) unless they may do PERM."""
+    job = get_object_or_404(_jobs(request.user), pk=pk)
+    if perm:
+        access.require(request.user, perm, _township_of(job))
+    return job
+
+
+def _township_of(job: ImportJob) -> int | None:
+    if job.batch_id:
+        return job.batch.township_id
+    return Township.objects.filter(name=job.township_name).values_list("pk", flat=True).first()
 
 
 def _job_page(
@@ -101,13 +125,13 @@ def _job_page(
 @require_GET
 @staff_only
 def job_detail(request, pk):
-    return _job_page(request, _job(pk))
+    return _job_page(request, _job(request, pk))
 
 
 @require_POST
 @staff_only
 def job_mapping(request, pk):
-    job = _job(pk)
+    job = _job(request, pk, "funds.upload_roster")
     form = MappingForm(request.POST, job=job)
     if not form.is_valid():
         return _job_page(request, job, form)
@@ -122,7 +146,7 @@ def job_mapping(request, pk):
 @require_POST
 @staff_only
 def job_abandon(request, pk):
-    job = _job(pk)
+    job = _job(request, pk, "funds.upload_roster")
     if not jobs.abandon_job(job=job):
         messages.error(request, _("该任务已导入、正在处理或已放弃，不能再放弃"))
     return redirect("funds:job_detail", pk=job.pk)
@@ -131,7 +155,7 @@ def job_abandon(request, pk):
 @require_GET
 @staff_only
 def job_status(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk)
     return JsonResponse(
         {
             "status": job.status,
@@ -147,15 +171,18 @@ def job_status(request, pk):
 @require_POST
 @staff_only
 def job_confirm(request, pk):
-    job = _job(pk)
+    job = _job(request, pk, "funds.confirm_import")
     report = job.report or {}
     form = ConfirmForm(
         request.POST, conflicts=report.get("conflicts"), anomalies=report.get("anomalies")
     )
     if not form.is_valid():
         return _job_page(request, job, confirm_form=form)
+    publish = form.cleaned_data["publish"]
+    if publish:
+        access.require(request.user, "funds.publish_batch", _township_of(job))
     confirmed = tasks.request_confirm(
-        job=job, publish=form.cleaned_data["publish"], user=request.user,
+        job=job, publish=publish, user=request.user,
         override_reason=form.cleaned_data["override_reason"],
         acknowledged=form.acknowledged(),
     )  # fmt: skip
@@ -167,7 +194,7 @@ def job_confirm(request, pk):
 @require_GET
 @staff_only
 def job_error_report(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = _job(request, pk)
     name = (job.report or {}).get("error_report")
     if not name or not default_storage.exists(name):
         raise Http404
@@ -180,7 +207,7 @@ def job_error_report(request, pk):
 @require_GET
 @staff_only
 def batch_list(request):
-    batches = Batch.objects.select_related("program", "township").order_by("-created_at", "-id")
+    batches = _batches(request.user).order_by("-created_at", "-id")
     page = Paginator(batches, 25).get_page(request.GET.get("page"))
     return render(request, "funds/batch_list.html", {"page": page})
 
@@ -188,13 +215,14 @@ def batch_list(request):
 @require_GET
 @staff_only
 def batch_detail(request, pk):
-    batch = get_object_or_404(
-        Batch.objects.select_related("program", "township", "corrects"), pk=pk
-    )
+    batch = get_object_or_404(_batches(request.user).select_related("corrects"), pk=pk)
     rows = batch.disbursements.select_related("person", "village", "payee").order_by("id")[:50]
     corrections = batch.corrections.order_by("id")
     returns = batch.payment_returns.select_related("created_by")
+    entries = AuditEntry.objects.filter(batch=batch).order_by("-at", "-id")
+    audit = Paginator(entries, AUDIT_ROWS).get_page(request.GET.get("log"))
     context = {"batch": batch, "rows": rows, "corrections": corrections, "returns": returns}
+    context |= {"audit": audit, "withdraw_form": BatchActionForm(initial={"action": "withdraw"})}
     return render(request, "funds/batch_detail.html", context)
 
 
@@ -208,13 +236,15 @@ ACTIONS = {
 @require_POST
 @staff_only
 def batch_action(request, pk):
-    batch = get_object_or_404(Batch, pk=pk)
+    batch = get_object_or_404(_batches(request.user), pk=pk)
     form = BatchActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("未知操作"))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("funds:batch_detail", pk=pk)
+    action = form.cleaned_data["action"]
+    extra = {"reason": form.cleaned_data["reason"]} if action == "withdraw" else {}
     try:
-        ACTIONS[form.cleaned_data["action"]](batch=batch, user=request.user)
+        ACTIONS[action](batch=batch, user=request.user, **extra)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -222,14 +252,23 @@ def batch_action(request, pk):
     return redirect("funds:batch_detail", pk=pk)
 
 
-def _batch(pk: int) -> Batch:
-    return get_object_or_404(Batch.objects.select_related("program", "township"), pk=pk)
+def _batches(user):
+    """Return the batches USER may see: those of their townships."""
+    batches = Batch.objects.select_related("program", "township")
+    return access.scope(user, batches, perm="funds.view_batch")
+
+
+def _batch(request, pk: int) -> Batch:
+    """Return a batch of the user's places (else 404) that they may correct (else 403)."""
+    batch = get_object_or_404(_batches(request.user), pk=pk)
+    access.require(request.user, "funds.correct_batch", batch.township_id)
+    return batch
 
 
 @require_GET
 @staff_only
 def batch_correct(request, pk):
-    batch = _batch(pk)
+    batch = _batch(request, pk)
     search = CorrectionSearchForm(request.GET)
     rows = search.filter(batch.disbursements.filter(is_reversal=False))
     rows = rows.select_related("person", "village").order_by("id")
@@ -242,7 +281,7 @@ def batch_correct(request, pk):
 @require_POST
 @staff_only
 def batch_correct_preview(request, pk):
-    batch = _batch(pk)
+    batch = _batch(request, pk)
     form = CorrectionForm(request.POST, batch=batch)
     if "edit" in request.POST or not form.is_valid():
         return render(request, "funds/batch_correct.html", {"batch": batch, "form": form})
@@ -252,7 +291,7 @@ def batch_correct_preview(request, pk):
 @require_POST
 @staff_only
 def batch_correct_confirm(request, pk):
-    batch = _batch(pk)
+    batch = _batch(request, pk)
     form = CorrectionForm(request.POST, batch=batch)
     correction = _create_correction(form, request.user) if form.is_valid() else None
     if correction is None:
@@ -268,7 +307,7 @@ def _create_correction(form: CorrectionForm, user) -> Batch | None:
     try:
         return publishing.correct_batch(
             original=form.batch, changes=form.changes(), source_name=name,
-            source_sha256=sha, user=user,
+            source_sha256=sha, user=user, reason=form.cleaned_data["reason"],
         )  # fmt: skip
     except ValidationError as error:
         form.add_error(None, error)
@@ -284,6 +323,13 @@ def _create_correction(form: CorrectionForm, user) -> Batch | None:
     return None
 
 
+def _returns_batch(request, pk: int) -> Batch:
+    """Return a batch of the user's places (else 404) they may record results of (else 403)."""
+    batch = get_object_or_404(_batches(request.user), pk=pk)
+    access.require(request.user, "funds.record_payment_results", batch.township_id)
+    return batch
+
+
 def _returns_refused(request, batch: Batch):
     """Refuse a return file for a batch the public does not see: drafts and withdrawn ones."""
     context = {"batch": batch, "refused": True}
@@ -293,7 +339,7 @@ def _returns_refused(request, batch: Batch):
 @require_http_methods(["GET", "POST"])
 @staff_only
 def batch_returns(request, pk):
-    batch = _batch(pk)
+    batch = _returns_batch(request, pk)
     if not batch.is_public:
         return _returns_refused(request, batch)
     form = PaymentReturnUploadForm(request.POST or None, request.FILES or None)
@@ -310,7 +356,7 @@ def batch_returns(request, pk):
 @require_POST
 @staff_only
 def batch_returns_confirm(request, pk):
-    batch = _batch(pk)
+    batch = _returns_batch(request, pk)
     if not batch.is_public:
         return _returns_refused(request, batch)
     form = PaymentReturnConfirmForm(request.POST, batch=batch)

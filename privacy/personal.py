@@ -93,6 +93,16 @@ def mask_known_names(text: str, names: set[str] | frozenset[str]) -> str:
     return text
 
 
+def name_candidates(text: str) -> set[str]:
+    """Return every 2–4 character run of Chinese characters in TEXT: the names it may hold."""
+    return {
+        run[i : i + size]
+        for run in _CJK_RUNS.findall(text)
+        for size in (4, 3, 2)
+        for i in range(len(run) - size + 1)
+    }
+
+
 _ID18 = re.compile(r"[1-9][0-9]{16}[0-9X]")
 _PLAIN_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}")
 _PLAIN_CJK_NAME_ANY = re.compile(r"[\u4e00-\u9fff]+")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from privacy import idnumbers, personal
@@ -28,6 +30,56 @@ class Township(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffPlace(models.Model):
+    """Where a staff account acts: one township, or every township of one county.
+
+    Township staff get a row per township; county staff one row naming their county (the
+    ``Township.county`` text). Exactly one of the two is set. ``funds.access`` reads these.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_places",
+        verbose_name=_("工作人员"),
+    )
+    township = models.ForeignKey(
+        Township,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff_places",
+        verbose_name=_("乡镇"),
+    )
+    county = models.CharField(
+        _("县（市、区）"), max_length=100, blank=True, help_text=_("县级工作人员填写县名")
+    )
+
+    class Meta:
+        ordering = ["user", "county", "township"]
+        verbose_name = _("工作地点")
+        verbose_name_plural = _("工作地点")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(township__isnull=False) & Q(county=""))
+                | (Q(township__isnull=True) & ~Q(county="")),
+                name="staff_place_township_or_county",
+                violation_error_message=_("请只填写乡镇或县（市、区）中的一项"),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "township"],
+                condition=Q(township__isnull=False),
+                name="staff_place_township_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "county"], condition=~Q(county=""), name="staff_place_county_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.township or self.county)
 
 
 class Village(models.Model):
@@ -88,6 +140,21 @@ class Household(models.Model):
 
 
 class PersonManager(models.Manager["Person"]):
+    def mask_names_in(self, text: str) -> str:
+        """Mask in TEXT every full name of a person Sunlight knows, found by keyed name hash.
+
+        Staff write reasons and notes that may be public ("王小明多发"): every 2–4 character run
+        is hashed with the name key and looked up in one query; the names found are masked.
+        A name nobody in the database has is left as written.
+        """
+        if not text:
+            return text
+        candidates = {personal.hash_name(c): c for c in personal.name_candidates(text)}
+        if not candidates:
+            return text
+        known = self.filter(name_hash__in=list(candidates)).values_list("name_hash", flat=True)
+        return personal.mask_known_names(text, {candidates[h] for h in set(known)})
+
     def identify(
         self, *, name: str, id_number: str, relation_to_head: str = "", household=None
     ) -> Person:

@@ -40,7 +40,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds import duplicates
+from funds import access, audit, duplicates
+from funds.audit import Kind
 from funds.importing import anomalies, errorreport
 from funds.importing.filesafety import (
     MASKED_REPORT_WORDS,
@@ -287,11 +288,18 @@ class Blocked(Exception):
         self.report: ImportReport | None = None
 
 
-def _check_repeats(batch: Batch, override_reason: str) -> None:
-    """Refuse a just-written BATCH that repeats a live batch, unless a reason is stated."""
+def _check_repeats(batch: Batch, override_reason: str, *, user: Any, obj: Any = None) -> None:
+    """Refuse a just-written BATCH that repeats a live batch, unless a reason is stated; record
+    the override with its reason when one is."""
     found = duplicates.for_batch(batch, statuses=duplicates.LIVE)
-    if found and not override_reason.strip():
+    if not found:
+        return
+    if not override_reason.strip():
         raise Blocked(found)
+    audit.record(
+        audit.Kind.OVERRIDE, user=user, batch=batch, obj=obj, reason=override_reason,
+        act="import", repeats=[b["id"] for b in found.batches], persons=found.persons,
+    )  # fmt: skip
 
 
 def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged | None:
@@ -313,6 +321,22 @@ def _verdict(report: ImportReport, parsed: Any, staged: Staged | None) -> Staged
     return staged
 
 
+def _accept(batch: Batch, *, user: Any, kind: str, obj: Any = None) -> None:
+    """Check that USER may load into the batch's township, and record the act.
+
+    Called inside the load's transaction: a refusal rolls the whole load back. The township is
+    known for sure only now (a roster may name it), so this is where the place is checked.
+    """
+    perm = "funds.confirm_import" if kind == audit.Kind.CONFIRM else "funds.upload_roster"
+    if user is not None:
+        access.require(user, perm, batch.township_id)
+    details = {"rows": batch.row_count}
+    acknowledged = (getattr(obj, "report", None) or {}).get("acknowledged")
+    if acknowledged:  # rows needing a yes that staff ticked as checked (anomalies)
+        details["acknowledged"] = acknowledged
+    audit.record(kind, user=user, batch=batch, obj=obj, **details)
+
+
 def _load(
     staged: Staged,
     report: ImportReport,
@@ -323,6 +347,8 @@ def _load(
     publish: bool,
     progress: Progress | None,
     override_reason: str = "",
+    kind: str = audit.Kind.UPLOAD,
+    job: ImportJob | None = None,
 ) -> ImportReport:
     """Load staged rows in one transaction; a racing import of the same file gives a duplicate.
 
@@ -342,7 +368,8 @@ def _load(
                     user=user,
                     progress=progress,
                 )
-                _check_repeats(batch, override_reason)
+                _accept(batch, user=user, kind=kind, obj=job)
+                _check_repeats(batch, override_reason, user=user, obj=job)
                 if publish:
                     publish_batch(batch=batch, user=user, override_reason=override_reason)
             break
@@ -427,11 +454,22 @@ def _named(report: ImportReport, template: MappingTemplate | None) -> ImportRepo
 def _save_template(
     report: ImportReport, *, name: str, program: Program, mapping: dict[str, str], user: Any
 ) -> None:
-    """Remember MAPPING as template NAME for the report's header; a refusal becomes a warning."""
+    """Remember MAPPING as template NAME for the report's header; a refusal becomes a warning.
+
+    A USER needs the permission to add a template, or to change the one already saved.
+    """
+    existing = MappingTemplate.objects.filter(program=program, signature=report.signature)
+    change = existing.exists()
+    perm = "funds.change_mappingtemplate" if change else "funds.add_mappingtemplate"
     try:
-        MappingTemplate.objects.remember(
-            name=name, program=program, signature=report.signature, mapping=mapping, user=user
-        )
+        if user is not None and not access.can(user, perm, placed=False):
+            raise ValidationError(_("没有保存列对应模板的权限"), code="permission")
+        with transaction.atomic():
+            template = MappingTemplate.objects.remember(
+                name=name, program=program, signature=report.signature, mapping=mapping, user=user
+            )
+            kind = Kind.MAPPING_TEMPLATE_CHANGE if change else Kind.MAPPING_TEMPLATE_CREATE
+            audit.record(kind, user=user, obj=template, program=program.pk)
     except ValidationError as refusal:
         message = _("列对应模板未保存：%(reason)s") % {"reason": " ".join(refusal.messages)}
         report.warnings.append(
@@ -504,7 +542,8 @@ def _stream_file(
                 if staged is None:
                     raise _Rejected
                 batch = load.complete(staged, report.counts)
-                _check_repeats(batch, override_reason)
+                _accept(batch, user=user, kind=audit.Kind.UPLOAD)
+                _check_repeats(batch, override_reason, user=user)
                 if publish:
                     publish_batch(batch=batch, user=user, override_reason=override_reason)
             finally:
@@ -799,6 +838,8 @@ def confirm_import(
             publish=publish,
             progress=_job_progress(job, 0, 99, _("正在写入数据库")),
             override_reason=override_reason,
+            kind=audit.Kind.CONFIRM,
+            job=job,
         )
     except Blocked as blocked:
         report.conflicts = blocked.found.as_json()

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from funds import access, audit
 from funds.importing.jobs import (
     abandon_stale_jobs,
     confirm_import,
@@ -29,6 +31,7 @@ from funds.importing.retention import purge_import_files
 from funds.models import ImportJob, ImportStatus, Program
 from privacy import personal
 from privacy.logs import log_failure
+from villages.models import Township
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +108,12 @@ def create_job(
     """Save an uploaded roster as a pending job and queue its staging.
 
     Uploads left waiting for mapping too long are deleted first: there is no other clock.
+    A USER needs the upload permission in TOWNSHIP (only a superuser may leave it to the
+    roster); the upload is recorded in the audit record.
     """
+    town = Township.objects.filter(name=township.strip()).first() if township.strip() else None
+    if user is not None:
+        access.require(user, "funds.upload_roster", town)
     abandon_stale_jobs()
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -122,7 +130,12 @@ def create_job(
     )
     # A random name on disk: the original name may itself carry personal data.
     job.file.save(f"{job.pk}{Path(upload.name).suffix.lower()}", upload, save=False)
-    job.save()
+    with transaction.atomic():
+        job.save()
+        audit.record(
+            audit.Kind.UPLOAD, user=user, township=town, obj=job,
+            program=program.pk, period=period, sha256=job.sha256,
+        )  # fmt: skip
     stage_import_task.enqueue(str(job.pk))
     purge_import_files_task.enqueue()
     job.refresh_from_db()

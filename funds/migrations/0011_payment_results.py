@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('funds', '0009_mapping_templates'),
+        ('funds', '0010_audit_and_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

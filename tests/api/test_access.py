@@ -75,11 +75,16 @@ def test_token_key_is_stored_only_as_its_hash(auditor_key):
     assert token.prefix == auditor_key[:8]
 
 
-def test_issue_command_prints_the_key_once_and_makes_an_auditor(world, django_user_model):
+def test_issue_command_prints_the_key_once_and_makes_an_auditor(
+    world, django_user_model, staff_user
+):
     """issue_auditor_token prints a working key and adds the user to the auditors group."""
     django_user_model.objects.create_user("shen", password="p-123456789")
     out, err = StringIO(), StringIO()
-    call_command("issue_auditor_token", "shen", "--days", "90", stdout=out, stderr=err)
+    call_command(
+        "issue_auditor_token", "shen", "--days", "90", "--by", staff_user.username,
+        stdout=out, stderr=err,
+    )  # fmt: skip
     key = out.getvalue().strip()
     token = AuditorToken.objects.get(user__username="shen")
     assert key not in err.getvalue() and token.key_hash == hash_key(key)
@@ -88,11 +93,16 @@ def test_issue_command_prints_the_key_once_and_makes_an_auditor(world, django_us
 
 
 @pytest.mark.parametrize("args", [["ghost"], ["shen", "--days", "0"]])
-def test_issue_command_refuses_unknown_users_and_bad_lifetimes(db, django_user_model, args):
+def test_issue_command_refuses_unknown_users_and_bad_lifetimes(
+    db, django_user_model, args, staff_user
+):
     """No token for a user who does not exist or for a lifetime under a day."""
     django_user_model.objects.create_user("shen", password="p-123456789")
     with pytest.raises(CommandError):
-        call_command("issue_auditor_token", *args, stdout=StringIO(), stderr=StringIO())
+        call_command(
+            "issue_auditor_token", *args, "--by", staff_user.username,
+            stdout=StringIO(), stderr=StringIO(),
+        )  # fmt: skip
     assert not AuditorToken.objects.exists()
 
 

@@ -69,6 +69,10 @@ def test_the_preview_highlights_them_and_confirm_needs_each_ticked(staff_client,
     job.refresh_from_db()
     assert job.status == "imported"
     assert job.report["acknowledged"] == ["Sheet1:14"]
+    from funds.models import AuditEntry
+
+    confirm = AuditEntry.objects.get(kind="confirm")
+    assert confirm.details["acknowledged"] == ["Sheet1:14"] and confirm.username == "staff"
     assert Batch.objects.get().total_amount == Decimal("14519.10")
 
 

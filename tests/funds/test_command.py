@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from funds.importing.parsed import Issue
@@ -23,10 +24,17 @@ from tests.funds.importing.support import (
 pytestmark = pytest.mark.django_db
 
 
+def operator() -> str:
+    """Return the username of a superuser for the command's --user."""
+    User = get_user_model()
+    User.objects.get_or_create(username="cli", defaults={"is_staff": True, "is_superuser": True})
+    return "cli"
+
+
 def run(*args) -> tuple[int, list[dict], str]:
     out = StringIO()
     try:
-        call_command("import_payments", *args, stdout=out, stderr=StringIO())
+        call_command("import_payments", *args, "--user", operator(), stdout=out, stderr=StringIO())
     except CommandError as error:
         return error.returncode, _lines(out), str(error)
     return 0, _lines(out), ""
@@ -116,7 +124,7 @@ def test_the_human_output_names_the_file_and_the_outcome(monkeypatch, tmp_path):
     program = make_program()
     out = StringIO()
     call_command("import_payments", str(roster_file(tmp_path)), "--program", program.name,
-                 "--period", "2026-03", stdout=out)  # fmt: skip
+                 "--period", "2026-03", "--user", operator(), stdout=out)  # fmt: skip
     assert "roster.csv" in out.getvalue() and "已导入" in out.getvalue()
 
 
@@ -137,6 +145,7 @@ def _args(program, *more: str, period: str = "2026-03") -> list[str]:
 
 def test_a_roster_that_needs_mapping_exits_1_lists_its_columns_and_writes_nothing(tmp_path):
     program = make_program()
+    operator()
     before = table_counts()
     code, lines, message = run(str(_unsettled_file(tmp_path)), *_args(program, "--json"))
     assert code == 1 and "--map" in message
@@ -156,7 +165,7 @@ def test_the_human_output_of_a_roster_that_needs_mapping_says_how_to_map_it(tmp_
     out = StringIO()
     with pytest.raises(CommandError):
         call_command("import_payments", str(_unsettled_file(tmp_path)), *_args(program),
-                     stdout=out, stderr=StringIO())  # fmt: skip
+                     "--user", operator(), stdout=out, stderr=StringIO())  # fmt: skip
     text = out.getvalue()
     assert "需要指定列" in text and "甲" in text and "E" in text
     assert "金额 (amount)" in text and '--map "表头=字段"' in text

@@ -290,7 +290,9 @@ def test_a_row_is_corrected_again_only_after_its_draft_correction_is_withdrawn(
     assert (
         "已在更正批次" in response.content.decode() and f"#{draft.pk}" in response.content.decode()
     )
-    staff_client.post(reverse("funds:batch_action", args=[draft.pk]), {"action": "withdraw"})
+    staff_client.post(
+        reverse("funds:batch_action", args=[draft.pk]), {"action": "withdraw", "reason": "重复上传"}
+    )
     response = _confirm(
         staff_client,
         published,

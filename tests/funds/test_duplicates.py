@@ -13,6 +13,7 @@ from funds.models import Batch, Disbursement
 from funds.publishing import Replacement, correct_batch, publish_batch, withdraw_batch
 from tests.factories import make_batch, make_program, make_village, person_name, unique_id_number
 from tests.funds.importing.support import household_row, roster, roster_file, use_roster
+from villages.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +50,14 @@ def test_the_same_roster_saved_again_cannot_be_published_twice(program, publishe
     assert Batch.objects.get(pk=again.pk).status == Batch.Status.DRAFT
 
 
-def test_a_stated_reason_overrides_the_block(program, published):
+def test_a_stated_reason_overrides_the_block_and_is_recorded(program, published):
+    from funds.models import AuditEntry
+
     again = _draft(program, range(5))
     publish_batch(batch=again, override_reason="补发三月份遗漏的款项")
     assert Batch.objects.get(pk=again.pk).status == Batch.Status.PUBLICITY
+    override = AuditEntry.objects.get(kind="override", batch=again)
+    assert override.reason == "补发三月份遗漏的款项" and override.details["act"] == "publish"
 
 
 def test_a_person_paid_elsewhere_in_the_period_blocks_even_in_another_township(program, published):
@@ -204,10 +209,19 @@ def test_the_clerk_sees_the_repeat_and_must_give_a_reason_to_confirm(
     assert refused.status_code == 200 and "override_reason" in refused.context["form"].errors
     assert Batch.objects.count() == 1 and Disbursement.objects.count() == 3
 
-    reason = "第二季度补发，王小明 身份证 110101199003071234"
+    # A person of the roster, by their real name, and an ID number: neither may be kept.
+    reason = f"第二季度补发，{person_name(0)} 身份证 110101199003071234"
+    assert any(p.name_matches(person_name(0)) for p in Person.objects.all())
     staff_client.post(reverse("funds:job_confirm", args=[again.pk]), {"override_reason": reason})
     again.refresh_from_db()
     assert again.status == "imported" and Batch.objects.count() == 2
+    from funds.models import AuditEntry
+
+    override = AuditEntry.objects.get(kind="override")
+    assert override.batch_id == again.batch_id and override.username == "staff"
+    assert "第二季度补发" in override.reason
+    assert "110101199003071234" not in override.reason and person_name(0) not in override.reason
+    assert override.details["repeats"] == [Batch.objects.order_by("id").first().pk]
 
 
 def test_the_duplicate_message_says_where_the_earlier_batch_stands(monkeypatch, tmp_path, program):

@@ -219,6 +219,7 @@ def test_a_roster_the_rules_cannot_settle_waits_for_mapping_and_writes_nothing(s
     assert "amount" in job.report["unsettled"]
     counts = table_counts()
     assert counts.pop("funds.ImportJob") == before.pop("funds.ImportJob") + 1
+    assert counts.pop("funds.AuditEntry") == before.pop("funds.AuditEntry") + 1, "the upload"
     assert counts == before
 
     text = page(staff_client, job)

@@ -94,6 +94,7 @@ def test_a_rejected_upload_lists_every_error_and_offers_a_masked_report(staff_cl
     assert "身份证号校验位不正确" in page and "金额不能为负数" in page and "确认导入" not in page
     counts = table_counts()
     assert counts.pop("funds.ImportJob") == before.pop("funds.ImportJob") + 1
+    assert counts.pop("funds.AuditEntry") == before.pop("funds.AuditEntry") + 1, "the upload"
     assert counts == before
 
     response = staff_client.get(reverse("funds:job_error_report", args=[job.pk]))
@@ -229,7 +230,7 @@ def test_staff_publish_finalize_and_withdraw_from_the_batch_page(staff_client, m
     staff_client.post(url, {"action": "finalize"})
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FINAL
-    response = staff_client.post(url, {"action": "withdraw"}, follow=True)
+    response = staff_client.post(url, {"action": "withdraw", "reason": "重复上传"}, follow=True)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FINAL, "a final batch cannot be withdrawn"
     assert "不能执行此操作" in response.content.decode()

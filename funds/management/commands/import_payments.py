@@ -6,15 +6,20 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from funds import access
 from funds.importing.jobs import duplicate_message, import_roster
 from funds.importing.mapping import field_label, parse_map_option, targets
 from funds.importing.reports import ImportReport
 from funds.models import PERIOD_PATTERN, ImportStatus, MappingTemplate, Program
+from villages.models import Township
 
 PERIOD = re.compile(PERIOD_PATTERN)
 OK_STATUSES = {ImportStatus.IMPORTED, ImportStatus.CHECKED, ImportStatus.DUPLICATE}
@@ -45,11 +50,28 @@ class ProgressBar:
             self.stream.flush()
 
 
+def acting_user(username: str, perm: str, township: str | None = None) -> Any:
+    """Return the active user USERNAME if they may do PERM (in TOWNSHIP, when named).
+
+    The place of a roster that names its own township is checked again when it is loaded.
+    """
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(_("没有名为 %s 的有效用户") % username, returncode=2)
+    town = Township.objects.filter(name=(township or "").strip()).first() if township else None
+    if not access.can(user, perm, town, placed=township is not None):
+        raise CommandError(_("用户 %s 无权在此乡镇执行该操作") % username, returncode=3)
+    return user
+
+
 class Command(BaseCommand):
     help = _("导入发放花名册（与网页导入同一流程）。")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH", help=_("花名册文件"))
+        parser.add_argument(
+            "--user", required=True, metavar="USERNAME", help=_("以此工作人员的身份和权限导入")
+        )
         parser.add_argument("--program", required=True, help=_("补贴项目名称或标识"))
         parser.add_argument("--period", required=True, help=_("发放期间 YYYY-MM"))
         parser.add_argument("--township", default=None, help=_("乡镇（表格中没有写明时）"))
@@ -80,6 +102,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        user = acting_user(options["user"], "funds.upload_roster", options["township"])
+        if options["publish"]:
+            access.require(user, "funds.publish_batch", placed=False)
         program = self._program(options["program"])
         period = options["period"]
         if not PERIOD.match(period):
@@ -97,19 +122,15 @@ class Command(BaseCommand):
         rejected = needs_mapping = 0
         for path in paths:
             bar = ProgressBar(sys.stderr, path.name)
-            report = import_roster(
-                path=path,
-                program=program,
-                period=period,
-                township=options["township"],
-                publish=options["publish"],
-                dry_run=options["dry_run"],
-                progress=bar,
-                mapping=mapping or None,
-                template=template,
-                save_template=options["save_template"].strip(),
-                override_reason=options["override_reason"],
-            )
+            try:
+                report = self._import(path, program, period, user, options, bar, mapping, template)
+            except PermissionDenied:
+                bar.close()
+                raise CommandError(
+                    _("%(file)s：用户 %(user)s 无权向该花名册的乡镇导入，未写入")
+                    % {"file": path.name, "user": user.get_username()},
+                    returncode=3,
+                ) from None
             bar.close()
             needs_mapping += report.status == ImportStatus.NEEDS_MAPPING
             rejected += report.status not in OK_STATUSES | {ImportStatus.NEEDS_MAPPING}
@@ -121,6 +142,22 @@ class Command(BaseCommand):
             failures.append(_("%d 个文件需要指定列（--map 或 --template）") % needs_mapping)
         if failures:
             raise CommandError("；".join(failures), returncode=1)
+
+    def _import(self, path, program, period, user, options, bar, mapping, template):
+        return import_roster(
+            path=path,
+            program=program,
+            period=period,
+            township=options["township"],
+            publish=options["publish"],
+            dry_run=options["dry_run"],
+            user=user,
+            progress=bar,
+            mapping=mapping or None,
+            template=template,
+            save_template=options["save_template"].strip(),
+            override_reason=options["override_reason"],
+        )
 
     def _mapping(self, options: list[str]) -> dict[str, str]:
         mapping: dict[str, str] = {}

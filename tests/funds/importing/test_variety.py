@@ -253,14 +253,15 @@ def test_the_leak_check_finds_what_it_looks_for(tmp_path):
         ("clerks_list", "csv-utf16", "高龄津贴-2026-03.txt"),
     ],
 )
-def test_import_payments_imports_the_shapes(tmp_path, shape, fmt, name):
+def test_import_payments_imports_the_shapes(tmp_path, shape, fmt, name, django_user_model):
     generated = generate(tmp_path, shape, fmt)
     path = generated.path.rename(tmp_path / name)
     program = make_program(SHAPES[shape]["program"])
     out = io.StringIO()
 
+    django_user_model.objects.create_user("cli", is_staff=True, is_superuser=True)
     call_command("import_payments", str(path), "--program", program.name, "--period", PERIOD,
-                 "--json", stdout=out)  # fmt: skip
+                 "--json", "--user", "cli", stdout=out)  # fmt: skip
 
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     assert (line["status"], line["rows"], line["total"], line["errors"]) == (
@@ -270,9 +271,11 @@ def test_import_payments_imports_the_shapes(tmp_path, shape, fmt, name):
     assert leaks(generated) == []
 
 
-def test_the_upload_form_takes_excels_unicode_text_as_saved(tmp_path):
+def test_the_upload_form_takes_excels_unicode_text_as_saved(tmp_path, staff_user):
     generated = generate(tmp_path, "clerks_list", "csv-utf16")
     program = make_program("高龄津贴")
     upload = SimpleUploadedFile("高龄津贴-2026-03.txt", generated.path.read_bytes())
-    form = ImportUploadForm(data={"program": program.pk, "period": PERIOD}, files={"file": upload})
+    form = ImportUploadForm(
+        data={"program": program.pk, "period": PERIOD}, files={"file": upload}, user=staff_user
+    )
     assert form.is_valid(), form.errors
