@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funds.translog import (
+from publicity.translog import (
     EMPTY_ROOT,
     NoteError,
     ProofError,
