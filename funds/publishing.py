@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from funds import signals
 from funds.models import Batch, Disbursement
 from privacy import personal
 
@@ -55,6 +56,7 @@ def publish_batch(
     locked.save(
         update_fields=["status", "publicity_start", "publicity_end", "published_at", "updated_at"]
     )
+    signals.batch_published.send(sender=Batch, batch=locked)
     _refresh(batch, locked)
     return batch
 
