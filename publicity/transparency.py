@@ -55,7 +55,9 @@ LEAF_COLUMNS = ("index", "batch_id", "disbursement_id", "leaf", "leaf_hash", "cr
 
 
 class LogError(ValueError):
-    """A proof that cannot be given: a row not in the log, or tree sizes not signed."""
+    """A proof that cannot be asked for (sizes out of order, a row newer than the tree), or a
+    head that does not add up. What does not exist (a row not in the log, a size never signed)
+    raises LookupError instead."""
 
 
 # --- The signing key --------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def _b64(digest: bytes) -> str:
 def _signed(size: int) -> Checkpoint:
     found = Checkpoint.objects.filter(tree_size=size).order_by("-id").first()
     if found is None:
-        raise LogError(_("没有这个树大小的已签名检查点"))
+        raise LookupError(_("没有这个树大小的已签名检查点"))
     return found
 
 
@@ -250,9 +252,9 @@ def inclusion(*, row_id: int, tree_size: int | None = None) -> dict[str, Any]:
 
 def consistency(*, first: int, second: int) -> dict[str, Any]:
     """Return the proof that the signed tree of FIRST leaves is a prefix of that of SECOND."""
-    if not 0 < first <= second:
-        raise LogError(_("需要 0 < first ≤ second"))
     old, new = _signed(first), _signed(second)
+    if first > second:
+        raise LogError(_("first 不能大于 second"))
     proof = translog.consistency_proof(first, _leaf_hashes(second)) if first < second else []
     return {
         "first": first,
