@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.urls import reverse
 
 from funds.models import Batch, Disbursement
 from funds.publishing import Replacement, correct_batch, publish_batch
@@ -332,3 +333,28 @@ def test_racing_publications_on_postgresql_never_share_a_leaf_index():
         assert got == list(range(got[0], got[0] + 40))
     output, failure = verify_log()
     assert failure is None, output
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+def test_batch_pages_show_the_tree_size_and_root_signed_after_the_publication(client, staff_client):
+    first = publish_batch(batch=draft(2))
+    publish_batch(batch=draft(3, first=10, period="2026-04"))
+    own = Checkpoint.objects.get(batch=first)
+    for url in (f"/batches/{first.pk}/", f"/batches/{first.pk}/print/"):
+        page = client.get(url).content.decode()
+        assert "树大小 2" in page and own.root_b64 in page and "本批次发布后" in page
+    staff_page = staff_client.get(reverse("funds:batch_detail", args=[first.pk])).content.decode()
+    assert own.root_b64 in staff_page
+
+
+def test_the_household_page_links_each_rows_proof_and_the_footer_the_verify_page(client):
+    batch = publish_batch(batch=draft(1))
+    row = batch.disbursements.get()
+    page = client.get(f"/households/{row.household_id}/").content.decode()
+    assert f"/api/v1/disbursements/{row.pk}/proof/" in page
+    assert 'href="/verify/"' in page
+    verify = client.get("/verify/").content.decode()
+    assert transparency.log_verifier().key() in verify
+    assert Checkpoint.objects.get().note.splitlines()[0] in verify
