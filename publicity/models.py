@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from funds.models import Batch, Disbursement
+from funds.models import Batch
 from villages.models import Household, Village
 
 
@@ -109,26 +109,13 @@ class LogLeaf(models.Model):
     """One published row as a leaf of the transparency log: the exact text hashed, and its hash.
 
     Append-only: the database refuses UPDATE and DELETE (migration 0003). The batch and the row
-    are plain references without database constraints: a leaf outlives whatever happens to them.
+    are plain ids, not foreign keys: a leaf outlives whatever happens to them.
     """
 
     index = models.BigIntegerField(_("叶子序号"), primary_key=True)
-    batch = models.ForeignKey(
-        Batch,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        verbose_name=_("批次"),
-        db_index=False,
-        db_constraint=False,
-    )
-    # A row is published once, so it is logged once (one to one: a unique index).
-    disbursement = models.OneToOneField(
-        Disbursement,
-        on_delete=models.DO_NOTHING,
-        related_name="log_leaf",
-        verbose_name=_("发放记录"),
-        db_constraint=False,
-    )
+    batch_id = models.BigIntegerField(_("批次"))
+    # A row is published once, so it is logged once.
+    disbursement_id = models.BigIntegerField(_("发放记录"), unique=True)
     leaf = models.TextField(_("叶子内容（规范 JSON）"))
     leaf_hash = models.BinaryField(_("叶子哈希"), max_length=32)
     created_at = models.DateTimeField(_("加入时间"), default=timezone.now)
@@ -151,15 +138,7 @@ class Checkpoint(models.Model):
     tree_size = models.PositiveBigIntegerField(_("树大小"), db_index=True)
     root_hash = models.BinaryField(_("根哈希"), max_length=32)
     note = models.TextField(_("签名检查点"))
-    batch = models.ForeignKey(
-        Batch,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        related_name="log_checkpoints",
-        verbose_name=_("发布的批次"),
-        db_constraint=False,
-    )
+    batch_id = models.BigIntegerField(_("发布的批次"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("签名时间"), default=timezone.now)
 
     class Meta:

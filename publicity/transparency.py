@@ -183,7 +183,7 @@ def append_batch(*, batch: Batch) -> Checkpoint:
     head.size, head.frontier = size, b"".join(frontier)
     head.save(update_fields=["size", "frontier"])
     note = translog.sign(translog.checkpoint_text(log_origin(), size, root), [signer])
-    return Checkpoint.objects.create(tree_size=size, root_hash=root, note=note, batch=batch)
+    return Checkpoint.objects.create(tree_size=size, root_hash=root, note=note, batch_id=batch.pk)
 
 
 def on_batch_published(sender: Any, *, batch: Batch, **kwargs: Any) -> None:
@@ -201,7 +201,7 @@ def latest_checkpoint() -> Checkpoint | None:
 
 def batch_checkpoint(batch: Batch) -> tuple[Checkpoint | None, bool]:
     """Return the checkpoint signed when BATCH was published, else the latest; and which."""
-    own = Checkpoint.objects.filter(batch=batch).order_by("-tree_size", "-id").first()
+    own = Checkpoint.objects.filter(batch_id=batch.pk).order_by("-tree_size", "-id").first()
     return (own, True) if own is not None else (latest_checkpoint(), False)
 
 

@@ -223,7 +223,7 @@ def test_a_leaf_appended_behind_the_logs_back_is_reported_and_blocks_the_next_ap
     later = draft(1, first=20, period="2026-05")
     row = later.disbursements.get()
     LogLeaf.objects.create(
-        index=2, batch_id=later.pk, disbursement=row, leaf="{}", leaf_hash=b"\x00" * 32
+        index=2, batch_id=later.pk, disbursement_id=row.pk, leaf="{}", leaf_hash=b"\x00" * 32
     )
     output, failure = verify_log()
     assert failure is not None and "未经签名" in output and f"#{row.pk}" in output
@@ -241,7 +241,7 @@ def test_a_leaf_appended_with_a_forged_head_is_named_by_verify_log():
     text = next(transparency.leaf_texts(Disbursement.objects.filter(pk=row.pk)))[2]
     digest = translog.leaf_hash(text.encode())
     LogLeaf.objects.create(
-        index=2, batch_id=unpublished.pk, disbursement=row, leaf=text, leaf_hash=digest
+        index=2, batch_id=unpublished.pk, disbursement_id=row.pk, leaf=text, leaf_hash=digest
     )
     head = LogHead.objects.get()
     frontier = translog.extend_frontier([bytes(head.frontier)], 2, [digest])
@@ -341,7 +341,7 @@ def test_racing_publications_on_postgresql_never_share_a_leaf_index():
 def test_batch_pages_show_the_tree_size_and_root_signed_after_the_publication(client, staff_client):
     first = publish_batch(batch=draft(2))
     publish_batch(batch=draft(3, first=10, period="2026-04"))
-    own = Checkpoint.objects.get(batch=first)
+    own = Checkpoint.objects.get(batch_id=first.pk)
     for url in (f"/batches/{first.pk}/", f"/batches/{first.pk}/print/"):
         page = client.get(url).content.decode()
         assert "树大小 2" in page and own.root_b64 in page and "本批次发布后" in page
