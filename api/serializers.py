@@ -417,3 +417,40 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "reason": {"help_text": _("原因（已隐去身份证号、电话、账号）。")},
             "details": {"help_text": _("详情：编号与数量，不含个人信息。")},
         }
+
+
+# The transparency log (docs/verify.md): proofs as RFC 9162 gives them, hashes in base64.
+
+
+class LogProofQuerySerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text=_("对照这个树大小的已签名检查点证明（默认最新检查点）。"),
+    )
+
+
+class LogProofSerializer(serializers.Serializer):
+    leaf = serializers.CharField(help_text=_("叶子：被哈希的规范 JSON 原文（UTF-8）。"))
+    leaf_index = serializers.IntegerField(help_text=_("叶子在日志中的序号（从 0 起）。"))
+    tree_size = serializers.IntegerField(help_text=_("证明所对照的已签名检查点的树大小。"))
+    leaf_hash = serializers.CharField(help_text=_("叶子哈希 SHA-256(0x00 ‖ leaf)，base64。"))
+    root = serializers.CharField(help_text=_("该检查点签名的根哈希，base64。"))
+    proof = serializers.ListField(
+        child=serializers.CharField(), help_text=_("审计路径（RFC 9162 §2.1.3），base64。")
+    )
+
+
+class LogConsistencyQuerySerializer(serializers.Serializer):
+    first = serializers.IntegerField(min_value=1, help_text=_("较早的已签名树大小。"))
+    second = serializers.IntegerField(min_value=1, help_text=_("较晚的已签名树大小。"))
+
+
+class LogConsistencySerializer(serializers.Serializer):
+    first = serializers.IntegerField(help_text=_("较早的树大小。"))
+    second = serializers.IntegerField(help_text=_("较晚的树大小。"))
+    first_root = serializers.CharField(help_text=_("较早检查点签名的根哈希，base64。"))
+    second_root = serializers.CharField(help_text=_("较晚检查点签名的根哈希，base64。"))
+    proof = serializers.ListField(
+        child=serializers.CharField(), help_text=_("一致性证明（RFC 9162 §2.1.4），base64。")
+    )

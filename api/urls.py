@@ -29,6 +29,10 @@ v1 = [
         name="disbursement-export-xlsx",
     ),
     path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
+    path("log/checkpoint", views.LogCheckpointView.as_view(), name="log-checkpoint"),
+    path("log/key", views.LogKeyView.as_view(), name="log-key"),
+    path("log/consistency", views.LogConsistencyView.as_view(), name="log-consistency"),
+    path("disbursements/<str:pk>/proof/", views.LogProofView.as_view(), name="log-proof"),
     path("redflags/<str:kind>/", views.RedFlagListView.as_view(), name="redflag"),
     *router.urls,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _t
@@ -19,6 +20,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from api import filters, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
@@ -32,8 +34,15 @@ from api.pagination import (
 from api.permissions import CanReadAuditRecord, IsAuditor, is_auditor
 from api.redflags import RED_FLAGS
 from api.schema import ApiAutoSchema
+from api.serializers import (
+    LogConsistencyQuerySerializer,
+    LogConsistencySerializer,
+    LogProofQuerySerializer,
+    LogProofSerializer,
+)
 from api.throttling import RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
+from publicity import transparency
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -423,3 +432,89 @@ class AuditEntryViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_entries()
+
+
+# The transparency log: public, like the published rows it proves.
+
+PLAIN_TEXT = "text/plain; charset=utf-8"
+
+
+class LogView(ApiMixin, APIView):
+    """Answers of the transparency log: JSON errors, whatever the caller accepts."""
+
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = DownloadNegotiation
+
+    def query(self, serializer_class):
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def prove(self, make_proof, **kwargs):
+        try:
+            return Response(make_proof(**kwargs))
+        except transparency.LogError as error:
+            raise exceptions.ValidationError({"detail": [str(error)]}) from error
+        except LookupError as error:
+            raise exceptions.NotFound(str(error)) from error
+
+
+@extend_schema(
+    summary=_("透明日志：最新签名检查点"),
+    description=_(
+        "C2SP 签名检查点（text/plain）：来源、树大小、base64 根哈希，空行后为 Ed25519 签名行；"
+        "用 /api/v1/log/key 的公钥验证。日志为空时 404。"
+    ),
+    responses={(200, "text/plain"): OpenApiTypes.STR},
+)
+class LogCheckpointView(LogView):
+    def get(self, request):
+        checkpoint = transparency.latest_checkpoint()
+        if checkpoint is None:
+            raise exceptions.NotFound(_t("透明日志还是空的。"))
+        return HttpResponse(checkpoint.note, content_type=PLAIN_TEXT)
+
+
+@extend_schema(
+    summary=_("透明日志：验证公钥"),
+    description=_("验证检查点签名的 Ed25519 公钥（C2SP signed-note 公钥格式，text/plain）。"),
+    responses={(200, "text/plain"): OpenApiTypes.STR},
+)
+class LogKeyView(LogView):
+    def get(self, request):
+        verifier = transparency.log_verifier()
+        if verifier is None:
+            raise exceptions.NotFound(_t("本站未配置透明日志签名密钥。"))
+        return HttpResponse(verifier.key() + "\n", content_type=PLAIN_TEXT)
+
+
+@extend_schema(
+    summary=_("透明日志：发放记录的包含证明"),
+    description=_(
+        "证明一条已公开的发放记录是日志中的叶子：返回被哈希的叶子原文、序号、"
+        "已签名检查点的树大小与根、审计路径。未公开或不在日志中的记录 404。"
+    ),
+    parameters=[ID_PARAMETER, LogProofQuerySerializer],
+    responses=LogProofSerializer,
+)
+class LogProofView(LogView):
+    def get(self, request, pk):
+        if not str(pk).isdigit():
+            raise exceptions.NotFound(_t("这条记录不在透明日志中"))
+        size = self.query(LogProofQuerySerializer).get("tree_size")
+        return self.prove(transparency.inclusion, row_id=int(pk), tree_size=size)
+
+
+@extend_schema(
+    summary=_("透明日志：一致性证明"),
+    description=_(
+        "证明树大小为 first 的已签名检查点是 second 的前缀（历史从未被改写）。"
+        "两个大小都须是已签名检查点的树大小，否则 400。"
+    ),
+    parameters=[LogConsistencyQuerySerializer],
+    responses=LogConsistencySerializer,
+)
+class LogConsistencyView(LogView):
+    def get(self, request):
+        sizes = self.query(LogConsistencyQuerySerializer)
+        return self.prove(transparency.consistency, **sizes)

@@ -18,6 +18,10 @@ ENV = {
     "SUNLIGHT_HASH_KEY": "bench-only-not-secret",
     "SUNLIGHT_VAR_DIR": str(SCRATCH),
     "SUNLIGHT_LOG_LEVEL": "WARNING",
+    "SUNLIGHT_LOG_SIGNING_KEY": (
+        "PRIVATE+KEY+bench-only.sunlight.invalid+ffd8f9dc+"
+        "AbCU1r2sfdSURkmDMmwq6PiNbxR2naAVIXPk4ksLDCQ8"
+    ),
 }
 
 

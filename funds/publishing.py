@@ -93,6 +93,7 @@ def publish_batch(
         audit.Kind.PUBLISH, user=user, batch=locked,
         publicity_start=start.isoformat(), publicity_end=locked.publicity_end.isoformat(),
     )  # fmt: skip
+    signals.batch_published.send(sender=Batch, batch=locked)
     _refresh(batch, locked)
     return batch
 

@@ -1,10 +1,15 @@
 """What funds announces to the floors above it, which funds itself may not import.
 
-``batch_finalizing`` is sent inside ``finalize_batch``'s transaction, with the batch locked,
-before its status changes: a receiver that finds a reason to refuse (publicity: an objection
-still open) raises ``ValidationError`` and nothing changes.
+Both are sent inside the act's transaction, with the batch locked: a receiver that raises
+rolls the act back and nothing changes.
 """
 
 from django.dispatch import Signal
 
-batch_finalizing = Signal()  # sender=Batch, batch=
+#: Sent by ``finalize_batch`` before the status changes (argument: ``batch``): a receiver that
+#: finds a reason to refuse (publicity: an objection still open) raises ``ValidationError``.
+batch_finalizing = Signal()
+
+#: Sent by ``publish_batch`` once the batch is public (argument: ``batch``): the transparency
+#: log (publicity.transparency) appends the batch's rows this way, or nothing is published.
+batch_published = Signal()

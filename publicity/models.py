@@ -1,8 +1,12 @@
-"""Objections raised during a batch's publicity period (公示期异议); the lookup's alarms."""
+"""Objections raised during a batch's publicity period (公示期异议); the lookup's alarms; the
+transparency log's leaves, checkpoints and head (publicity.transparency appends to them)."""
 
 from __future__ import annotations
 
+import base64
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import Batch
@@ -76,3 +80,76 @@ class LookupAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.target or self.household_id or ''}".strip()
+
+
+class LogHead(models.Model):
+    """The transparency log's one head row: its size and the frontier its next root grows from.
+
+    Appending locks this row, so two publications take turns and never share a leaf index. The
+    frontier (the roots of the tree's perfect subtrees, publicity.translog.extend_frontier) lets
+    a publication sign the new root without reading the leaves before it; a leaf slipped into
+    the table behind the head's back is then outside every signed root, and the proofs served
+    from the table stop verifying.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.PositiveBigIntegerField(_("叶子数"), default=0)
+    frontier = models.BinaryField(_("右边界子树哈希"), default=b"")
+
+    class Meta:
+        verbose_name = _("日志头")
+        verbose_name_plural = _("日志头")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="log_head_one_row")]
+
+    def __str__(self) -> str:
+        return str(self.size)
+
+
+class LogLeaf(models.Model):
+    """One published row as a leaf of the transparency log: the exact text hashed, and its hash.
+
+    Append-only: the database refuses UPDATE and DELETE (migration 0003). The batch and the row
+    are plain ids, not foreign keys: a leaf outlives whatever happens to them.
+    """
+
+    index = models.BigIntegerField(_("叶子序号"), primary_key=True)
+    batch_id = models.BigIntegerField(_("批次"))
+    # A row is published once, so it is logged once.
+    disbursement_id = models.BigIntegerField(_("发放记录"), unique=True)
+    leaf = models.TextField(_("叶子内容（规范 JSON）"))
+    leaf_hash = models.BinaryField(_("叶子哈希"), max_length=32)
+    created_at = models.DateTimeField(_("加入时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["index"]
+        verbose_name = _("日志叶子")
+        verbose_name_plural = _("日志叶子")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(index__gte=0), name="log_leaf_index_from_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.index}"
+
+
+class Checkpoint(models.Model):
+    """A signed checkpoint of the log (c2sp.org/tlog-checkpoint): its size, root and note."""
+
+    tree_size = models.PositiveBigIntegerField(_("树大小"), db_index=True)
+    root_hash = models.BinaryField(_("根哈希"), max_length=32)
+    note = models.TextField(_("签名检查点"))
+    batch_id = models.BigIntegerField(_("发布的批次"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("签名时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-tree_size", "-id"]
+        get_latest_by = ["tree_size", "id"]
+        verbose_name = _("日志检查点")
+        verbose_name_plural = _("日志检查点")
+
+    def __str__(self) -> str:
+        return f"{self.tree_size} {self.root_b64}"
+
+    @property
+    def root_b64(self) -> str:
+        return base64.b64encode(bytes(self.root_hash)).decode()

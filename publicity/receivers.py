@@ -7,7 +7,8 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from funds.models import Batch
-from funds.signals import batch_finalizing
+from funds.signals import batch_finalizing, batch_published
+from publicity import transparency
 from publicity.models import Objection
 
 
@@ -20,3 +21,10 @@ def refuse_while_objections_are_open(sender, *, batch: Batch, **kwargs) -> None:
             _("本批次还有 %(count)s 条异议待处理；处理完毕后才能定稿") % {"count": waiting},
             code="objections_open",
         )
+
+
+@receiver(batch_published, dispatch_uid="publicity.transparency")
+def log_publication(sender, *, batch: Batch, **kwargs) -> None:
+    """Append the batch's rows to the transparency log and sign a checkpoint, in the
+    publication's transaction: a publication that cannot be logged is not made."""
+    transparency.append_batch(batch=batch)

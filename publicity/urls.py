@@ -20,4 +20,5 @@ urlpatterns = [
     path("batches/<int:pk>/download.<str:fmt>", views.batch_download, name="batch_download"),
     path("feeds/batches.atom", feeds.PublishedBatchesFeed(), name="feed"),
     path("lookup/", views.lookup_view, name="lookup"),
+    path("verify/", views.verify, name="verify"),
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from funds.models import Batch, Program
-from publicity import exports, lookup, queries
+from publicity import exports, lookup, queries, transparency
 from publicity.charts import bar_chart
 from publicity.filters import DisbursementFilter
 from publicity.forms import LookupForm, ObjectionForm, SearchForm
@@ -255,3 +255,11 @@ def lookup_view(request):
     result = lookup.find_entries(id_hash=id_hash, name=name, year=form.cleaned_data["year"])
     context = {"form": LookupForm(), "result": result, "searched": True}
     return render(request, "publicity/lookup.html", context)
+
+
+def verify(request):
+    context = {
+        "verifier": transparency.log_verifier(),
+        "checkpoint": transparency.latest_checkpoint(),
+    }
+    return render(request, "publicity/verify.html", context)

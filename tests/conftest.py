@@ -1,5 +1,7 @@
 """Fixtures shared by the whole suite."""
 
+import importlib
+
 import pytest
 from django.utils import translation
 
@@ -118,3 +120,31 @@ def auditor(db):
     user = get_user_model().objects.create_user(username="shenji", password="audit-pass-123")
     user.groups.add(Group.objects.get(name=AUDITORS_GROUP))
     return user
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _append_only_tables_flushable_on_sqlite():
+    """Let a transactional test's flush empty the log's append-only tables on SQLite.
+
+    The triggers refuse every DELETE; the flush's DELETE FROM needs them lifted for its length.
+    (PostgreSQL's flush is a TRUNCATE, which they leave alone.)
+    """
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    log = importlib.import_module("publicity.migrations.0003_transparency_log")
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            for statement in log.SQLITE_UNINSTALL:
+                cursor.execute(statement)
+        try:
+            flush(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                for statement in log.SQLITE_INSTALL:
+                    cursor.execute(statement)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = flush

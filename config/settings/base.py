@@ -44,6 +44,12 @@ SUNLIGHT_PARSE_MEMORY_MB = env_int("SUNLIGHT_PARSE_MEMORY_MB", 2048)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
 SUNLIGHT_EXTRA_HOLIDAYS = env_dates("SUNLIGHT_EXTRA_HOLIDAYS")
 SUNLIGHT_EXTRA_WORKDAYS = env_dates("SUNLIGHT_EXTRA_WORKDAYS")
+# The transparency log (docs/verify.md): the Ed25519 key that signs its checkpoints, as a
+# signed-note private key (PRIVATE+KEY+<name>+<id>+<base64>, made by `manage.py
+# generate_log_key`), and the log's origin line (the key's name when unset). No default: without
+# a key nothing can be published, since a publication must be signed into the log.
+SUNLIGHT_LOG_SIGNING_KEY = env_str("SUNLIGHT_LOG_SIGNING_KEY", "")
+SUNLIGHT_LOG_ORIGIN = env_str("SUNLIGHT_LOG_ORIGIN", "")
 # Public-site rate limits, counted in the cache. The lookup is limited per client address (in
 # the rate window), per target (the looked-up ID, the keyed hash of the name, the household the
 # ID belongs to; in the target window) and in all per hour; reaching a target's limit or the

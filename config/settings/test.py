@@ -5,6 +5,10 @@ import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret-django-key")
 os.environ.setdefault("SUNLIGHT_HASH_KEY", "test-only-not-secret-hash-key")
+os.environ.setdefault(
+    "SUNLIGHT_LOG_SIGNING_KEY",
+    "PRIVATE+KEY+test-only.sunlight.invalid+e40fa9ec+AS/lbjAlp/1cFX5XQi6AsMEdrfibHiB8thd5smaO3mox",
+)
 os.environ.setdefault("SUNLIGHT_VAR_DIR", os.path.join(tempfile.gettempdir(), "sunlight-test-var"))
 
 from .base import *  # noqa: F403

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funds.translog import (
+from publicity.translog import (
     EMPTY_ROOT,
     NoteError,
     ProofError,
@@ -21,6 +21,8 @@ from funds.translog import (
     Verifier,
     checkpoint_text,
     consistency_proof,
+    extend_frontier,
+    frontier_root,
     inclusion_proof,
     key_id,
     leaf_hash,
@@ -376,3 +378,22 @@ def test_a_signed_checkpoint_opens():
     note = sign(checkpoint_text("sunlight.example/log", 8, root(LEAVES)), [signer])
     body = open_note(note, [signer.verifier()])
     assert parse_checkpoint(body) == ("sunlight.example/log", 8, root(LEAVES))
+
+
+@given(st.lists(st.binary(max_size=8), max_size=70), st.data())
+def test_the_frontier_grows_to_the_same_root_however_the_leaves_are_split(leaves, data):
+    """Appending in any number of steps gives the root of the whole tree (and keeps popcount)."""
+    hashes = [leaf_hash(leaf) for leaf in leaves]
+    cut = data.draw(st.integers(0, len(hashes)))
+    frontier = extend_frontier([], 0, hashes[:cut])
+    assert frontier_root(frontier) == root(hashes[:cut])
+    frontier = extend_frontier(frontier, cut, hashes[cut:])
+    assert frontier_root(frontier) == root(hashes)
+    assert len(frontier) == len(hashes).bit_count()
+
+
+def test_a_generated_signer_round_trips_through_its_key_string():
+    signer = Signer.generate("test-only.example")
+    assert Signer.from_key(signer.key()) == signer
+    note = sign("o\n1\n" + base64.b64encode(EMPTY_ROOT).decode() + "\n", [signer])
+    assert open_note(note, [Verifier.from_key(signer.verifier().key())])

@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,36 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
             paired.append(level[-1])
         level = paired
     return level[0]
+
+
+def extend_frontier(
+    frontier: Sequence[bytes], size: int, leaf_hashes: Iterable[bytes]
+) -> list[bytes]:
+    """Return the frontier of the tree of SIZE leaves with FRONTIER once LEAF_HASHES are appended.
+
+    The frontier holds the roots of the tree's perfect subtrees, largest (leftmost) first: one
+    per set bit of the size, so at most 64 hashes however many leaves came before. Appending
+    needs the frontier only, not the leaves.
+    """
+    stack = list(frontier)
+    for node in leaf_hashes:
+        carry = size
+        while carry & 1:
+            node = node_hash(stack.pop(), node)
+            carry >>= 1
+        stack.append(node)
+        size += 1
+    return stack
+
+
+def frontier_root(frontier: Sequence[bytes]) -> bytes:
+    """Return the Merkle tree hash of the tree whose frontier is FRONTIER."""
+    if not frontier:
+        return EMPTY_ROOT
+    node = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        node = node_hash(left, node)
+    return node
 
 
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
@@ -283,6 +314,20 @@ class Signer:
         if key_id(name, signer.public_key()) != kid:
             raise NoteError("key id does not match the key")
         return signer
+
+    @classmethod
+    def generate(cls, name: str) -> Signer:
+        """Return a new signer named NAME with a random Ed25519 key."""
+        if not _valid_name(name):
+            raise NoteError("a key name is non-empty, without spaces or plus signs")
+        seed = os.urandom(32)
+        public_key = cls(name, b"", seed).public_key()
+        return cls(name, key_id(name, public_key), seed)
+
+    def key(self) -> str:
+        """Return this signer as its private key string (keep it secret)."""
+        data = base64.b64encode(bytes([ED25519]) + self.seed).decode()
+        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{data}"
 
     def _private(self) -> Any:
         """Return the cryptography Ed25519 private key of this signer."""
