@@ -124,7 +124,8 @@ def auditor(db):
 
 @pytest.fixture(autouse=True, scope="session")
 def _append_only_tables_flushable_on_sqlite():
-    """Let a transactional test's flush empty the log's append-only tables on SQLite.
+    """Let a transactional test's flush empty the append-only tables on SQLite (the log's,
+    the payment results').
 
     The triggers refuse every DELETE; the flush's DELETE FROM needs them lifted for its length.
     (PostgreSQL's flush is a TRUNCATE, which they leave alone.)
@@ -132,17 +133,20 @@ def _append_only_tables_flushable_on_sqlite():
     from django.db.backends.sqlite3.base import DatabaseOperations
 
     log = importlib.import_module("publicity.migrations.0003_transparency_log")
+    results = importlib.import_module("funds.migrations.0013_payment_results_append_only")
+    lift = [*log.SQLITE_UNINSTALL, *results.SQLITE_UNGUARD]
+    guard = [*log.SQLITE_INSTALL, *results.SQLITE_GUARD]
     flush = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):
         with self.connection.cursor() as cursor:
-            for statement in log.SQLITE_UNINSTALL:
+            for statement in lift:
                 cursor.execute(statement)
         try:
             flush(self, sql_list)
         finally:
             with self.connection.cursor() as cursor:
-                for statement in log.SQLITE_INSTALL:
+                for statement in guard:
                     cursor.execute(statement)
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -269,3 +269,40 @@ def test_the_pages_are_for_staff_only(client, django_user_model, batch):
     assert client.get(url).status_code == 302  # to log in
     client.force_login(django_user_model.objects.create_user("someone", password="x-12345678"))
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE funds_paymentresult SET amount = 1",
+        "DELETE FROM funds_paymentresult",
+        "UPDATE funds_paymentreturn SET failed_count = 0",
+        "DELETE FROM funds_paymentreturn",
+    ],
+)
+def test_the_database_refuses_to_rewrite_or_remove_a_result(batch, sql):
+    from django.db import DatabaseError, connection, transaction
+
+    import_file(batch, csv_file(line(0, "失败", "2026-03-20", "账户已销户")))
+    before = list(PaymentResult.objects.values_list("id", "amount", "kind"))
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+    assert list(PaymentResult.objects.values_list("id", "amount", "kind")) == before
+    assert PaymentReturn.objects.get().failed_count == 1
+
+
+def test_another_townships_clerk_cannot_record_results(client, township_clerk, batch):
+    """The clerk of 东乡镇 may record results there, not in 城关镇: a 404, nothing written."""
+    client.force_login(township_clerk)
+    data = csv_file(line(0, "失败", "2026-03-20", "账户已销户"))
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("回盘.csv", data, content_type="text/csv")
+    url = reverse("funds:batch_returns", args=[batch.pk])
+    assert client.post(url, {"file": upload}).status_code == 404
+    assert client.post(reverse("funds:batch_returns_confirm", args=[batch.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):
+        payments.record_payment_results(
+            batch=batch, lines=[], original_name="x.csv", sha256="f" * 64, user=township_clerk
+        )
+    assert not PaymentResult.objects.exists() and not PaymentReturn.objects.exists()
