@@ -116,10 +116,20 @@ class ConfirmForm(forms.Form):
     )
     checked_all = forms.BooleanField(label=_("以上各行均已逐条核对"), required=False)
 
+    new_township = forms.BooleanField(label=_("确认新建乡镇"), required=False)
+
     def __init__(
-        self, *args, conflicts: dict | None = None, anomalies: list | None = None, **kwargs
+        self,
+        *args,
+        conflicts: dict | None = None,
+        anomalies: list | None = None,
+        new_townships: list | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.new_townships = new_townships or []
+        # A township unknown so far is created only when staff say so: never by a typo.
+        self.fields["new_township"].required = bool(self.new_townships)
         self.conflicts = conflicts or {}
         self.fields["override_reason"].required = bool(self.conflicts)
         self.anomalies = anomalies or []
@@ -321,8 +331,21 @@ class BatchActionForm(forms.Form):
         help_text=_("写入操作记录；身份证号、电话、账号会自动隐去"),
     )
 
+    override_reason = forms.CharField(
+        label=_("仍要发布的理由"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("理由会记入操作记录，可能公开；不要写姓名、身份证号或账号。"),
+    )
+    #: Set only by the confirmation page's button: an act is never made in one click.
+    confirmed = forms.BooleanField(required=False)
+
     def clean_reason(self) -> str:
         return personal.scrub_text(self.cleaned_data["reason"].strip())
+
+    def clean_override_reason(self) -> str:
+        return self.cleaned_data["override_reason"].strip()
 
     def clean(self):
         data = super().clean()

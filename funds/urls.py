@@ -17,6 +17,7 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/action/", views.batch_action, name="batch_action"),
+    path("batches/<int:pk>/confirm/<str:action>/", views.batch_confirm, name="batch_confirm"),
     path("batches/<int:pk>/correct/", views.batch_correct, name="batch_correct"),
     path("batches/<int:pk>/returns/", views.batch_returns, name="batch_returns"),
     path(

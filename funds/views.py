@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,10 +18,11 @@ from django.db import IntegrityError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from funds import access, payments, publishing
+from funds import access, duplicates, payments, publishing, workdays
 from funds.forms import (
     BatchActionForm,
     ConfirmForm,
@@ -98,6 +100,15 @@ def _township_of(job: ImportJob) -> int | None:
     return Township.objects.filter(name=job.township_name).values_list("pk", flat=True).first()
 
 
+def _confirm_options(report: dict) -> dict:
+    """What confirming a checked roster needs a yes for: repeats, anomalies, a new township."""
+    return {
+        "conflicts": report.get("conflicts"),
+        "anomalies": report.get("anomalies"),
+        "new_townships": report.get("new_townships"),
+    }
+
+
 def _job_page(
     request,
     job: ImportJob,
@@ -109,9 +120,7 @@ def _job_page(
         mapping_form = MappingForm(job=job)
     report = job.report or {}
     if confirm_form is None:
-        confirm_form = ConfirmForm(
-            conflicts=report.get("conflicts"), anomalies=report.get("anomalies")
-        )
+        confirm_form = ConfirmForm(**_confirm_options(report))
     context = {"job": job, "report": report, "running": job.status in RUNNING}
     context |= {"form": confirm_form, "mapping_form": mapping_form}
     # Warnings that are anomalies are listed with them, to be ticked; the rest are hints.
@@ -173,9 +182,7 @@ def job_status(request, pk):
 def job_confirm(request, pk):
     job = _job(request, pk, "funds.confirm_import")
     report = job.report or {}
-    form = ConfirmForm(
-        request.POST, conflicts=report.get("conflicts"), anomalies=report.get("anomalies")
-    )
+    form = ConfirmForm(request.POST, **_confirm_options(report))
     if not form.is_valid():
         return _job_page(request, job, confirm_form=form)
     publish = form.cleaned_data["publish"]
@@ -231,6 +238,29 @@ ACTIONS = {
     "finalize": publishing.finalize_batch,
     "withdraw": publishing.withdraw_batch,
 }
+PERMISSIONS = {
+    "publish": "funds.publish_batch",
+    "finalize": "funds.finalize_batch",
+    "withdraw": "funds.withdraw_batch",
+}
+
+
+@require_GET
+@staff_only
+def batch_confirm(request, pk, action):
+    """The second look before an act: what it will do, what it repeats, why (for withdrawal)."""
+    if action not in ACTIONS:
+        raise Http404
+    batch = get_object_or_404(_batches(request.user), pk=pk)
+    access.require(request.user, PERMISSIONS[action], batch.township_id)
+    context = {"batch": batch, "action": action}
+    context["form"] = BatchActionForm(initial={"action": action})
+    if action == "publish":
+        today = timezone.localdate()
+        days = settings.SUNLIGHT_PUBLICITY_DAYS
+        context |= {"start": today, "end": workdays.add_workdays(today, days), "days": days}
+        context["found"] = duplicates.for_batch(batch)
+    return render(request, "funds/batch_action_confirm.html", context)
 
 
 @require_POST
@@ -238,17 +268,26 @@ ACTIONS = {
 def batch_action(request, pk):
     batch = get_object_or_404(_batches(request.user), pk=pk)
     form = BatchActionForm(request.POST)
+    action = request.POST.get("action", "")
+    if action in ACTIONS and not request.POST.get("confirmed"):
+        # An act is made only from its confirmation page: an old one-click form lands there.
+        return redirect("funds:batch_confirm", pk=pk, action=action)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        if action in ACTIONS:
+            return redirect("funds:batch_confirm", pk=pk, action=action)
         return redirect("funds:batch_detail", pk=pk)
-    action = form.cleaned_data["action"]
-    extra = {"reason": form.cleaned_data["reason"]} if action == "withdraw" else {}
+    extra = {}
+    if action == "withdraw":
+        extra["reason"] = form.cleaned_data["reason"]
+    elif action == "publish":
+        extra["override_reason"] = form.cleaned_data["override_reason"]
     try:
         ACTIONS[action](batch=batch, user=request.user, **extra)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("批次状态已更新为“%s”") % batch.get_status_display())
+        return redirect("funds:batch_confirm", pk=pk, action=action)
+    messages.success(request, _("批次状态已更新为“%s”") % batch.get_status_display())
     return redirect("funds:batch_detail", pk=pk)
 
 

@@ -17,7 +17,15 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from funds.models import Batch, Disbursement, PaymentResult, PaymentState, Program, current_state
+from funds.models import (
+    AuditEntry,
+    Batch,
+    Disbursement,
+    PaymentResult,
+    PaymentState,
+    Program,
+    current_state,
+)
 from villages.models import Township, Village
 
 ZERO = Decimal("0.00")
@@ -147,6 +155,26 @@ def year_rows(year: int) -> QuerySet[Disbursement]:
 def published_batches() -> QuerySet[Batch]:
     """Return published batches with the program and township a notice shows."""
     return Batch.objects.published().select_related("program", "township")
+
+
+def withdrawn_notice(pk: Any) -> dict[str, Any] | None:
+    """Return what the public page of a batch withdrawn after publication says: when and why.
+
+    None for any other batch (a draft withdrawn before anyone saw it stays unknown).
+    """
+    batch = (
+        Batch.objects.filter(pk=pk, status=Batch.Status.WITHDRAWN, published_at__isnull=False)
+        .select_related("program", "township")
+        .first()
+    )
+    if batch is None:
+        return None
+    entry = AuditEntry.objects.filter(batch=batch, kind=AuditEntry.Kind.WITHDRAW).first()
+    return {
+        "batch": batch,
+        "withdrawn_at": entry.at if entry else batch.updated_at,
+        "reason": entry.reason if entry else "",
+    }
 
 
 def latest_batches(limit: int = 10) -> QuerySet[Batch]:

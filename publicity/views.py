@@ -145,6 +145,10 @@ def program(request, slug):
 
 
 def batch(request, pk, objection_form=None):
+    withdrawn = queries.withdrawn_notice(pk)
+    if withdrawn is not None:
+        # Its notice may be posted in the village with a QR code: the page stays, without rows.
+        return render(request, "publicity/batch_withdrawn.html", withdrawn)
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
     state = queries.publicity_state(notice)

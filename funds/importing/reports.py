@@ -45,6 +45,9 @@ class ImportReport:
     warnings: list[dict] = field(default_factory=list)
     villages: list[dict] = field(default_factory=list)  # per village: name, rows, households, total
     new_townships: list[str] = field(default_factory=list)
+    # Known townships a new township's name may be a slip for (旧县 → 旧县镇): confirming a new
+    # township is an explicit act (funds.forms.ConfirmForm).
+    township_suggestions: list[str] = field(default_factory=list)
     new_villages: list[str] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     error_report: str = ""  # storage name of the masked xlsx, when there are problems
@@ -199,10 +202,27 @@ def summarise(report: ImportReport, staged: Staged) -> None:
     ]
 
 
+def similar_townships(name: str, limit: int = 5) -> list[str]:
+    """Return known townships NAME may be a slip for: one's name holds the other's, or they
+    share all but the last character (旧县 / 旧县镇, 城关 / 城关镇, 东风乡 / 东风镇)."""
+    from django.db.models import Q
+    from django.db.models.functions import Length
+
+    stem = name[:-1] if len(name) > 2 else name
+    found = Township.objects.filter(
+        Q(name__startswith=name)
+        | Q(name__startswith=stem)
+        | Q(name__in=[name[:k] for k in range(2, len(name))])
+    ).exclude(name=name)
+    return list(found.order_by(Length("name"), "name").values_list("name", flat=True)[:limit])
+
+
 def new_places(report: ImportReport) -> None:
     """Name the report's township and villages the database does not know yet."""
     town = Township.objects.filter(name=report.township).first()
     report.new_townships = [] if town else [report.township]
+    if town is None and report.township:
+        report.township_suggestions = similar_townships(report.township)
     names = {v["name"] for v in report.villages}
     known = (
         set(Village.objects.filter(township=town, name__in=names).values_list("name", flat=True))

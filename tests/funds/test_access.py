@@ -180,7 +180,13 @@ def test_a_roster_naming_another_township_is_not_loaded(client, township_clerk, 
     login(client, township_clerk)
     before = state()
     assert client.get(reverse("funds:job_detail", args=[job.pk])).status_code == 404
-    assert client.post(reverse("funds:job_confirm", args=[job.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("funds:job_confirm", args=[job.pk]),
+            {"new_township": "on"},
+        ).status_code
+        == 404
+    )
     assert client.post(reverse("funds:job_abandon", args=[job.pk])).status_code == 404
     assert "x.csv" not in client.get(reverse("funds:job_list")).content.decode()
     assert state() == before
@@ -192,7 +198,9 @@ def test_the_clerk_uploads_and_confirms_in_his_township(client, township_clerk, 
     response = upload(client, "东乡镇")
     job = ImportJob.objects.get()
     assert response.status_code == 302 and job.status == ImportJob.Status.READY
-    client.post(reverse("funds:job_confirm", args=[job.pk]), {"publish": "on"})
+    client.post(
+        reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on", "publish": "on"}
+    )
     job.refresh_from_db()
     assert job.batch.township.name == "东乡镇" and job.batch.status == Batch.Status.PUBLICITY
     kinds = list(AuditEntry.objects.order_by("id").values_list("kind", "username"))
@@ -213,7 +221,9 @@ def test_confirming_without_the_publish_permission_cannot_publish(
     upload(client, "东乡镇")
     job = ImportJob.objects.get()
     before = state()
-    response = client.post(reverse("funds:job_confirm", args=[job.pk]), {"publish": "on"})
+    response = client.post(
+        reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on", "publish": "on"}
+    )
     assert response.status_code == 403
     assert state() == before
 
@@ -286,7 +296,9 @@ def test_finalising_needs_the_permission_even_in_ones_township(client, township_
     mine = batch_in("东乡镇")
     login(client, township_clerk)
     before = state()
-    response = client.post(reverse("funds:batch_action", args=[mine.pk]), {"action": "finalize"})
+    response = client.post(
+        reverse("funds:batch_action", args=[mine.pk]), {"action": "finalize", "confirmed": "yes"}
+    )
     assert response.status_code == 403
     assert state() == before
 
@@ -294,7 +306,9 @@ def test_finalising_needs_the_permission_even_in_ones_township(client, township_
 def test_the_county_clerk_finalises_in_any_township_of_the_county(client, county_clerk):
     west = batch_in("西乡镇")
     login(client, county_clerk)
-    client.post(reverse("funds:batch_action", args=[west.pk]), {"action": "finalize"})
+    client.post(
+        reverse("funds:batch_action", args=[west.pk]), {"action": "finalize", "confirmed": "yes"}
+    )
     west.refresh_from_db()
     assert west.status == Batch.Status.FINAL
     assert AuditEntry.objects.get().username == "jiaxian"

@@ -61,11 +61,14 @@ def test_the_preview_highlights_them_and_confirm_needs_each_ticked(staff_client,
     assert "不影响导入" not in hints, "the mismatch is not listed again as a mere hint"
 
     before = table_counts()
-    refused = staff_client.post(reverse("funds:job_confirm", args=[job.pk]))
+    refused = staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on"})
     assert refused.status_code == 200 and "checked" in refused.context["form"].errors
     assert table_counts() == before and not Batch.objects.exists()
 
-    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"checked": ["Sheet1:14"]})
+    staff_client.post(
+        reverse("funds:job_confirm", args=[job.pk]),
+        {"new_township": "on", "checked": ["Sheet1:14"]},
+    )
     job.refresh_from_db()
     assert job.status == "imported"
     assert job.report["acknowledged"] == ["Sheet1:14"]
@@ -80,6 +83,7 @@ def test_a_tick_for_a_row_that_is_not_listed_is_refused(staff_client, monkeypatc
     use_roster(monkeypatch, roster(_rows(), warnings=[MISMATCH]))
     job = _upload(staff_client)
     response = staff_client.post(
-        reverse("funds:job_confirm", args=[job.pk]), {"checked": ["Sheet1:99"]}
+        reverse("funds:job_confirm", args=[job.pk]),
+        {"new_township": "on", "checked": ["Sheet1:99"]},
     )
     assert response.status_code == 200 and not Batch.objects.exists()

@@ -103,10 +103,14 @@ def test_a_refused_act_leaves_no_entry(township_clerk):
 def test_publish_finalise_withdraw_and_correct_are_recorded_with_their_reasons(staff_client):
     batch = batch_in(status=Batch.Status.DRAFT)
     url = reverse("funds:batch_action", args=[batch.pk])
-    staff_client.post(url, {"action": "publish"})
-    staff_client.post(url, {"action": "withdraw", "reason": f"数据有误，经办人{PHONE}"})
+    staff_client.post(url, {"action": "publish", "confirmed": "yes"})
+    staff_client.post(
+        url, {"action": "withdraw", "confirmed": "yes", "reason": f"数据有误，经办人{PHONE}"}
+    )
     other = batch_in("西乡镇")
-    staff_client.post(reverse("funds:batch_action", args=[other.pk]), {"action": "finalize"})
+    staff_client.post(
+        reverse("funds:batch_action", args=[other.pk]), {"action": "finalize", "confirmed": "yes"}
+    )
     publishing.correct_batch(
         original=other,
         changes={other.disbursements.get().pk: publishing.Replacement(amount=Decimal("90.00"))},
@@ -127,7 +131,7 @@ def test_publish_finalise_withdraw_and_correct_are_recorded_with_their_reasons(s
 def test_withdrawing_from_the_page_asks_for_a_reason(staff_client):
     batch = batch_in()
     response = staff_client.post(
-        reverse("funds:batch_action", args=[batch.pk]), {"action": "withdraw"}
+        reverse("funds:batch_action", args=[batch.pk]), {"action": "withdraw", "confirmed": "yes"}
     )
     batch.refresh_from_db()
     assert response.status_code == 302 and batch.status == Batch.Status.PUBLICITY
@@ -216,8 +220,8 @@ def test_maintenance_commands_record_their_operator(staff_user):
 def test_the_batch_page_lists_its_entries_newest_first(staff_client):
     batch = batch_in(status=Batch.Status.DRAFT)
     url = reverse("funds:batch_action", args=[batch.pk])
-    staff_client.post(url, {"action": "publish"})
-    staff_client.post(url, {"action": "withdraw", "reason": "重复上传"})
+    staff_client.post(url, {"action": "publish", "confirmed": "yes"})
+    staff_client.post(url, {"action": "withdraw", "confirmed": "yes", "reason": "重复上传"})
     page = staff_client.get(reverse("funds:batch_detail", args=[batch.pk])).content.decode()
     log = page[page.index("操作记录") :]
     assert "重复上传" in log and "staff" in log

@@ -160,7 +160,10 @@ def test_confirming_creates_a_draft_correction_batch_the_original_lists(staff_cl
     page = staff_client.get(reverse("funds:batch_detail", args=[published.pk])).content.decode()
     assert reverse("funds:batch_detail", args=[correction.pk]) in page and "-219.50" in page
 
-    staff_client.post(reverse("funds:batch_action", args=[correction.pk]), {"action": "publish"})
+    staff_client.post(
+        reverse("funds:batch_action", args=[correction.pk]),
+        {"action": "publish", "confirmed": "yes"},
+    )
     correction.refresh_from_db()
     assert correction.status == Batch.Status.PUBLICITY
 
@@ -291,7 +294,8 @@ def test_a_row_is_corrected_again_only_after_its_draft_correction_is_withdrawn(
         "已在更正批次" in response.content.decode() and f"#{draft.pk}" in response.content.decode()
     )
     staff_client.post(
-        reverse("funds:batch_action", args=[draft.pk]), {"action": "withdraw", "reason": "重复上传"}
+        reverse("funds:batch_action", args=[draft.pk]),
+        {"action": "withdraw", "confirmed": "yes", "reason": "重复上传"},
     )
     response = _confirm(
         staff_client,
@@ -308,7 +312,10 @@ def test_a_published_correction_is_itself_corrected_through_its_replacement_rows
     (first,) = _first(published)
     _confirm(staff_client, published, [{"row": first.pk, "amount": "80"}])
     correction = Batch.objects.get(corrects=published)
-    staff_client.post(reverse("funds:batch_action", args=[correction.pk]), {"action": "publish"})
+    staff_client.post(
+        reverse("funds:batch_action", args=[correction.pk]),
+        {"action": "publish", "confirmed": "yes"},
+    )
     replacement = correction.disbursements.get(is_reversal=False)
     reversal = correction.disbursements.get(is_reversal=True)
     refused = _confirm(staff_client, correction, [{"row": reversal.pk, "amount": "1"}])

@@ -198,21 +198,26 @@ def test_the_clerk_sees_the_repeat_and_must_give_a_reason_to_confirm(
 
     use_roster(monkeypatch, roster([household_row(n) for n in range(3)]))
     first = _upload(staff_client, program, "姓名,金额\n张三,1\n")
-    staff_client.post(reverse("funds:job_confirm", args=[first.pk]))
+    staff_client.post(reverse("funds:job_confirm", args=[first.pk]), {"new_township": "on"})
     assert Batch.objects.count() == 1
 
     again = _upload(staff_client, program, "姓名,金额\n张三,1\n\n")  # saved again: other bytes
     page = staff_client.get(reverse("funds:job_detail", args=[again.pk])).content.decode()
     assert "可能重复发放" in page and f"#{Batch.objects.get().pk}" in page
 
-    refused = staff_client.post(reverse("funds:job_confirm", args=[again.pk]), {"publish": "on"})
+    refused = staff_client.post(
+        reverse("funds:job_confirm", args=[again.pk]), {"new_township": "on", "publish": "on"}
+    )
     assert refused.status_code == 200 and "override_reason" in refused.context["form"].errors
     assert Batch.objects.count() == 1 and Disbursement.objects.count() == 3
 
     # A person of the roster, by their real name, and an ID number: neither may be kept.
     reason = f"第二季度补发，{person_name(0)} 身份证 110101199003071234"
     assert any(p.name_matches(person_name(0)) for p in Person.objects.all())
-    staff_client.post(reverse("funds:job_confirm", args=[again.pk]), {"override_reason": reason})
+    staff_client.post(
+        reverse("funds:job_confirm", args=[again.pk]),
+        {"new_township": "on", "override_reason": reason},
+    )
     again.refresh_from_db()
     assert again.status == "imported" and Batch.objects.count() == 2
     from funds.models import AuditEntry

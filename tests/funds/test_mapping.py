@@ -267,7 +267,7 @@ def test_mapped_columns_give_the_right_amounts_and_the_next_roster_goes_straight
     assert template.program == program and template.signature == job.report["signature"]
     assert "甲乙花名册" in page(staff_client, job)
 
-    staff_client.post(reverse("funds:job_confirm", args=[job.pk]))
+    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on"})
     job.refresh_from_db()
     amounts = sorted(Disbursement.objects.filter(batch=job.batch).values_list("amount", flat=True))
     assert amounts == [Decimal("100.50"), Decimal("101.50"), Decimal("102.50")]

@@ -52,7 +52,9 @@ def test_the_whole_flow_from_upload_to_a_published_batch(staff_client, monkeypat
     assert rows[0].id_number[:3] + "*" in page
     assert page.count("<tr>") >= 20
 
-    response = staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"publish": "on"})
+    response = staff_client.post(
+        reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on", "publish": "on"}
+    )
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTED and job.batch is not None
@@ -69,8 +71,8 @@ def test_confirming_twice_imports_once(staff_client, monkeypatch):
     _upload(staff_client, make_program())
     job = ImportJob.objects.get()
     url = reverse("funds:job_confirm", args=[job.pk])
-    staff_client.post(url)
-    staff_client.post(url)
+    staff_client.post(url, {"new_township": "on"})
+    staff_client.post(url, {"new_township": "on"})
     assert Batch.objects.count() == 1
 
 
@@ -136,7 +138,7 @@ def test_the_same_file_uploaded_again_is_reported_as_already_imported(staff_clie
     program = make_program()
     _upload(staff_client, program)
     first = ImportJob.objects.get()
-    staff_client.post(reverse("funds:job_confirm", args=[first.pk]))
+    staff_client.post(reverse("funds:job_confirm", args=[first.pk]), {"new_township": "on"})
     _upload(staff_client, program)
     second = ImportJob.objects.exclude(pk=first.pk).get()
     assert second.status == ImportJob.Status.DUPLICATE
@@ -175,7 +177,7 @@ def test_every_staff_page_is_forbidden_to_users_who_are_not_staff(
     program = make_program()
     _upload(staff_client, program)
     job = ImportJob.objects.get()
-    staff_client.post(reverse("funds:job_confirm", args=[job.pk]))
+    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on"})
     batch = Batch.objects.get()
     staff_client.logout()
     villager = django_user_model.objects.create_user(username="villager", password="x-long-pass-1")
@@ -192,7 +194,8 @@ def test_every_staff_page_is_forbidden_to_users_who_are_not_staff(
         assert client.get(url).status_code == 403, url
     assert (
         client.post(
-            reverse("funds:batch_action", args=[batch.pk]), {"action": "publish"}
+            reverse("funds:batch_action", args=[batch.pk]),
+            {"action": "publish", "confirmed": "yes"},
         ).status_code
         == 403
     )
@@ -216,21 +219,26 @@ def test_posts_without_a_csrf_token_are_refused(django_user_model):
 def test_staff_publish_finalize_and_withdraw_from_the_batch_page(staff_client, monkeypatch):
     use_roster(monkeypatch, roster([household_row(1)]))
     _upload(staff_client, make_program())
-    staff_client.post(reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]))
+    staff_client.post(
+        reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]),
+        {"new_township": "on"},
+    )
     batch = Batch.objects.get()
     url = reverse("funds:batch_action", args=[batch.pk])
 
-    staff_client.post(url, {"action": "publish"})
+    staff_client.post(url, {"action": "publish", "confirmed": "yes"})
     batch.refresh_from_db()
     assert batch.status == Batch.Status.PUBLICITY
-    response = staff_client.post(url, {"action": "finalize"}, follow=True)
+    response = staff_client.post(url, {"action": "finalize", "confirmed": "yes"}, follow=True)
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.PUBLICITY
     assert "结束后才能定稿" in response.content.decode()
     Batch.objects.filter(pk=batch.pk).update(publicity_end=date(2026, 3, 1))  # the period ends
-    staff_client.post(url, {"action": "finalize"})
+    staff_client.post(url, {"action": "finalize", "confirmed": "yes"})
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FINAL
-    response = staff_client.post(url, {"action": "withdraw", "reason": "重复上传"}, follow=True)
+    response = staff_client.post(
+        url, {"action": "withdraw", "confirmed": "yes", "reason": "重复上传"}, follow=True
+    )
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FINAL, "a final batch cannot be withdrawn"
     assert "不能执行此操作" in response.content.decode()
@@ -296,10 +304,15 @@ def test_a_roster_with_unsettled_columns_stops_for_mapping_not_rejection(staff_c
 def test_a_message_is_shown_once(staff_client, monkeypatch):
     use_roster(monkeypatch, roster([household_row(1)]))
     _upload(staff_client, make_program())
-    staff_client.post(reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]))
+    staff_client.post(
+        reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]),
+        {"new_township": "on"},
+    )
     batch = Batch.objects.get()
     page = staff_client.post(
-        reverse("funds:batch_action", args=[batch.pk]), {"action": "publish"}, follow=True
+        reverse("funds:batch_action", args=[batch.pk]),
+        {"action": "publish", "confirmed": "yes"},
+        follow=True,
     ).content.decode()
     assert page.count("批次状态已更新为") == 1
 
@@ -307,7 +320,10 @@ def test_a_message_is_shown_once(staff_client, monkeypatch):
 def test_draft_rows_are_to_be_paid_not_paid(staff_client, monkeypatch):
     use_roster(monkeypatch, roster([household_row(1)]))
     _upload(staff_client, make_program())
-    staff_client.post(reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]))
+    staff_client.post(
+        reverse("funds:job_confirm", args=[ImportJob.objects.get().pk]),
+        {"new_township": "on"},
+    )
     url = reverse("funds:batch_detail", args=[Batch.objects.get().pk])
     page = staff_client.get(url).content.decode()
     rows = page[page.index("<tbody>") :]
@@ -323,3 +339,20 @@ def test_a_form_error_keeps_what_was_chosen_and_asks_for_the_file_again(staff_cl
     assert f'<option value="{program.pk}" selected>' in page
     assert "请重新选择文件" in page
     assert 'placeholder="2026-03"' not in page
+
+
+def test_a_new_township_is_created_only_when_the_clerk_says_so(staff_client, monkeypatch):
+    """旧县 typed for 旧县镇: the preview names the likely township; confirming needs a yes."""
+    from villages.models import Township
+
+    Township.objects.create(name="旧县镇")
+    use_roster(monkeypatch, roster([household_row(1, township="旧县")]))
+    _upload(staff_client, make_program())
+    job = ImportJob.objects.get()
+    page = staff_client.get(reverse("funds:job_detail", args=[job.pk])).content.decode()
+    assert "新乡镇：旧县" in page and "旧县镇" in page and 'name="new_township"' in page
+    refused = staff_client.post(reverse("funds:job_confirm", args=[job.pk]))
+    assert refused.status_code == 200 and "new_township" in refused.context["form"].errors
+    assert not Batch.objects.exists() and Township.objects.count() == 1
+    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on"})
+    assert set(Township.objects.values_list("name", flat=True)) == {"旧县", "旧县镇"}

@@ -44,7 +44,9 @@ def test_confirming_a_job_deletes_its_staged_rows_and_its_report(
     staff_client, monkeypatch, settings
 ):
     job = _warned_job(staff_client, monkeypatch)
-    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"checked": ["Sheet1:4"]})
+    staff_client.post(
+        reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on", "checked": ["Sheet1:4"]}
+    )
     job.refresh_from_db()
     assert job.status == ImportJob.Status.IMPORTED
     assert _files(settings) == [] and job.report["error_report"] == ""
@@ -61,7 +63,9 @@ def test_discarding_a_ready_job_deletes_its_files(staff_client, monkeypatch, set
 
 def test_an_imported_job_cannot_be_discarded(staff_client, monkeypatch):
     job = _warned_job(staff_client, monkeypatch)
-    staff_client.post(reverse("funds:job_confirm", args=[job.pk]), {"checked": ["Sheet1:4"]})
+    staff_client.post(
+        reverse("funds:job_confirm", args=[job.pk]), {"new_township": "on", "checked": ["Sheet1:4"]}
+    )
     job.refresh_from_db()
     assert abandon_job(job=job) is False
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.IMPORTED
