@@ -27,11 +27,13 @@ def neutralise(value: Cell) -> Cell:
 
 
 def csv_cell(value: Cell) -> str:
-    """Render one CSV cell: amounts with two places, text neutralised."""
+    """Render one CSV cell: numbers with two places (or more where they have them: an area of
+    2.3456 mu), text neutralised."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        places = -value.normalize().as_tuple().exponent
+        return f"{value:.{max(2, places)}f}"
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(neutralise(value))

@@ -18,6 +18,16 @@ urlpatterns = [
     path("batches/<int:pk>/print/", views.batch_print, name="batch_print"),
     path("batches/<int:pk>/kiosk/", views.batch_kiosk, name="batch_kiosk"),
     path("batches/<int:pk>/download.<str:fmt>", views.batch_download, name="batch_download"),
+    path(
+        "batches/<int:pk>/villages/<int:village_pk>/print/",
+        views.village_notice,
+        name="village_notice",
+    ),
+    path(
+        "batches/<int:pk>/villages/<int:village_pk>/download.<str:fmt>",
+        views.village_notice_download,
+        name="village_notice_download",
+    ),
     path("feeds/batches.atom", feeds.PublishedBatchesFeed(), name="feed"),
     path("lookup/", views.lookup_view, name="lookup"),
     path("verify/", views.verify, name="verify"),
