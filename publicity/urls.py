@@ -13,6 +13,7 @@ urlpatterns = [
     path("villages/<int:pk>/download.<str:fmt>", views.village_download, name="village_download"),
     path("households/<int:pk>/", views.household, name="household"),
     path("programs/<slug:slug>/", views.program, name="program"),
+    path("programs/<slug:slug>/template.xlsx", views.program_template, name="program_template"),
     path("batches/<int:pk>/", views.batch, name="batch"),
     path("batches/<int:pk>/objections/", views.objection, name="objection"),
     path("batches/<int:pk>/print/", views.batch_print, name="batch_print"),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from funds.importing import blankroster
 from funds.models import Batch, Program
 from publicity import exports, lookup, notices, queries, transparency
 from publicity.charts import bar_chart
@@ -143,6 +144,12 @@ def program(request, slug):
         "batches": queries.published_batches().filter(program=scheme),
     }
     return render(request, "publicity/program.html", context)
+
+
+def program_template(request, slug):
+    scheme = get_object_or_404(Program, slug=slug)
+    name = queries.safe_filename(_("%(program)s发放花名册模板.xlsx") % {"program": scheme.name})
+    return exports.bytes_response(name, blankroster.roster_template(scheme))
 
 
 def batch(request, pk, objection_form=None):
