@@ -163,3 +163,12 @@ def test_public_program_page_offers_the_template_download(client):
 @pytest.mark.django_db
 def test_template_of_an_unknown_program_is_not_found(client):
     assert client.get("/programs/no-such-program/template.xlsx").status_code == 404
+
+
+@pytest.mark.django_db
+def test_staff_upload_page_links_each_program_template(staff_client):
+    program = _program("area")
+    page = staff_client.get(reverse("funds:upload")).content.decode()
+    section = page[page.index('id="roster-templates"') :]
+    assert reverse("publicity:program_template", args=[program.slug]) in section
+    assert program.name in section
