@@ -1,11 +1,12 @@
 """The public site's views: published batches only, masked values only."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -279,7 +280,8 @@ def village_notice_download(request, pk, village_pk, fmt):
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
     notice, place, group, rows = _notice_place(request, pk, village_pk)
-    columns = notices.notice_columns(notice.program, notices.extent(rows))
+    with translation.override(settings.LANGUAGE_CODE):  # open data: one header in any language
+        columns = notices.notice_columns(notice.program, notices.extent(rows))
     header = notices.download_header(DOWNLOAD_HEADER, columns)
     parts = [notice.program.name, notice.period, place.township.name, place.name, group]
     name = queries.safe_filename("-".join(p for p in parts if p) + f".{fmt}")

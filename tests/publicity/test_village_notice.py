@@ -324,3 +324,12 @@ def test_quantities_lose_trailing_zeros_and_rates_keep_two_places(value, quantit
 
     assert tags.quantity(Decimal(value)) == quantity
     assert tags.rate(Decimal(value)) == rate
+
+
+def test_notice_columns_are_translated_on_the_page_but_the_download_header_stays(client, notice):
+    client.cookies["django_language"] = "en"
+    page = client.get(_notice_url(notice, notice.red), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Area (亩)" in page and "Rate (yuan/亩)" in page
+    response = _download(client, notice, notice.red, "csv")
+    header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
+    assert "面积（亩）" in header and "Area" not in header
