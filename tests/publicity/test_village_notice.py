@@ -333,3 +333,9 @@ def test_notice_columns_are_translated_on_the_page_but_the_download_header_stays
     response = _download(client, notice, notice.red, "csv")
     header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
     assert "面积（亩）" in header and "Area" not in header
+
+
+def test_batch_page_without_rows_has_no_village_notice_section(client, notice):
+    empty = make_batch(notice.program, notice.red, [], period="2026-06")
+    text = _text(client, reverse("publicity:batch", args=[empty.pk]))
+    assert 'id="village-notices"' not in text
