@@ -78,6 +78,25 @@ class Program(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def quantity_kind(self) -> str:
+        """Say what a row's quantity counts by the program's unit: area, persons, count or ''."""
+        unit = self.unit.strip()
+        if not unit:
+            return ""
+        if unit in AREA_UNITS:
+            return "area"
+        return "persons" if unit.startswith("人") else "count"
+
+    @property
+    def unit_text(self) -> str:
+        """Return the unit without brackets, to stand inside a column's (元/…): 台（套） → 台/套."""
+        return self.unit.strip().replace("（", "/").replace("(", "/").strip("）)").strip()
+
+
+#: Units of land: a program paid in one of them is a per-area subsidy (面积 × 标准).
+AREA_UNITS = ("亩", "公顷", "平方米")
+
 
 class BatchQuerySet(models.QuerySet["Batch"]):
     def published(self) -> BatchQuerySet:

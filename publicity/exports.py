@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -27,11 +28,13 @@ def neutralise(value: Cell) -> Cell:
 
 
 def csv_cell(value: Cell) -> str:
-    """Render one CSV cell: amounts with two places, text neutralised."""
+    """Render one CSV cell: numbers with two places (or more where they have them: an area of
+    2.3456 mu), text neutralised."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        places = -value.normalize().as_tuple().exponent
+        return f"{value:.{max(2, places)}f}"
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(neutralise(value))
@@ -74,6 +77,13 @@ def xlsx_response(
     spool.seek(0)
     return FileResponse(
         spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
+
+
+def bytes_response(filename: str, content: bytes) -> FileResponse:
+    """Send an xlsx workbook already written to CONTENT as a download."""
+    return FileResponse(
+        io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
     )
 
 

@@ -1,17 +1,20 @@
 """The public site's views: published batches only, masked values only."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from funds.importing import blankroster
 from funds.models import Batch, Program
-from publicity import exports, lookup, queries, transparency
+from publicity import exports, lookup, notices, queries, transparency
 from publicity.charts import bar_chart
 from publicity.filters import DisbursementFilter
 from publicity.forms import LookupForm, ObjectionForm, SearchForm
@@ -144,6 +147,12 @@ def program(request, slug):
     return render(request, "publicity/program.html", context)
 
 
+def program_template(request, slug):
+    scheme = get_object_or_404(Program, slug=slug)
+    name = queries.safe_filename(_("%(program)s发放花名册模板.xlsx") % {"program": scheme.name})
+    return exports.bytes_response(name, blankroster.roster_template(scheme))
+
+
 def batch(request, pk, objection_form=None):
     withdrawn = queries.withdrawn_notice(pk)
     if withdrawn is not None:
@@ -215,14 +224,72 @@ def batch_kiosk(request, pk):
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
     title = f"{notice.program.name} {notice.period} {notice.township.name}"
+    place = notices.kiosk_village(notice, request.GET.get("village"))
+    if place is not None:
+        rows, title = rows.filter(village=place), f"{title} {place.name}"
     return _kiosk(request, title=title, rows=rows)
 
 
 def village_kiosk(request, pk):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
-    title = f"{place.township.name} {place.name}"
-    return _kiosk(request, title=title, rows=entries.qs)
+    context = {
+        "title": f"{place.township.name} {place.name}",
+        "sections": notices.village_kiosk_batches(entries.qs, limit=KIOSK_MAX_ROWS),
+        "totals": queries.totals(entries.qs),
+        "speed": _int_param(request, "speed", 40, 1, 5000),
+    }
+    return render(request, "publicity/kiosk_village.html", context)
+
+
+def _notice_place(request, pk, village_pk):
+    """Return the published batch, the village and the ?group= of a village notice, and its rows."""
+    notice = _published_batch(pk)
+    place = get_object_or_404(Village.objects.select_related("township"), pk=village_pk)
+    group = request.GET.get("group")
+    return notice, place, group, notices.notice_rows(notice, place, group)
+
+
+def _village_page_url(request, notice, place, group) -> str:
+    """Return the village page showing what a village notice shows: its program and period."""
+    params = {"program": notice.program.slug, "period": notice.period}
+    if group:
+        params["group"] = group
+    url = reverse("publicity:village", args=[place.pk]) + "?" + urlencode(params)
+    return request.build_absolute_uri(url)
+
+
+def village_notice(request, pk, village_pk):
+    notice, place, group, rows = _notice_place(request, pk, village_pk)
+    found = notices.extent(rows)
+    online = _village_page_url(request, notice, place, group)
+    objections = reverse("publicity:batch", args=[notice.pk]) + "#objection"
+    context = {
+        "batch": notice,
+        "village": place,
+        "group": group,
+        "state": queries.publicity_state(notice),
+        "columns": notices.notice_columns(notice.program, found),
+        "rows": notices.as_notice_rows(rows),
+        "totals": queries.totals(rows),
+        "quantity": found["quantity"],
+        "qr": qr_svg(online, title=_("扫码查看本村网上公示")),
+        "url": online,
+        "objection_url": request.build_absolute_uri(objections),
+    }
+    return render(request, "publicity/village_notice.html", context)
+
+
+def village_notice_download(request, pk, village_pk, fmt):
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    notice, place, group, rows = _notice_place(request, pk, village_pk)
+    with translation.override(settings.LANGUAGE_CODE):  # open data: one header in any language
+        columns = notices.notice_columns(notice.program, notices.extent(rows))
+    header = notices.download_header(DOWNLOAD_HEADER, columns)
+    parts = [notice.program.name, notice.period, place.township.name, place.name, group]
+    name = queries.safe_filename("-".join(p for p in parts if p) + f".{fmt}")
+    return DOWNLOAD_FORMATS[fmt](name, header, notices.download_rows(rows, columns))
 
 
 def batch_download(request, pk, fmt):
