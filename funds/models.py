@@ -138,6 +138,11 @@ class Batch(models.Model):
         related_name="corrections",
         verbose_name=_("更正的批次"),
     )
+    reason = models.TextField(
+        _("更正原因（已脱敏）"),
+        blank=True,
+        help_text=_("更正批次公开显示的原因；姓名、身份证号、电话、账号已隐去"),
+    )
     row_count = models.PositiveIntegerField(_("行数"), default=0)
     household_count = models.PositiveIntegerField(_("户数"), default=0)
     person_count = models.PositiveIntegerField(_("人数"), default=0)
@@ -183,6 +188,10 @@ class Batch(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
 
 
 class DisbursementQuerySet(models.QuerySet["Disbursement"]):
@@ -292,6 +301,18 @@ class Disbursement(models.Model):
         db_index=False,  # a partial index in Meta: only correction rows have one
         db_constraint=False,  # funds.importing.refchecks, as payee
     )
+    # The row a chain of corrections began with: every reversal and replacement of a row, and
+    # of its replacements, names it, so a page finds a row's whole history in one query.
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("最初的记录"),
+        db_index=False,  # a partial index in Meta: only correction rows have one
+        db_constraint=False,  # set by funds.publishing.correct_batch from rows it has read
+    )
     note = models.CharField(_("备注（已脱敏）"), max_length=500, blank=True)
     source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
     source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
@@ -326,6 +347,7 @@ class Disbursement(models.Model):
             models.Index(
                 fields=["corrects"], condition=Q(corrects__isnull=False), name="disb_corrects"
             ),
+            models.Index(fields=["origin"], condition=Q(origin__isnull=False), name="disb_origin"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -340,6 +362,10 @@ class Disbursement(models.Model):
             models.CheckConstraint(
                 condition=Q(is_reversal=False) | Q(corrects__isnull=False),
                 name="disbursement_reversal_points_at_corrected_row",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | Q(origin__isnull=False),
+                name="disbursement_correction_names_its_origin",
             ),
         ]
 
