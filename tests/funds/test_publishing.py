@@ -171,7 +171,7 @@ def test_a_replacement_carries_the_corrected_quantity_and_rate(draft):
         original=draft,
         changes={
             wrong.pk: Replacement(
-                Decimal("776.86"), quantity=Decimal("9.4085"), rate=Decimal("82.569")
+                Decimal("776.86"), quantity=Decimal("9.4086"), rate=Decimal("82.569")
             )
         },
         source_name="x",
@@ -180,7 +180,7 @@ def test_a_replacement_carries_the_corrected_quantity_and_rate(draft):
     reversal = correction.disbursements.get(is_reversal=True)
     replacement = correction.disbursements.get(is_reversal=False)
     assert (reversal.quantity, reversal.rate) == (Decimal("10"), Decimal("82.569"))
-    assert (replacement.quantity, replacement.rate) == (Decimal("9.4085"), Decimal("82.569"))
+    assert (replacement.quantity, replacement.rate) == (Decimal("9.4086"), Decimal("82.569"))
     assert replacement.amount == Decimal("776.86")
 
 
