@@ -302,17 +302,10 @@ class Disbursement(models.Model):
         db_constraint=False,  # funds.importing.refchecks, as payee
     )
     # The row a chain of corrections began with: every reversal and replacement of a row, and
-    # of its replacements, names it, so a page finds a row's whole history in one query.
-    origin = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("最初的记录"),
-        db_index=False,  # a partial index in Meta: only correction rows have one
-        db_constraint=False,  # set by funds.publishing.correct_batch from rows it has read
-    )
+    # of its replacements, names it, so a page finds a row's whole history in one query. A
+    # plain row id, as the transparency log keeps them, not a foreign key: imports never set
+    # it, and funds.publishing.correct_batch sets it from rows it has just read.
+    origin_row = models.PositiveBigIntegerField(_("最初的记录"), null=True, blank=True)
     note = models.CharField(_("备注（已脱敏）"), max_length=500, blank=True)
     source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
     source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
@@ -347,7 +340,9 @@ class Disbursement(models.Model):
             models.Index(
                 fields=["corrects"], condition=Q(corrects__isnull=False), name="disb_corrects"
             ),
-            models.Index(fields=["origin"], condition=Q(origin__isnull=False), name="disb_origin"),
+            models.Index(
+                fields=["origin_row"], condition=Q(origin_row__isnull=False), name="disb_origin"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -364,7 +359,7 @@ class Disbursement(models.Model):
                 name="disbursement_reversal_points_at_corrected_row",
             ),
             models.CheckConstraint(
-                condition=Q(corrects__isnull=True) | Q(origin__isnull=False),
+                condition=Q(corrects__isnull=True) | Q(origin_row__isnull=False),
                 name="disbursement_correction_names_its_origin",
             ),
         ]

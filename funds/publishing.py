@@ -230,7 +230,7 @@ def correct_batch(
     total = Decimal("0.00")
     for row in rows:
         copied = {name: getattr(row, name) for name in _COPIED}
-        chain = {"corrects": row, "origin_id": row.origin_id or row.pk}
+        chain = {"corrects": row, "origin_row": row.origin_row or row.pk}
         new_rows.append(
             Disbursement(
                 batch=correction, **copied, **chain, amount=-row.amount, status=row.status,

@@ -60,7 +60,7 @@ def as_rows(rows: QuerySet[Disbursement]) -> QuerySet:
 def notice_rows(rows: QuerySet[Disbursement]) -> QuerySet[Disbursement]:
     """Return the rows of ROWS that a chain of corrections begins with: what a village or
     household page lists, each at its net amount (``with_corrections``)."""
-    return rows.filter(origin__isnull=True)
+    return rows.filter(origin_row__isnull=True)
 
 
 class PagedRows(Sequence):
@@ -125,7 +125,7 @@ def with_payment_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # The columns of a row's history of corrections: what each step paid, when and why.
 HISTORY_FIELDS = (
     "id",
-    "origin_id",
+    "origin_row",
     "corrects_id",
     "batch_id",
     "amount",
@@ -148,10 +148,10 @@ def with_corrections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     replaced is ``reversed``, at 0.00. Rows with no published correction are left as they are.
     """
     ids = [row["id"] for row in rows]
-    found = published_rows().filter(Q(origin_id__in=ids) | Q(id__in=ids)).order_by("id")
+    found = published_rows().filter(Q(origin_row__in=ids) | Q(id__in=ids)).order_by("id")
     chains: dict[int, list[dict[str, Any]]] = {}
     for step in found.values(*HISTORY_FIELDS):
-        chains.setdefault(step["origin_id"] or step["id"], []).append(step)
+        chains.setdefault(step["origin_row"] or step["id"], []).append(step)
     for row in rows:
         chain = chains.get(row["id"], [])
         row["correction_history"] = chain if len(chain) > 1 else []
@@ -199,7 +199,7 @@ def totals(rows: QuerySet[Disbursement]) -> dict[str, Any]:
         sum=Sum("amount"),
         rows=Count("id"),
         # The rows a village or household page lists: each chain of corrections once.
-        notices=Count("id", filter=Q(origin__isnull=True)),
+        notices=Count("id", filter=Q(origin_row__isnull=True)),
         households=Count("household", distinct=True),
         persons=Count("person", distinct=True),
         failed_in_roster=Sum("amount", filter=Q(status=Disbursement.Status.FAILED)),

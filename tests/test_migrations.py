@@ -198,9 +198,9 @@ def test_funds_0014_gives_every_correction_row_the_row_its_chain_began_with():
     # As a database from before 0014 would have it, but for the constraint: point each row at
     # the row it corrects rather than at the first row.
     for row in Disbursement.objects.filter(corrects__isnull=False):
-        Disbursement.objects.filter(pk=row.pk).update(origin_id=row.corrects_id)
+        Disbursement.objects.filter(pk=row.pk).update(origin_row=row.corrects_id)
 
     migration.fill_origins(apps, None)
 
     chain = Disbursement.objects.filter(batch__in=[first, second])
-    assert {row.origin_id for row in chain} == {first_row.pk}
+    assert {row.origin_row for row in chain} == {first_row.pk}

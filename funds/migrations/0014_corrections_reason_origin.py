@@ -3,7 +3,6 @@
 # public page finds a row's whole history in one query. Existing correction rows get their
 # origin here, before the constraint that requires it.
 
-import django.db.models.deletion
 from django.db import migrations, models
 
 # SQLite rebuilds funds_batch and funds_disbursement for these changes: it refuses to while the
@@ -44,8 +43,8 @@ def fill_origins(apps, schema_editor):
     rows = Disbursement.objects.filter(corrects__isnull=False).order_by("id")
     for pk, corrects_id in rows.values_list("id", "corrects_id").iterator(chunk_size=2000):
         origins[pk] = origins.get(corrects_id, corrects_id)
-        changed.append(Disbursement(pk=pk, origin_id=origins[pk]))
-    Disbursement.objects.bulk_update(changed, ["origin"], batch_size=2000)
+        changed.append(Disbursement(pk=pk, origin_row=origins[pk]))
+    Disbursement.objects.bulk_update(changed, ["origin_row"], batch_size=2000)
 
 
 class Migration(migrations.Migration):
@@ -67,30 +66,25 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="disbursement",
-            name="origin",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="funds.disbursement",
-                verbose_name="最初的记录",
+            name="origin_row",
+            field=models.PositiveBigIntegerField(
+                blank=True, null=True, verbose_name="最初的记录"
             ),
         ),
         migrations.RunPython(fill_origins, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="disbursement",
             index=models.Index(
-                condition=models.Q(("origin__isnull", False)), fields=["origin"], name="disb_origin"
+                condition=models.Q(("origin_row__isnull", False)),
+                fields=["origin_row"],
+                name="disb_origin",
             ),
         ),
         migrations.AddConstraint(
             model_name="disbursement",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    ("corrects__isnull", True), ("origin__isnull", False), _connector="OR"
+                    ("corrects__isnull", True), ("origin_row__isnull", False), _connector="OR"
                 ),
                 name="disbursement_correction_names_its_origin",
             ),

@@ -202,7 +202,7 @@ def test_every_row_of_a_chain_of_corrections_names_the_row_it_began_with(draft):
         source_sha256="a4" * 32,
     )
     chain = Disbursement.objects.filter(batch__in=[first, second])
-    assert {row.origin_id for row in chain} == {wrong.pk}
+    assert {row.origin_row for row in chain} == {wrong.pk}
     assert second.disbursements.get(is_reversal=True).corrects_id == replaced.pk
-    assert Disbursement.objects.get(pk=wrong.pk).origin_id is None
+    assert Disbursement.objects.get(pk=wrong.pk).origin_row is None
     assert second.title.startswith("更正公示：") and not second.title.startswith("更正公示：更正")
