@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -21,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funds import access
 from funds.importing.anomalies import MAX_LISTED
+from funds.importing.cells import BadCell, read_amount, read_measure
 from funds.importing.mapping import IGNORE, field_label, is_target, mapping_problems, targets
 from funds.models import (
     PERIOD_PATTERN,
@@ -32,8 +36,9 @@ from funds.models import (
     Program,
 )
 from funds.payments import MatchedLine, ReturnCheck
-from funds.publishing import Replacement
-from privacy import personal
+from funds.publishing import Replacement, public_reason
+from privacy import idnumbers, personal
+from villages.models import Person
 
 # .txt: what Excel calls "Unicode text" (UTF-16, tab-separated).
 ALLOWED_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt")
@@ -363,6 +368,19 @@ AMOUNT_ERRORS = {
     "max_digits": _("金额太大"),
     "max_whole_digits": _("金额太大"),
 }
+#: The cell reader's problems (funds.importing.cells), as the correction form words them.
+_CELL_ERRORS = {
+    "not_number": AMOUNT_ERRORS["invalid"],
+    "bad_separators": AMOUNT_ERRORS["invalid"],
+    "amount_words_invalid": AMOUNT_ERRORS["invalid"],
+    "amount_negative": AMOUNT_ERRORS["min_value"],
+    "negative": AMOUNT_ERRORS["min_value"],
+    "too_many_decimals": AMOUNT_ERRORS["max_decimal_places"],
+    "amount_too_large": AMOUNT_ERRORS["max_digits"],
+    "too_large": AMOUNT_ERRORS["max_digits"],
+}
+#: What an ID number typed into the search looks like: 15 or 18 characters, digits (and X).
+_ID_LIKE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9Xx]")
 
 
 def selected_ids(values: list[str]) -> list[int]:
@@ -372,19 +390,70 @@ def selected_ids(values: list[str]) -> list[int]:
 
 
 class CorrectionSearchForm(forms.Form):
+    """Find rows of a batch by name (real or masked), ID number, village, sheet or row.
+
+    A real name or ID number is turned into its keyed hash here (``who``) and matched against
+    ``Person.name_hash`` / ``id_hash``: the page posts the search and is sent on to a URL
+    that carries the hash, so the clear text is never stored, logged or kept in a URL.
+    """
+
     q = forms.CharField(
-        label=_("姓名（脱敏）、村或工作表"),
+        label=_("姓名、身份证号、村或工作表"),
         max_length=50,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": _("如：张*三、红星村、Sheet1")}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("如：张三、张*三、身份证号、红星村"), "autocomplete": "off"}
+        ),
     )
     row = forms.IntegerField(label=_("来源行号"), min_value=1, max_value=10**7, required=False)
+    who = forms.CharField(widget=forms.HiddenInput, max_length=80, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "q" not in data or "who" not in data:
+            return data
+        text = unicodedata.normalize("NFKC", data["q"])
+        compact = "".join(text.split())
+        if _ID_LIKE.fullmatch(compact):
+            check = idnumbers.check_id_number(compact)
+            if not check.valid:
+                self.add_error("q", _("身份证号校验不通过，请核对后再查"))
+                self._forget_typed()
+                return data
+            data["who"], data["q"] = personal.hash_id_number(check.number), ""
+        elif compact and "*" not in compact:
+            name_hash = personal.hash_name(compact)
+            if Person.objects.filter(name_hash=name_hash).exists():
+                data["who"], data["q"] = name_hash, ""
+        if data["q"]:
+            data["q"] = text.strip()
+        else:
+            self._forget_typed()
+        return data
+
+    def _forget_typed(self) -> None:
+        """Keep a typed real name or ID number out of the page sent back."""
+        self.data = self.data.copy()
+        self.data["q"] = ""
+
+    def query(self, selected: Sequence[int] = ()) -> str:
+        """Return the query string of this search without a real name or ID: for a redirect."""
+        params = {key: self.cleaned_data[key] for key in ("q", "row", "who")}
+        params = {key: value for key, value in params.items() if value not in ("", None)}
+        return urlencode({**params, "sel": list(selected)}, doseq=True)
 
     def filter(self, rows: QuerySet[Disbursement]) -> QuerySet[Disbursement]:
         """Narrow ROWS to what the search asks for; an invalid search narrows nothing."""
         if not self.is_valid():
             return rows
-        if q := self.cleaned_data["q"].strip():
+        if who := self.cleaned_data["who"]:
+            rows = rows.filter(
+                Q(person__name_hash=who)
+                | Q(person__id_hash=who)
+                | Q(payee__name_hash=who)
+                | Q(payee__id_hash=who)
+            )
+        if q := self.cleaned_data["q"]:
             rows = rows.filter(
                 Q(person__name_masked__icontains=q)
                 | Q(village__name__icontains=q)
@@ -395,17 +464,39 @@ class CorrectionSearchForm(forms.Form):
         return rows
 
 
+class ClerkNumberField(forms.Field):
+    """A number as clerks type it ("776.86元", "¥1,351.91", full-width digits), read by the
+    importer's cell reader: READ is ``cells.read_amount`` or a ``cells.read_measure``."""
+
+    max_length = 40
+
+    def __init__(self, *, read, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
+        super().__init__(**kwargs)
+        self.read = read
+
+    def to_python(self, value) -> Decimal | None:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if len(text) > self.max_length:
+            raise forms.ValidationError(AMOUNT_ERRORS["max_digits"])
+        try:
+            return self.read(text)
+        except BadCell as problem:
+            raise forms.ValidationError(_CELL_ERRORS.get(problem.code, problem.message)) from None
+
+
 class CorrectionRowForm(forms.Form):
     row = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    amount = forms.DecimalField(
-        label=_("更正后金额（元）"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        error_messages=AMOUNT_ERRORS,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+    quantity = ClerkNumberField(
+        label=_("更正后数量（面积）"), read=lambda value: read_measure(value, _("数量"))
     )
+    rate = ClerkNumberField(
+        label=_("更正后标准（元）"), read=lambda value: read_measure(value, _("标准"))
+    )
+    amount = ClerkNumberField(label=_("更正后金额（元）"), read=read_amount)
     status = forms.ChoiceField(
         label=_("更正后状态"),
         required=False,
@@ -419,11 +510,31 @@ class CorrectionRowForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        if self.original is None:
+        row = self.original
+        if row is None:
             raise forms.ValidationError(_("这条记录不属于本批次，或是冲销行，不能更正"))
         amount, status = data.get("amount"), data.get("status")
-        if data.get("withdraw") and (amount is not None or status):
+        quantity, rate = data.get("quantity"), data.get("rate")
+        changed = (amount, status, quantity, rate) != (None, "", None, None)
+        if data.get("withdraw") and changed:
             raise forms.ValidationError(_("整笔撤销时不要再填写金额或状态"))
+        data["computed"] = None
+        if quantity is not None or rate is not None:
+            quantity = row.quantity if quantity is None else quantity
+            rate = row.rate if rate is None else rate
+            if quantity is None or rate is None:
+                if amount is None:
+                    raise forms.ValidationError(
+                        _("原记录没有数量或标准，无法计算金额：请同时填写数量、标准，或填写金额")
+                    )
+            else:
+                data["computed"] = (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        computed = data["computed"]
+        if computed is not None and amount is not None and abs(amount - computed) > CENT:
+            self.add_error(
+                "amount",
+                _("金额与数量×标准不符：按数量×标准应为 %(computed)s 元") % {"computed": computed},
+            )
         return data
 
     def replacement(self, note: str) -> Replacement | None:
@@ -434,10 +545,13 @@ class CorrectionRowForm(forms.Form):
         status = data["status"] or row.status
         # A stopped payment pays nothing unless staff say otherwise.
         default = Decimal("0.00") if status == Disbursement.Status.STOPPED else row.amount
-        amount = (default if data["amount"] is None else data["amount"]).quantize(CENT)
-        if (amount, status) == (row.amount, row.status):
+        amount = data["amount"] if data["amount"] is not None else data["computed"]
+        amount = (default if amount is None else amount).quantize(CENT)
+        quantity = row.quantity if data["quantity"] is None else data["quantity"]
+        rate = row.rate if data["rate"] is None else data["rate"]
+        if (amount, status, quantity, rate) == (row.amount, row.status, row.quantity, row.rate):
             return None
-        return Replacement(amount=amount, note=note, status=status)
+        return Replacement(amount=amount, note=note, status=status, quantity=quantity, rate=rate)
 
 
 class BaseCorrectionRowFormSet(forms.BaseFormSet):
@@ -501,7 +615,7 @@ class CorrectionForm(forms.Form):
             form.original = by_id.get(_as_int(form["row"].value()))
 
     def clean_reason(self) -> str:
-        return personal.scrub_text(self.cleaned_data["reason"].strip())
+        return public_reason(self.cleaned_data["reason"])
 
     def clean_stamp(self) -> str:
         try:
@@ -554,9 +668,10 @@ class CorrectionForm(forms.Form):
     def source_sha256(self) -> str:
         """Fingerprint the correction; the page's stamp keeps a double click to one batch."""
         changes = sorted(
-            [pk, None if r.amount is None else str(r.amount), r.status, r.note]
+            [pk, *(None if v is None else str(v) for v in (r.amount, r.quantity, r.rate)),
+             r.status, r.note]
             for pk, r in self.changes().items()
-        )
+        )  # fmt: skip
         payload = {"batch": self.batch.pk, "changes": changes, "stamp": self.cleaned_data["stamp"]}
         canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -157,6 +157,11 @@ class Batch(models.Model):
         related_name="corrections",
         verbose_name=_("更正的批次"),
     )
+    reason = models.TextField(
+        _("更正原因（已脱敏）"),
+        blank=True,
+        help_text=_("更正批次公开显示的原因；姓名、身份证号、电话、账号已隐去"),
+    )
     row_count = models.PositiveIntegerField(_("行数"), default=0)
     household_count = models.PositiveIntegerField(_("户数"), default=0)
     person_count = models.PositiveIntegerField(_("人数"), default=0)
@@ -202,6 +207,10 @@ class Batch(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
 
 
 class DisbursementQuerySet(models.QuerySet["Disbursement"]):
@@ -311,6 +320,11 @@ class Disbursement(models.Model):
         db_index=False,  # a partial index in Meta: only correction rows have one
         db_constraint=False,  # funds.importing.refchecks, as payee
     )
+    # The row a chain of corrections began with: every reversal and replacement of a row, and
+    # of its replacements, names it, so a page finds a row's whole history in one query. A
+    # plain row id, as the transparency log keeps them, not a foreign key: imports never set
+    # it, and funds.publishing.correct_batch sets it from rows it has just read.
+    origin_row = models.PositiveBigIntegerField(_("最初的记录"), null=True, blank=True)
     note = models.CharField(_("备注（已脱敏）"), max_length=500, blank=True)
     source_sheet = models.CharField(_("来源工作表"), max_length=100, blank=True)
     source_row = models.PositiveIntegerField(_("来源行号"), null=True, blank=True)
@@ -345,6 +359,9 @@ class Disbursement(models.Model):
             models.Index(
                 fields=["corrects"], condition=Q(corrects__isnull=False), name="disb_corrects"
             ),
+            models.Index(
+                fields=["origin_row"], condition=Q(origin_row__isnull=False), name="disb_origin"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -359,6 +376,10 @@ class Disbursement(models.Model):
             models.CheckConstraint(
                 condition=Q(is_reversal=False) | Q(corrects__isnull=False),
                 name="disbursement_reversal_points_at_corrected_row",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | Q(origin_row__isnull=False),
+                name="disbursement_correction_names_its_origin",
             ),
         ]
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from funds import access, audit, duplicates, signals, workdays
 from funds.models import Batch, Disbursement
 from privacy import personal
+from villages.models import Person
 
 
 def _require(batch: Batch, *allowed: str) -> None:
@@ -152,17 +153,38 @@ def _refresh(batch: Batch, locked: Batch) -> None:
 
 @dataclass(frozen=True)
 class Replacement:
-    """The corrected values of one row; amount None means the row is only reversed."""
+    """The corrected values of one row; amount None means the row is only reversed.
+
+    QUANTITY and RATE None keep the corrected row's own (the form fills in what it keeps).
+    """
 
     amount: Decimal | None
     note: str = ""
     status: str = Disbursement.Status.PAID
+    quantity: Decimal | None = None
+    rate: Decimal | None = None
 
 
 _COPIED = [
     "program_id", "period", "village_id", "household_id", "person_id", "payee_id", "quantity",
     "rate", "pay_date", "account_masked", "account_hash", "source_sheet", "source_row",
 ]  # fmt: skip
+TITLE_MAX = Batch._meta.get_field("title").max_length
+
+
+def public_reason(text: str) -> str:
+    """Return TEXT fit to be shown publicly: ID-, phone- and account-like numbers scrubbed and
+    the names of persons Sunlight knows masked (as funds.audit does for its reasons)."""
+    return Person.objects.mask_names_in(personal.scrub_text(text or "").strip())
+
+
+def correction_title(original: Batch) -> str:
+    """Title a correction of ORIGINAL 更正公示：<the title of the notice first corrected>."""
+    title = original.title or str(original)
+    prefix = _("更正公示：")
+    if original.corrects_id is not None and title.startswith(prefix):
+        title = title[len(prefix) :]  # a correction of a correction: not 更正公示：更正公示：…
+    return (prefix + title)[:TITLE_MAX]
 
 
 @transaction.atomic
@@ -191,12 +213,14 @@ def correct_batch(
         # The fingerprint includes the page's time: the same page sent again after its
         # correction was withdrawn is an old page, not a new correction.
         raise ValidationError(_("这份更正已经提交过；请重新打开更正页面"), code="resubmitted")
+    reason = public_reason(reason)
     correction = Batch.objects.create(
         program=original.program,
         period=original.period,
         year=original.year,
         township=original.township,
-        title=_("更正：%(title)s") % {"title": original.title or str(original)},
+        title=correction_title(original),
+        reason=reason,
         source_name=source_name[:255],
         source_sha256=source_sha256,
         uploaded_by=user if getattr(user, "pk", None) else None,
@@ -206,10 +230,11 @@ def correct_batch(
     total = Decimal("0.00")
     for row in rows:
         copied = {name: getattr(row, name) for name in _COPIED}
+        chain = {"corrects": row, "origin_row": row.origin_row or row.pk}
         new_rows.append(
             Disbursement(
-                batch=correction, **copied, amount=-row.amount, status=row.status,
-                is_reversal=True, corrects=row, note=_("冲销"),
+                batch=correction, **copied, **chain, amount=-row.amount, status=row.status,
+                is_reversal=True, note=_("冲销"),
             )
         )  # fmt: skip
         total -= row.amount
@@ -217,10 +242,14 @@ def correct_batch(
         if change.amount is not None:
             if change.amount < 0:
                 raise ValidationError(_("更正后的金额不能为负数"), code="negative")
+            if change.quantity is not None:
+                copied["quantity"] = change.quantity
+            if change.rate is not None:
+                copied["rate"] = change.rate
             new_rows.append(
                 Disbursement(
-                    batch=correction, **copied, amount=change.amount, status=change.status,
-                    corrects=row, note=personal.scrub_text(change.note)[:500],
+                    batch=correction, **copied, **chain, amount=change.amount,
+                    status=change.status, note=public_reason(change.note)[:500],
                 )
             )  # fmt: skip
             total += change.amount

@@ -304,15 +304,20 @@ def _batch(request, pk: int) -> Batch:
     return batch
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_only
 def batch_correct(request, pk):
     batch = _batch(request, pk)
-    search = CorrectionSearchForm(request.GET)
+    search = CorrectionSearchForm(request.POST or request.GET)
+    selected = selected_ids((request.POST or request.GET).getlist("sel"))
+    if request.method == "POST" and search.is_valid():
+        # A real name or ID number is posted, never put in a URL: go on with its keyed hash.
+        url = reverse("funds:batch_correct", args=[batch.pk])
+        return redirect(f"{url}?{search.query(selected)}")
     rows = search.filter(batch.disbursements.filter(is_reversal=False))
     rows = rows.select_related("person", "village").order_by("id")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    form = CorrectionForm(batch=batch, ids=selected_ids(request.GET.getlist("sel")))
+    form = CorrectionForm(batch=batch, ids=selected)
     context = {"batch": batch, "search": search, "page": page, "form": form}
     return render(request, "funds/batch_correct.html", context)
 

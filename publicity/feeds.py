@@ -22,9 +22,19 @@ class PublishedBatchesFeed(Feed):
         return queries.latest_batches(limit=50)
 
     def item_title(self, item: Batch) -> str:
-        return f"{item.program.name} {item.period} {item.township.name}"
+        title = f"{item.program.name} {item.period} {item.township.name}"
+        return f"{_('更正公示：')}{title}" if item.is_correction else title
 
     def item_description(self, item: Batch) -> str:
+        if item.is_correction:
+            return str(
+                _("更正 #%(batch)s 号公示，合计净变化 %(amount)s 元。更正原因：%(reason)s")
+                % {
+                    "batch": item.corrects_id,
+                    "amount": format_money(item.total_amount),
+                    "reason": item.reason or "—",
+                }
+            )
         return str(
             _("共 %(rows)s 条，合计 %(amount)s 元，状态：%(status)s")
             % {

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from funds.models import (
     AuditEntry,
@@ -64,16 +65,33 @@ def as_rows(rows: QuerySet[Disbursement]) -> QuerySet:
     return rows.order_by(*ROW_ORDER).values(*ROW_FIELDS)
 
 
+def notice_rows(rows: QuerySet[Disbursement]) -> QuerySet[Disbursement]:
+    """Return the rows of ROWS that a chain of corrections begins with: what a village or
+    household page lists, each at its net amount (``with_corrections``)."""
+    return rows.filter(origin_row__isnull=True)
+
+
 class PagedRows(Sequence):
     """ROWS a page at a time: sort and cut on ids alone, then join the columns of that page.
 
     Sorting the few columns of the order and then joining fifty rows is much cheaper than
     joining every row of a village before sorting; COUNT comes from the totals already made.
+    With NET, each row is shown at its net amount with its corrections (``with_corrections``);
+    else each row says which published correction corrected it, if one did (``CORRECTED``).
     """
 
-    def __init__(self, rows: QuerySet[Disbursement], *, count: int) -> None:
+    def __init__(
+        self,
+        rows: QuerySet[Disbursement],
+        *,
+        count: int,
+        net: bool = False,
+        corrected: dict[int, int] | None = None,
+    ) -> None:
         self.rows = rows
         self.total = count
+        self.net = net
+        self.corrected = corrected
 
     def __len__(self) -> int:
         return self.total
@@ -85,17 +103,100 @@ class PagedRows(Sequence):
         found = {
             row["id"]: row for row in Disbursement.objects.filter(id__in=ids).values(*ROW_FIELDS)
         }
-        return with_payment_results([found[pk] for pk in ids])
+        rows = [found[pk] for pk in ids]
+        if self.net:
+            with_corrections(rows)
+        elif self.corrected is not None:
+            rows = list(with_corrected_marks(rows, self.corrected))
+        return with_payment_results(rows)
 
 
 def with_payment_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add each row's current payment state and its history, in one query for them all."""
-    histories = PaymentResult.objects.public_histories(row["id"] for row in rows)
+    """Add each row's current payment state and its history, in one query for them all.
+
+    A row shown at its net amount (``with_corrections``) takes the state of the row that
+    replaced it last; a row whose payment was reversed and not replaced has none.
+    """
+    histories = PaymentResult.objects.public_histories(
+        row.get("state_id", row["id"]) for row in rows
+    )
     for row in rows:
-        history = histories.get(row["id"], [])
+        if row.get("reversed"):
+            row["payment_state"], row["payment_history"] = "", []
+            continue
+        history = histories.get(row.get("state_id", row["id"]), [])
         row["payment_state"] = current_state(row["status"], history)
         row["payment_history"] = history
     return rows
+
+
+# The columns of a row's history of corrections: what each step paid, when and why.
+HISTORY_FIELDS = (
+    "id",
+    "origin_row",
+    "corrects_id",
+    "batch_id",
+    "amount",
+    "quantity",
+    "rate",
+    "status",
+    "is_reversal",
+    "batch__corrects_id",
+    "batch__publicity_start",
+    "batch__reason",
+)
+
+
+def with_corrections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Show each of ROWS (rows a chain of corrections begins with) at its net amount.
+
+    The original, its reversals and its replacements in published corrections become the
+    row's ``correction_history``, oldest first, in one query for the whole page. A corrected
+    row takes the amount, quantity and status of its last replacement; one reversed and not
+    replaced is ``reversed``, at 0.00. Rows with no published correction are left as they are.
+    """
+    ids = [row["id"] for row in rows]
+    found = published_rows().filter(Q(origin_row__in=ids) | Q(id__in=ids)).order_by("id")
+    chains: dict[int, list[dict[str, Any]]] = {}
+    for step in found.values(*HISTORY_FIELDS):
+        chains.setdefault(step["origin_row"] or step["id"], []).append(step)
+    for row in rows:
+        chain = chains.get(row["id"], [])
+        row["correction_history"] = chain if len(chain) > 1 else []
+        if not row["correction_history"]:
+            continue
+        reversed_ids = {step["corrects_id"] for step in chain if step["is_reversal"]}
+        live = [
+            step for step in chain if not step["is_reversal"] and step["id"] not in reversed_ids
+        ]
+        row["amount"] = sum((step["amount"] for step in chain), ZERO)
+        row["reversed"] = not live
+        if live:
+            current = live[-1]
+            row["state_id"], row["status"] = current["id"], current["status"]
+            row["quantity"] = current["quantity"]
+    return rows
+
+
+def corrected_by(rows: QuerySet[Disbursement]) -> dict[int, int]:
+    """Map each of ROWS that a published correction reverses to that correction's batch id,
+    in one query."""
+    found = published_rows().filter(is_reversal=True, corrects_id__in=rows.order_by().values("pk"))
+    return dict(found.values_list("corrects_id", "batch_id"))
+
+
+def correction_banner(corrected: dict[int, int]) -> dict[str, Any] | None:
+    """Return what a corrected notice's banner says: how many rows, which corrections."""
+    if not corrected:
+        return None
+    return {"count": len(corrected), "batches": sorted(set(corrected.values()))}
+
+
+def with_corrected_marks(rows, corrected: dict[int, int]):
+    """Yield each of ROWS (dicts) with ``corrected_by``: the correction that corrected it."""
+    for row in rows:
+        row["corrected_by"] = corrected.get(row["id"])
+        yield row
 
 
 def totals(rows: QuerySet[Disbursement]) -> dict[str, Any]:
@@ -105,6 +206,8 @@ def totals(rows: QuerySet[Disbursement]) -> dict[str, Any]:
     result = rows.order_by().aggregate(
         sum=Sum("amount"),
         rows=Count("id"),
+        # The rows a village or household page lists: each chain of corrections once.
+        notices=Count("id", filter=Q(origin_row__isnull=True)),
         households=Count("household", distinct=True),
         persons=Count("person", distinct=True),
         failed_in_roster=Sum("amount", filter=Q(status=Disbursement.Status.FAILED)),
@@ -276,10 +379,12 @@ def publicity_state(batch: Batch, today: date | None = None) -> PublicityState:
 
 def download_rows(rows: QuerySet[Disbursement]):
     """Yield (township, village, group, name, ID, program, period, amount, pay date, status,
-    current payment state)."""
+    current payment state, correction): the last says which published correction corrected
+    the row, if one did."""
     labels = dict(Disbursement.Status.choices)
     states = dict(PaymentState.choices)
     latest = PaymentResult.objects.latest_kinds(rows)
+    corrected = corrected_by(rows)
     for row in (
         rows.order_by(*ROW_ORDER)
         .values_list(
@@ -298,7 +403,9 @@ def download_rows(rows: QuerySet[Disbursement]):
         .iterator(chunk_size=2000)
     ):
         state = latest.get(row[10], row[9])
-        yield (*row[:9], str(labels.get(row[9], row[9])), str(states.get(state, state)))
+        correction = corrected.get(row[10])
+        mark = _("已更正，见更正公示 #%(batch)s") % {"batch": correction} if correction else ""
+        yield (*row[:9], str(labels.get(row[9], row[9])), str(states.get(state, state)), mark)
 
 
 def chart_items(by_village: list[dict[str, Any]], limit: int = 30) -> list[tuple[str, Decimal]]:

@@ -36,13 +36,22 @@ DOWNLOAD_HEADER = (
     "发放日期",
     "发放状态",
     "当前状态",
+    "更正情况",
 )
 DOWNLOAD_FORMATS = {"csv": exports.csv_response, "xlsx": exports.xlsx_response}
 
 
-def _page(request, rows, totals):
-    """Return the requested page of ROWS, counted by TOTALS (no second COUNT query)."""
-    paged = queries.PagedRows(rows, count=totals["rows"])
+def _page(request, rows, totals, *, corrected=None):
+    """Return the requested page of ROWS, counted by TOTALS (no second COUNT query), each row
+    saying which published correction corrected it (CORRECTED)."""
+    paged = queries.PagedRows(rows, count=totals["rows"], corrected=corrected)
+    return Paginator(paged, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _net_page(request, rows, totals):
+    """Return the requested page of ROWS as villagers read them: each payment once, at its net
+    amount, with its corrections folded under it."""
+    paged = queries.PagedRows(queries.notice_rows(rows), count=totals["notices"], net=True)
     return Paginator(paged, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
@@ -108,7 +117,7 @@ def village(request, pk):
     context = {
         "village": place,
         "filter": entries,
-        "page": _page(request, entries.qs, totals),
+        "page": _net_page(request, entries.qs, totals),
         "totals": totals,
         "query": _query_without_page(request),
     }
@@ -118,8 +127,10 @@ def village(request, pk):
 def household(request, pk):
     home_ = get_object_or_404(Household.objects.select_related("village__township"), pk=pk)
     rows = queries.household_rows(home_.pk)
-    entries = list(queries.as_rows(rows).order_by("-period", "program__name", "id"))
-    queries.with_payment_results(entries)
+    entries = list(
+        queries.as_rows(queries.notice_rows(rows)).order_by("-period", "program__name", "id")
+    )
+    queries.with_payment_results(queries.with_corrections(entries))
     if not entries:
         raise Http404  # a household known only from unpublished rosters is not public
     context = {
@@ -164,11 +175,13 @@ def batch(request, pk, objection_form=None):
     if objection_form is None and state.accepts_objections:
         objection_form = ObjectionForm(villages=queries.batch_villages(notice))
     totals = queries.totals(rows)
+    corrected = queries.corrected_by(rows)
     context = {
         "batch": notice,
         "state": state,
         "totals": totals,
-        "page": _page(request, rows, totals),
+        "page": _page(request, rows, totals, corrected=corrected),
+        "corrected": queries.correction_banner(corrected),
         "query": _query_without_page(request),
         "objection_form": objection_form,
     }
@@ -199,10 +212,12 @@ def batch_print(request, pk):
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
     url = request.build_absolute_uri(reverse("publicity:batch", args=[notice.pk]))
+    corrected = queries.corrected_by(rows)
     context = {
         "batch": notice,
         "state": queries.publicity_state(notice),
-        "rows": queries.as_rows(rows),
+        "rows": queries.with_corrected_marks(queries.as_rows(rows), corrected),
+        "corrected": queries.correction_banner(corrected),
         "totals": queries.totals(rows),
         "qr": qr_svg(url, title=_("扫码查看网上公示")),
         "url": url,

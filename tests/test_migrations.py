@@ -162,3 +162,45 @@ def test_the_frozen_reference_checks_uninstall_and_install_again():
         migration.install(None, _Editor())
         assert _installed() == installed
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_funds_0014_gives_every_correction_row_the_row_its_chain_began_with():
+    """The data step of 0014 follows chains of corrections back to their first row."""
+    from decimal import Decimal
+
+    from django.apps import apps
+
+    from funds.models import Disbursement
+    from funds.publishing import Replacement, correct_batch, publish_batch
+    from tests.factories import (
+        make_batch,
+        make_program,
+        make_village,
+        person_name,
+        unique_id_number,
+    )
+
+    migration = importlib.import_module("funds.migrations.0014_corrections_reason_origin")
+    rows = [(person_name(n), unique_id_number(n), Decimal("100.00")) for n in range(2)]
+    original = make_batch(make_program(), make_village(), rows)
+    first_row = original.disbursements.order_by("id").first()
+    first = correct_batch(
+        original=original, changes={first_row.pk: Replacement(Decimal("90.00"))},
+        source_name="x", source_sha256="1" * 64,
+    )  # fmt: skip
+    publish_batch(batch=first)
+    replaced = first.disbursements.get(is_reversal=False)
+    second = correct_batch(
+        original=first, changes={replaced.pk: Replacement(Decimal("80.00"))},
+        source_name="y", source_sha256="2" * 64,
+    )  # fmt: skip
+    # As a database from before 0014 would have it, but for the constraint: point each row at
+    # the row it corrects rather than at the first row.
+    for row in Disbursement.objects.filter(corrects__isnull=False):
+        Disbursement.objects.filter(pk=row.pk).update(origin_row=row.corrects_id)
+
+    migration.fill_origins(apps, None)
+
+    chain = Disbursement.objects.filter(batch__in=[first, second])
+    assert {row.origin_row for row in chain} == {first_row.pk}

@@ -39,6 +39,9 @@ def pay(
 ) -> Disbursement:
     """Create one disbursement row in BATCH."""
     account = extra.pop("account", "")
+    if extra.get("corrects") is not None and "origin_row" not in extra:
+        # A correction row names the row its chain began with, as funds.publishing makes them.
+        extra["origin_row"] = extra["corrects"].origin_row or extra["corrects"].pk
     if account:
         extra["account_masked"] = personal.mask_account(account)
         extra["account_hash"] = personal.hash_account(account)

@@ -171,6 +171,7 @@ def test_page_size_is_capped(api, world):
             amount=Decimal("-1.00"),
             is_reversal=True,
             corrects=orig,
+            origin_row=orig.pk,
         )
         for _ in range(520)
     )

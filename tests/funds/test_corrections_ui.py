@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from django.test import Client
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from funds import publishing
 from funds.models import Batch, Disbursement
+from privacy import personal
 from tests.factories import make_batch, make_program, make_village, person_name, unique_id_number
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +439,138 @@ def test_two_confirmations_racing_past_the_check_make_one_batch(
     assert response.status_code == 302
     assert response.url == reverse("funds:batch_detail", args=[correction.pk])
     assert _counts() == before
+
+
+# --- Finding persons by real name or ID number; area, rate and amounts as clerks write them ---
+
+REAL_NAME, REAL_ID = "王小明", unique_id_number(901)
+
+
+@pytest.fixture
+def per_area() -> Batch:
+    """A per-area subsidy: 王小明 was paid for 10 亩 at 82.569 元 (825.69) but farms 9.4086."""
+    rows = [(REAL_NAME, REAL_ID, Decimal("825.69")), *_rows(2, 910)]
+    batch = make_batch(make_program("耕地补贴", unit="亩"), make_village(), rows)
+    Disbursement.objects.filter(batch=batch).update(quantity=Decimal("10"), rate=Decimal("82.569"))
+    return batch
+
+
+def _search(client, batch: Batch, **data):
+    return client.post(reverse("funds:batch_correct", args=[batch.pk]), data)
+
+
+@pytest.mark.parametrize("typed", [REAL_NAME, REAL_ID, REAL_ID.lower(), " ".join(REAL_ID)])
+def test_a_person_is_found_by_real_name_or_id_number_which_never_reaches_the_url(
+    staff_client, per_area, typed
+):
+    row = per_area.disbursements.get(person__name_hash=personal.hash_name(REAL_NAME))
+    response = _search(staff_client, per_area, q=typed)
+    assert response.status_code == 302
+    assert REAL_NAME not in unquote(response.url) and REAL_ID[6:14] not in response.url
+    page = staff_client.get(response.url)
+    assert [d.pk for d in page.context["page"]] == [row.pk]
+    html = page.content.decode()
+    assert REAL_NAME not in html and REAL_ID not in html
+    assert row.person.name_masked in html
+
+
+def test_the_masked_name_and_the_row_number_still_find_rows_through_the_search_box(
+    staff_client, per_area
+):
+    row = per_area.disbursements.order_by("id").first()
+    response = _search(staff_client, per_area, q=row.person.name_masked)
+    assert [d.pk for d in staff_client.get(response.url).context["page"]] == [row.pk]
+    response = _search(staff_client, per_area, q="", row=str(row.source_row))
+    assert [d.pk for d in staff_client.get(response.url).context["page"]] == [row.pk]
+
+
+def test_an_id_number_that_fails_its_check_is_an_error_that_does_not_quote_it(
+    staff_client, per_area
+):
+    wrong = REAL_ID[:-1] + ("0" if REAL_ID[-1] != "0" else "1")
+    response = _search(staff_client, per_area, q=wrong)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "身份证号" in html and "校验" in html and wrong not in html
+
+
+def test_the_search_keeps_the_rows_already_chosen(staff_client, per_area):
+    second = per_area.disbursements.order_by("id")[1]
+    response = _search(staff_client, per_area, q=REAL_NAME, sel=[str(second.pk)])
+    assert f"sel={second.pk}" in response.url
+
+
+def test_changing_the_area_recomputes_the_amount_and_keeps_the_rate(staff_client, per_area):
+    row = per_area.disbursements.get(person__name_hash=personal.hash_name(REAL_NAME))
+    preview = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[per_area.pk]),
+        _data([{"row": row.pk, "quantity": "9.4086"}]),
+    )
+    lines = preview.context["form"].lines()
+    assert [line.replacement.amount for line in lines] == [Decimal("776.86")]
+    assert "776.86" in preview.content.decode() and "9.4086" in preview.content.decode()
+    assert (
+        _confirm(staff_client, per_area, [{"row": row.pk, "quantity": "9.4086"}]).status_code == 302
+    )
+    new = Disbursement.objects.get(corrects=row, is_reversal=False)
+    assert (new.quantity, new.rate, new.amount) == (
+        Decimal("9.4086"), Decimal("82.569"), Decimal("776.86"),
+    )  # fmt: skip
+
+
+def test_changing_the_rate_recomputes_the_amount(staff_client, per_area):
+    row = per_area.disbursements.get(person__name_hash=personal.hash_name(REAL_NAME))
+    _confirm(staff_client, per_area, [{"row": row.pk, "rate": "80"}])
+    new = Disbursement.objects.get(corrects=row, is_reversal=False)
+    assert (new.quantity, new.rate, new.amount) == (Decimal("10"), Decimal("80"), Decimal("800.00"))
+
+
+@pytest.mark.parametrize(("typed", "ok"), [("776.86", True), ("776.87", True), ("767.86", False)])
+def test_a_typed_amount_must_agree_with_area_times_rate_within_a_cent(
+    staff_client, per_area, typed, ok
+):
+    row = per_area.disbursements.get(person__name_hash=personal.hash_name(REAL_NAME))
+    before = _counts()
+    response = _confirm(
+        staff_client, per_area, [{"row": row.pk, "quantity": "9.4086", "amount": typed}]
+    )
+    if ok:
+        assert response.status_code == 302
+        assert Disbursement.objects.get(corrects=row, is_reversal=False).amount == Decimal(typed)
+    else:
+        assert response.status_code == 200 and _counts() == before
+        assert "776.86" in response.content.decode() and "不符" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed", ["776.86元", "¥776.86", "￥776.86", "776.86 元", "７７６.８６", "776.86元整"]
+)
+def test_amounts_are_read_as_clerks_write_them(staff_client, per_area, typed):
+    row = per_area.disbursements.get(person__name_hash=personal.hash_name(REAL_NAME))
+    assert _confirm(staff_client, per_area, [{"row": row.pk, "amount": typed}]).status_code == 302
+    assert Disbursement.objects.get(corrects=row, is_reversal=False).amount == Decimal("776.86")
+
+
+def test_an_amount_with_thousands_separators_is_read(staff_client, published):
+    (first,) = _first(published)
+    assert (
+        _confirm(staff_client, published, [{"row": first.pk, "amount": "1,351.91"}]).status_code
+        == 302
+    )
+    assert Disbursement.objects.get(corrects=first, is_reversal=False).amount == Decimal("1351.91")
+
+
+def test_real_names_in_the_reason_are_masked_before_preview_and_storage(staff_client, per_area):
+    row = per_area.disbursements.select_related("person").get(
+        person__name_hash=personal.hash_name(REAL_NAME)
+    )
+    reason = f"{REAL_NAME}实际种植面积 9.4086 亩"
+    preview = staff_client.post(
+        reverse("funds:batch_correct_preview", args=[per_area.pk]),
+        _data([{"row": row.pk, "quantity": "9.4086"}], reason=reason),
+    ).content.decode()
+    assert REAL_NAME not in preview and row.person.name_masked in preview
+    _confirm(staff_client, per_area, [{"row": row.pk, "quantity": "9.4086"}], reason=reason)
+    correction = per_area.corrections.get()
+    assert REAL_NAME not in correction.reason and "实际种植面积" in correction.reason
+    assert correction.title.startswith("更正公示：")

@@ -138,3 +138,71 @@ def test_a_correction_note_is_scrubbed_whoever_calls(draft):
     stored = correction.disbursements.get(is_reversal=False).note
     assert "341122196001010013" not in stored and "13912345678" not in stored
     assert stored.startswith("身份证")
+
+
+def test_a_correction_batch_is_titled_as_a_correction_and_keeps_its_reason_scrubbed(draft):
+    """The reason is public on the correction's notice: names and numbers are gone before it is
+    stored, whoever calls."""
+    draft.title = "2026年3月耕地地力保护补贴"
+    draft.save()
+    publish_batch(batch=draft)
+    wrong = draft.disbursements.order_by("id").select_related("person").first()
+    name = person_name(0)
+    correction = correct_batch(
+        original=draft,
+        changes={wrong.pk: Replacement(Decimal("80.00"))},
+        source_name="x",
+        source_sha256="a1" * 32,
+        reason=f"{name}面积多报，电话13912345678",
+    )
+    correction.refresh_from_db()
+    assert correction.title == "更正公示：2026年3月耕地地力保护补贴"
+    assert correction.is_correction and not draft.is_correction
+    assert name not in correction.reason and "13912345678" not in correction.reason
+    assert wrong.person.name_masked in correction.reason and "面积多报" in correction.reason
+    assert name not in correction.disbursements.get(is_reversal=False).note
+
+
+def test_a_replacement_carries_the_corrected_quantity_and_rate(draft):
+    publish_batch(batch=draft)
+    wrong = draft.disbursements.order_by("id").first()
+    Disbursement.objects.filter(pk=wrong.pk).update(quantity=Decimal("10"), rate=Decimal("82.569"))
+    correction = correct_batch(
+        original=draft,
+        changes={
+            wrong.pk: Replacement(
+                Decimal("776.86"), quantity=Decimal("9.4086"), rate=Decimal("82.569")
+            )
+        },
+        source_name="x",
+        source_sha256="a2" * 32,
+    )
+    reversal = correction.disbursements.get(is_reversal=True)
+    replacement = correction.disbursements.get(is_reversal=False)
+    assert (reversal.quantity, reversal.rate) == (Decimal("10"), Decimal("82.569"))
+    assert (replacement.quantity, replacement.rate) == (Decimal("9.4086"), Decimal("82.569"))
+    assert replacement.amount == Decimal("776.86")
+
+
+def test_every_row_of_a_chain_of_corrections_names_the_row_it_began_with(draft):
+    publish_batch(batch=draft)
+    wrong = draft.disbursements.order_by("id").first()
+    first = correct_batch(
+        original=draft,
+        changes={wrong.pk: Replacement(Decimal("80.00"))},
+        source_name="x",
+        source_sha256="a3" * 32,
+    )
+    publish_batch(batch=first)
+    replaced = first.disbursements.get(is_reversal=False)
+    second = correct_batch(
+        original=first,
+        changes={replaced.pk: Replacement(Decimal("90.00"))},
+        source_name="y",
+        source_sha256="a4" * 32,
+    )
+    chain = Disbursement.objects.filter(batch__in=[first, second])
+    assert {row.origin_row for row in chain} == {wrong.pk}
+    assert second.disbursements.get(is_reversal=True).corrects_id == replaced.pk
+    assert Disbursement.objects.get(pk=wrong.pk).origin_row is None
+    assert second.title.startswith("更正公示：") and not second.title.startswith("更正公示：更正")

@@ -58,12 +58,15 @@ def test_a_disbursement_pointing_at_nothing_is_refused(paid, column):
     fresh = _values(paid, person_id=make_household(
         paid.village, head_name=person_name(2), head_id=uid(2)).head_id)  # fmt: skip
     fresh[DISBURSEMENT_COLUMNS.index(column)] = MISSING
+    columns = DISBURSEMENT_COLUMNS
+    if column == "corrects_id":  # a correction row also names the row its chain began with
+        columns, fresh = [*columns, "origin_row"], [*fresh, paid.pk]
     with (
         pytest.raises(IntegrityError, match=column),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        _fill(cursor, Disbursement._meta.db_table, DISBURSEMENT_COLUMNS, [fresh])
+        _fill(cursor, Disbursement._meta.db_table, columns, [fresh])
     with pytest.raises(IntegrityError), transaction.atomic():
         Disbursement.objects.filter(pk=paid.pk).update(**{column: MISSING})
     assert Disbursement.objects.count() == 1
