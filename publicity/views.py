@@ -279,13 +279,15 @@ def village_notice(request, pk, village_pk):
     found = notices.extent(rows)
     online = _village_page_url(request, notice, place, group)
     objections = reverse("publicity:batch", args=[notice.pk]) + "#objection"
+    corrected = queries.corrected_by(rows)
     context = {
         "batch": notice,
         "village": place,
         "group": group,
         "state": queries.publicity_state(notice),
         "columns": notices.notice_columns(notice.program, found),
-        "rows": notices.as_notice_rows(rows),
+        "rows": queries.with_corrected_marks(notices.as_notice_rows(rows), corrected),
+        "corrected": queries.correction_banner(corrected),
         "totals": queries.totals(rows),
         "quantity": found["quantity"],
         "qr": qr_svg(online, title=_("扫码查看本村网上公示")),

@@ -233,3 +233,13 @@ def test_the_household_page_shows_the_net_amount_with_the_history(client, origin
     page = response.content.decode()
     assert "<details" in page and "实际面积少报" in page
     assert response.context["totals"]["amount"] == Decimal("776.86")
+
+
+def test_the_village_notice_marks_corrected_rows_and_carries_the_banner(client, original):
+    village = original.disbursements.first().village
+    before = _get(client, "village_notice", original.pk, village.pk)
+    assert "已更正" not in before
+    correction = _correct(original)
+    page = _get(client, "village_notice", original.pk, village.pk)
+    assert f"本批次有 1 条记录已更正，见更正公示 #{correction.pk}" in _text(page)
+    assert page.count('class="corrected"') == 1
