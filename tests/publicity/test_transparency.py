@@ -275,8 +275,8 @@ def test_history_rewritten_under_the_triggers_makes_the_consistency_proof_fail()
     answer = transparency.consistency(first=3, second=4)
     with pytest.raises(translog.ProofError):
         translog.verify_consistency(
-            2,
             3,
+            4,
             b64(answer["first_root"]),
             b64(answer["second_root"]),
             [b64(h) for h in answer["proof"]],
