@@ -16,12 +16,20 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class AuditorTokenAuthentication(authentication.BaseAuthentication):
-    """Accept a live auditor token; an unknown, expired or revoked one is a 401."""
+    """Accept a live auditor token; an unknown, expired or revoked one is a 401.
+
+    An ``Authorization`` header is a claim to be someone: one without a scheme, or with a
+    scheme the API does not take (Basic, Digest …), is refused too, never served as anonymous.
+    """
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() not in KEYWORDS:
+        if not parts:
             return None
+        if parts[0].lower() not in KEYWORDS:
+            raise exceptions.AuthenticationFailed(
+                _("不支持的认证方式：请使用 Authorization: Token <令牌>。")
+            )
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("令牌格式无效。"))
         try:

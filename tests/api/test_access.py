@@ -60,7 +60,14 @@ def test_revoked_token_is_401(world, auditor_key):
     assert as_token(auditor_key).get("/api/v1/redflags/").status_code == 401
 
 
-@pytest.mark.parametrize("header", ["Token nope", "Token a b", "Bearer", "Token \u00e9\u00e9"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token nope", "Token a b", "Bearer", "Token \u00e9\u00e9",
+        # No scheme, or one the API does not take: refused, never served as anonymous.
+        "abcdef0123456789", "Basic YXVkaXRvcjpzZWNyZXQ=", "Digest username=x",
+    ],
+)  # fmt: skip
 def test_unknown_or_malformed_tokens_are_401(world, header):
     """Unknown, empty or malformed tokens are refused."""
     client = APIClient()
@@ -155,3 +162,25 @@ def test_throttling_counts_each_anonymous_address_separately(world, small_rates)
     first, second = APIClient(REMOTE_ADDR="10.0.0.1"), APIClient(REMOTE_ADDR="10.0.0.2")
     assert statuses(first, 4)[-1] == 429
     assert statuses(second, 1) == [200]
+
+
+def test_issue_command_creates_the_auditor_account_when_asked(world, django_user_model, staff_user):
+    """--create makes the auditor an account that cannot sign in to the site (no password)."""
+    out = StringIO()
+    call_command(
+        "issue_auditor_token", "liu.shenji", "--create", "--by", staff_user.username,
+        stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    user = django_user_model.objects.get(username="liu.shenji")
+    assert not user.has_usable_password() and not user.is_staff
+    assert as_token(out.getvalue().strip()).get("/api/v1/redflags/").status_code == 200
+    from funds.models import AuditEntry
+
+    assert AuditEntry.objects.get(kind="token_issue").details["created"] is True
+
+
+def test_issue_command_help_says_the_days_range_and_default():
+    from api.management.commands.issue_auditor_token import Command
+
+    text = Command().create_parser("manage.py", "issue_auditor_token").format_help()
+    assert "1–3660" in text and "90" in text and "--create" in text
