@@ -454,3 +454,11 @@ class LogConsistencySerializer(serializers.Serializer):
     proof = serializers.ListField(
         child=serializers.CharField(), help_text=_("一致性证明（RFC 9162 §2.1.4），base64。")
     )
+
+
+class ApiIndexSerializer(serializers.Serializer):
+    endpoints = serializers.ListField(
+        child=serializers.DictField(), help_text=_("各接口：name、url、description。")
+    )
+    docs = serializers.URLField(help_text=_("交互式接口文档。"))
+    schema = serializers.URLField(help_text=_("OpenAPI 描述。"))

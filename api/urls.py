@@ -17,6 +17,7 @@ router.register("disbursements", views.DisbursementViewSet, basename="disburseme
 router.register("audit", views.AuditEntryViewSet, basename="audit")
 
 v1 = [
+    path("", views.ApiIndexView.as_view(), name="index"),
     path("summary/", views.SummaryView.as_view(), name="summary"),
     path(
         "disbursements/export.csv",

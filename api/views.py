@@ -518,3 +518,40 @@ class LogConsistencyView(LogView):
     def get(self, request):
         sizes = self.query(LogConsistencyQuerySerializer)
         return self.prove(transparency.consistency, **sizes)
+
+
+# The endpoints /api/v1/ lists: (name, path under /api/v1/, description).
+API_INDEX = [
+    ("programs", "programs/", _("补贴项目")),
+    ("townships", "townships/", _("乡镇")),
+    ("villages", "villages/", _("村（社区）")),
+    ("households", "households/", _("农户（户主姓名脱敏）")),
+    ("persons", "persons/", _("享受人（脱敏）")),
+    ("batches", "batches/", _("发放批次")),
+    ("disbursements", "disbursements/", _("发放记录：筛选、排序、游标分页")),
+    ("summary", "summary/", _("按乡镇、村、项目、期间等汇总")),
+    ("export-csv", "disbursements/export.csv", _("按筛选条件导出 CSV")),
+    ("export-xlsx", "disbursements/export.xlsx", _("按筛选条件导出 Excel")),
+    ("redflags", "redflags/", _("红旗（审计员）")),
+    ("audit", "audit/", _("操作记录（审计员）")),
+    ("log-checkpoint", "log/checkpoint", _("透明日志：最新签名检查点")),
+    ("log-key", "log/key", _("透明日志：验证公钥")),
+    ("log-consistency", "log/consistency", _("透明日志：一致性证明")),
+]
+
+
+@extend_schema(
+    summary=_("接口索引"),
+    description=_("列出 /api/v1/ 下的各个接口及其说明，以及接口文档和 OpenAPI 描述的地址。"),
+    responses=serializers.ApiIndexSerializer,
+)
+class ApiIndexView(ApiMixin, APIView):
+    def get(self, request):
+        root = request.build_absolute_uri(reverse("api:index"))
+        endpoints = [
+            {"name": name, "url": root + path, "description": str(description)}
+            for name, path, description in API_INDEX
+        ]
+        docs = request.build_absolute_uri(reverse("api:docs"))
+        schema = request.build_absolute_uri(reverse("api:schema"))
+        return Response({"endpoints": endpoints, "docs": docs, "schema": schema})

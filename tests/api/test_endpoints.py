@@ -184,3 +184,15 @@ def test_draft_batches_never_leak_through_status_filter(api, world):
     response = api.get("/api/v1/disbursements/?batch_status=draft")
     assert response.status_code == 200 and response.json()["results"] == []
     assert Batch.objects.filter(status="draft").exists()
+
+
+def test_the_api_root_is_an_index_of_the_endpoints(api):
+    """/api/v1/ answers JSON naming every endpoint with its URL and the docs, not an HTML 404."""
+    response = api.get("/api/v1/")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    body = response.json()
+    names = {entry["name"] for entry in body["endpoints"]}
+    assert {"disbursements", "summary", "batches", "redflags", "audit", "log-checkpoint"} <= names
+    for entry in body["endpoints"]:
+        assert entry["url"].startswith("http://testserver/api/v1/") and entry["description"]
+    assert body["docs"].endswith("/api/docs/") and body["schema"].endswith("/api/schema/")
