@@ -9,6 +9,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
@@ -40,6 +41,18 @@ class PeriodFilter(django_filters.CharFilter):
 
 
 class AmountField(forms.DecimalField):
+    """An amount in yuan, at most two places, within ±10^12: one message whatever is wrong
+    (1e400 broke three limits at once and said so three times)."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                _("金额应为 -1000000000000 到 1000000000000 之间、最多两位小数的数。"),
+                code="amount",
+            ) from None
+
     def __init__(self, *args, **kwargs):
         kwargs.pop("step_size", None)
         super().__init__(
@@ -119,12 +132,29 @@ class DisbursementFilter(StaticFormFilterSet):
         fields: list[str] = []
 
 
+BAD_ORDERING = _("排序字段无效：只能是 amount、period、pay_date、id 之一，前加 - 表示降序。")
+
+
 class DisbursementOrdering(OrderingFilter):
     ordering_fields = ["amount", "period", "pay_date", "id"]
     ordering_description = _("排序字段：amount、period、pay_date、id，前加 - 表示降序；默认 id。")
 
     def get_ordering(self, request, queryset, view):
-        """Add id as a tie-breaker, so that cursor pages over equal values are stable."""
+        """Add id as a tie-breaker, so that cursor pages over equal values are stable.
+
+        One field (or it and id) of ``ordering_fields``, with ``-`` for descending; anything
+        else is a 400 rather than silently the default order.
+        """
+        raw = request.query_params.get(self.ordering_param)
+        if raw not in (None, ""):
+            fields = [f.strip() for f in raw.split(",")]
+            known = {f for name in self.ordering_fields for f in (name, f"-{name}")}
+            if (
+                any(f not in known for f in fields)
+                or len(fields) > 2
+                or (len(fields) == 2 and fields[1].lstrip("-") != "id")
+            ):
+                raise ValidationError({self.ordering_param: [BAD_ORDERING]})
         ordering = list(super().get_ordering(request, queryset, view) or ["id"])
         if not {"id", "-id"} & set(ordering):
             ordering.append("id")

@@ -41,6 +41,17 @@ def page_size_of(request, *, param: str, default: int, maximum: int) -> int:
     return min(int(raw), maximum)
 
 
+def page_number_of(request, *, param: str) -> int:
+    """Return the page number asked for (1 when none); anything but a whole number from 1 is a
+    400 naming the parameter."""
+    raw = request.query_params.get(param)
+    if raw in (None, ""):
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationError({param: [_("页码应为不小于 1 的整数。")]})
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class _Key:
     """One sort key: a field, its direction, and where rows without a value go."""
@@ -243,6 +254,15 @@ class ReferencePagination(pagination.PageNumberPagination):
     page_query_description = _("页码，从 1 开始。")
     page_size_query_description = _("每页条数，最多 500。")
 
+    def get_page_size(self, request):
+        return page_size_of(
+            request, param=self.page_size_query_param, default=self.page_size,
+            maximum=self.max_page_size,
+        )  # fmt: skip
+
+    def get_page_number(self, request, paginator):
+        return page_number_of(request, param=self.page_query_param)
+
     def get_paginated_response_schema(self, schema):
         return _describe(super().get_paginated_response_schema(schema))
 
@@ -261,11 +281,11 @@ class NoCountPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.size = self.get_page_size(request)
-        try:
-            self.number = max(1, int(request.query_params.get(self.page_query_param, 1)))
-        except (TypeError, ValueError):
-            self.number = 1
+        self.size = page_size_of(
+            request, param=self.page_size_query_param, default=self.page_size,
+            maximum=self.max_page_size,
+        )  # fmt: skip
+        self.number = page_number_of(request, param=self.page_query_param)
         start = (self.number - 1) * self.size
         rows = list(queryset[start : start + self.size + 1])
         self.has_next = len(rows) > self.size

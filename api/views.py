@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import filters, selectors, serializers
+from api import filters, parameters, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
 from api.conditional import fingerprint, not_modified
 from api.pagination import (
@@ -65,8 +65,12 @@ class ApiMixin:
     schema = ApiAutoSchema()
     reference_model = None
 
+    #: Query parameters the view reads besides its filters, ordering and pages (api.parameters).
+    extra_parameters: tuple[str, ...] = ()
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        parameters.check(self, request)
         self.etag = self.last_modified = None
         if request.method in ("GET", "HEAD"):
             self.etag, self.last_modified = fingerprint(request, self.reference_model)
@@ -308,6 +312,7 @@ class DisbursementXlsxExportView(DisbursementExportView):
     filters=True,
 )
 class SummaryView(ApiMixin, generics.ListAPIView):
+    extra_parameters = ("by",)
     serializer_class = serializers.SummaryRowSerializer
     filterset_class = filters.DisbursementFilter
     filter_backends = [DjangoFilterBackend]
@@ -498,6 +503,8 @@ class LogKeyView(LogView):
     responses=LogProofSerializer,
 )
 class LogProofView(LogView):
+    extra_parameters = ("tree_size",)
+
     def get(self, request, pk):
         if not str(pk).isdigit():
             raise exceptions.NotFound(_t("这条记录不在透明日志中"))
@@ -515,6 +522,8 @@ class LogProofView(LogView):
     responses=LogConsistencySerializer,
 )
 class LogConsistencyView(LogView):
+    extra_parameters = ("first", "second")
+
     def get(self, request):
         sizes = self.query(LogConsistencyQuerySerializer)
         return self.prove(transparency.consistency, **sizes)
