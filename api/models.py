@@ -29,6 +29,8 @@ class AuditorTokenQuerySet(models.QuerySet["AuditorToken"]):
     def issue(self, *, user, days: int, note: str = "") -> tuple[AuditorToken, str]:
         """Create a token for USER valid DAYS days; return it with the key (shown once)."""
         key = secrets.token_urlsafe(32)
+        while key.startswith("-"):  # its prefix is passed on command lines: no option-like keys
+            key = secrets.token_urlsafe(32)
         token = self.create(
             user=user,
             key_hash=hash_key(key),

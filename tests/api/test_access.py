@@ -184,3 +184,20 @@ def test_issue_command_help_says_the_days_range_and_default():
 
     text = Command().create_parser("manage.py", "issue_auditor_token").format_help()
     assert "1–3660" in text and "90" in text and "--create" in text
+
+
+def test_no_key_starts_like_a_command_line_option(db, django_user_model, monkeypatch):
+    """A prefix is passed to revoke_auditor_token: a key starting with "-" would read as an
+    option there, so one is never issued."""
+    import secrets
+
+    keys = iter(
+        [
+            "-starts-like-an-option-aaaaaaaaaaaaaaaaaaaaaaaa",
+            "fine-key-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        ]
+    )
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(keys))
+    user = django_user_model.objects.create_user("shen", password="p-123456789")
+    token, key = AuditorToken.objects.issue(user=user, days=1)
+    assert key.startswith("fine-key") and token.prefix == key[:8]

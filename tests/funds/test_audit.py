@@ -201,7 +201,9 @@ def test_issuing_and_revoking_tokens_is_recorded(staff_user, auditor, staff_clie
         ("token_revoke", str(token2.pk), "staff"),
     ]
     first = AuditEntry.objects.order_by("id").first()
-    assert first.details == {"prefix": token.prefix, "holder": auditor.pk, "days": 90}
+    assert first.details == {
+        "prefix": token.prefix, "holder": auditor.pk, "days": 90, "created": False,
+    }  # fmt: skip
 
 
 def test_maintenance_commands_record_their_operator(staff_user):
