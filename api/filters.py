@@ -121,10 +121,13 @@ class DisbursementFilter(StaticFormFilterSet):
         help_text=_("发放状态：paid 已发放、failed 发放失败、stopped 停发。"),
     )
 
-    batch_status = django_filters.ChoiceFilter(
+    batch_status = django_filters.MultipleChoiceFilter(
         field_name="batch__status",
         choices=Batch.Status.choices,
-        help_text=_("批次状态（匿名用户只能看到 publicity、final）。"),
+        help_text=_(
+            "批次状态，可重复（batch_status=final&batch_status=draft）；不给时只算已公开的"
+            "（publicity、final）。匿名用户只能看到已公开的。"
+        ),
     )
 
     class Meta:

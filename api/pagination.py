@@ -337,3 +337,16 @@ def _integer_parameters(paginator, view, parameters: list[dict]) -> list[dict]:
                 "maximum": paginator.max_page_size,
             }
     return parameters
+
+
+class SummaryPagination(NoCountPagination):
+    """The summary's pages, which also say which batch statuses they count."""
+
+    def get_paginated_response_schema(self, schema):
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["batch_status"] = {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": str(_("本次汇总计入的批次状态：默认只计已公开的（publicity、final）。")),
+        }
+        return envelope

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
@@ -34,12 +35,25 @@ def allowed(view: Any) -> set[str]:
     return names
 
 
+def repeatable(view: Any) -> set[str]:
+    """Return the filters of VIEW that take several values (batch_status=final&batch_status=…)."""
+    filterset = getattr(view, "filterset_class", None)
+    if filterset is None:
+        return set()
+    return {
+        name
+        for name, found in filterset.base_filters.items()
+        if isinstance(found, django_filters.MultipleChoiceFilter)
+    }
+
+
 def check(view: Any, request: Any) -> None:
     """Raise a 400 naming each parameter of REQUEST that VIEW does not take, or that repeats."""
     params = request.query_params
     errors = {name: [_("本接口不接受这个参数。")] for name in sorted(set(params) - allowed(view))}
+    several = repeatable(view)
     for name in params:
-        if name not in errors and len(params.getlist(name)) > 1:
+        if name not in errors and name not in several and len(params.getlist(name)) > 1:
             errors[name] = [_("参数只能出现一次。")]
     if errors:
         raise ValidationError(errors)

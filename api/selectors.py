@@ -54,17 +54,27 @@ class RedFlagCount(TypedDict):
 # Who sees what
 
 
-def visible_disbursements(*, auditor: bool) -> DisbursementQuerySet:
-    """Return the rows the caller may see: all for auditors, published for others."""
-    rows = Disbursement.objects.all() if auditor else Disbursement.objects.published()
-    return rows.order_by("id")
+def counted_statuses(*, auditor: bool, asked: Sequence[str] = ()) -> list[str]:
+    """Return the batch statuses an answer counts: those ASKED for, else the published ones.
+
+    Auditors may ask for drafts and withdrawn batches; everyone else only ever sees published
+    rows, so what they ask beyond those matches nothing.
+    """
+    statuses = sorted(set(asked)) if asked else sorted(Batch.PUBLIC_STATUSES, reverse=True)
+    return statuses if auditor else [s for s in statuses if s in Batch.PUBLIC_STATUSES]
+
+
+def visible_disbursements(*, auditor: bool, asked: Sequence[str] = ()) -> DisbursementQuerySet:
+    """Return the rows an answer counts: published ones, unless an auditor ASKED for others."""
+    statuses = counted_statuses(auditor=auditor, asked=asked)
+    return Disbursement.objects.filter(batch__status__in=statuses).order_by("id")
 
 
 def disbursement_values(
-    *, auditor: bool, fields: Sequence[str]
+    *, auditor: bool, fields: Sequence[str], asked: Sequence[str] = ()
 ) -> QuerySet[Disbursement, dict[str, Any]]:
-    """Return the visible rows as dicts of FIELDS, without building a model per row."""
-    return visible_disbursements(auditor=auditor).values(*fields)
+    """Return the counted rows as dicts of FIELDS, without building a model per row."""
+    return visible_disbursements(auditor=auditor, asked=asked).values(*fields)
 
 
 def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,7 +171,7 @@ BATCH_FILTERS: dict[str, str] = {
     "batch": "id",
     "period_after": "period__gte",
     "period_before": "period__lte",
-    "batch_status": "status",
+    "batch_status": "status__in",  # the statuses counted: see counted_statuses
 }
 
 
@@ -177,10 +187,10 @@ def batch_summary(
     used = {name: value for name, value in filters.items() if value not in EMPTY_VALUES}
     if not used.keys() <= BATCH_FILTERS.keys():
         return None
+    statuses = counted_statuses(auditor=auditor, asked=used.pop("batch_status", ()))
     lookups = {BATCH_FILTERS[name]: value for name, value in used.items()}
     return (
-        visible_batches(auditor=auditor)
-        .filter(row_count__gt=0, **lookups)
+        Batch.objects.filter(status__in=statuses, row_count__gt=0, **lookups)
         .order_by()
         .values(group_id=F(BATCH_GROUPS[by]))
         .annotate(total=Sum("total_amount"), count=Sum("row_count"))
@@ -209,8 +219,8 @@ def summary_groups(
 def named_groups(
     *, by: str, groups: Sequence[Mapping[str, Any]], rows: DisbursementQuerySet
 ) -> list[SummaryRow]:
-    """Name a page of groups and give their paid, failed and re-sent amounts (ROWS: the rows
-    grouped), in three queries for the page."""
+    """Name a page of groups and give their paid, failed, re-sent and reversed amounts (ROWS:
+    the rows grouped), in four queries for the page."""
     names = SUMMARY_GROUPS[by][1]([g["group_id"] for g in groups]) if groups else {}
     column = SUMMARY_GROUPS[by][0]
     totals = {g["group_id"]: g["total"] for g in groups}
@@ -221,6 +231,17 @@ def named_groups(
         if groups
         else {}
     )
+    reversed_amounts = (
+        dict(
+            rows.filter(is_reversal=True, **{f"{column}__in": list(totals)})
+            .order_by()
+            .values_list(column)
+            .annotate(sum=Sum("amount"))
+        )
+        if groups
+        else {}
+    )
+    zero = Decimal("0.00")
     return [
         {
             "id": g["group_id"],
@@ -228,6 +249,7 @@ def named_groups(
             "total": g["total"],
             "count": g["count"],
             **amounts[g["group_id"]],
+            "reversed_amount": reversed_amounts.get(g["group_id"], zero),
         }
         for g in groups
     ]
@@ -303,7 +325,10 @@ def _export_cells(
 
 def red_flag_scope(*, auditor: bool) -> DisbursementQuerySet:
     """Return the rows red flags look at: visible rows outside withdrawn batches."""
-    return visible_disbursements(auditor=auditor).exclude(batch__status=Batch.Status.WITHDRAWN)
+    # Red flags look at drafts too (a flag is worth most before publication), never at
+    # withdrawn batches; only auditors and staff see them.
+    rows = Disbursement.objects.all() if auditor else Disbursement.objects.published()
+    return rows.exclude(batch__status=Batch.Status.WITHDRAWN).order_by("id")
 
 
 def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:

@@ -350,6 +350,10 @@ class SummaryRowSerializer(serializers.Serializer):
         max_digits=20, decimal_places=2,
         help_text=_("失败后重发成功的金额（元），已计入已发放金额。"),
     )  # fmt: skip
+    reversed_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2,
+        help_text=_("更正冲销的金额（元，负数），已计入合计：合计 = 原发放 + 冲销 + 更正后金额。"),
+    )  # fmt: skip
 
 
 class RedFlagCountSerializer(serializers.Serializer):

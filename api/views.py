@@ -30,6 +30,7 @@ from api.pagination import (
     DisbursementCursorPagination,
     NoCountPagination,
     ReferencePagination,
+    SummaryPagination,
 )
 from api.permissions import CanReadAuditRecord, IsAuditor, is_auditor
 from api.redflags import RED_FLAGS
@@ -221,8 +222,9 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.disbursement_values(
-            auditor=is_auditor(self.request), fields=serializers.DISBURSEMENT_VALUES
-        )
+            auditor=is_auditor(self.request), fields=serializers.DISBURSEMENT_VALUES,
+            asked=self.request.query_params.getlist("batch_status"),
+        )  # fmt: skip
 
     def paginate_queryset(self, queryset):
         rows = selectors.with_persons(rows=super().paginate_queryset(queryset))
@@ -258,7 +260,10 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     export_format = "csv"
 
     def get_queryset(self):
-        return selectors.visible_disbursements(auditor=is_auditor(self.request))
+        return selectors.visible_disbursements(
+            auditor=is_auditor(self.request),
+            asked=self.request.query_params.getlist("batch_status"),
+        )
 
     def get(self, request):
         rows = self.filter_queryset(self.get_queryset())
@@ -316,10 +321,13 @@ class SummaryView(ApiMixin, generics.ListAPIView):
     serializer_class = serializers.SummaryRowSerializer
     filterset_class = filters.DisbursementFilter
     filter_backends = [DjangoFilterBackend]
-    pagination_class = NoCountPagination
+    pagination_class = SummaryPagination
 
     def get_queryset(self):
-        return selectors.visible_disbursements(auditor=is_auditor(self.request))
+        return selectors.visible_disbursements(
+            auditor=is_auditor(self.request),
+            asked=self.request.query_params.getlist("batch_status"),
+        )
 
     def list(self, request, *args, **kwargs):
         by = request.query_params.get("by", "village")
@@ -337,7 +345,12 @@ class SummaryView(ApiMixin, generics.ListAPIView):
         rows = selectors.named_groups(
             by=by, groups=self.paginate_queryset(groups), rows=filterset.qs
         )
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        # Every aggregate says what it counts.
+        response.data["batch_status"] = selectors.counted_statuses(
+            auditor=is_auditor(request), asked=request.query_params.getlist("batch_status")
+        )
+        return response
 
 
 class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
