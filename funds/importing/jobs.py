@@ -432,11 +432,14 @@ def import_roster(
         if staged is not None:
             report.status = ImportStatus.CHECKED
         return _named(report, template)
-    report = _import_file(
-        path, sha256=sha256, program=program, period=period, township=township,
-        publish=publish, user=user, progress=progress, options=options,
-        override_reason=override_reason,
-    )  # fmt: skip
+    try:
+        report = _import_file(
+            path, sha256=sha256, program=program, period=period, township=township,
+            publish=publish, user=user, progress=progress, options=options,
+            override_reason=override_reason,
+        )  # fmt: skip
+    except Blocked as blocked:
+        report = _blocked(blocked.report, blocked.found)
     _named(report, template)
     if save_template and report.status == ImportStatus.IMPORTED:
         _save_template(
@@ -479,30 +482,6 @@ def _save_template(
         report.saved_template = name
 
 
-def _import_file(
-    path: Path,
-    *,
-    sha256: str,
-    program: Program,
-    period: str,
-    township: str | None,
-    publish: bool,
-    user: Any,
-    progress: Progress | None,
-    options: dict[str, Any],
-    override_reason: str = "",
-) -> ImportReport:
-    """Parse, stage and load a roster in one transaction, rows streamed to the loader."""
-    try:
-        return _stream_file(
-            path, sha256=sha256, program=program, period=period, township=township,
-            publish=publish, user=user, progress=progress, options=options,
-            override_reason=override_reason,
-        )  # fmt: skip
-    except Blocked as blocked:
-        return _blocked(blocked.report, blocked.found)
-
-
 def _blocked(report: ImportReport, found: duplicates.Found) -> ImportReport:
     """Reject a roster that repeats a live batch: nothing of it was written."""
     report.status, report.batch = ImportStatus.REJECTED, None
@@ -514,7 +493,7 @@ def _blocked(report: ImportReport, found: duplicates.Found) -> ImportReport:
     return report
 
 
-def _stream_file(
+def _import_file(
     path: Path,
     *,
     sha256: str,
@@ -527,6 +506,10 @@ def _stream_file(
     options: dict[str, Any],
     override_reason: str,
 ) -> ImportReport:
+    """Parse, stage and load a roster in one transaction, rows streamed to the loader.
+
+    Raise ``Blocked`` (nothing written) when it repeats a live batch without a stated reason.
+    """
     load = ChunkedLoad(
         program=program, period=period, source_name=path.name, sha256=sha256, user=user
     )
