@@ -30,6 +30,28 @@ def _describe(schema: dict) -> dict:
     return schema
 
 
+class LinkedPages:
+    """Pages that know their neighbours, never the total: next, previous and the results."""
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return _describe(
+            {
+                "type": "object",
+                "required": ["results"],
+                "properties": {
+                    "next": {"type": "string", "nullable": True, "format": "uri"},
+                    "previous": {"type": "string", "nullable": True, "format": "uri"},
+                    "results": schema,
+                },
+            }
+        )
+
+
 def page_size_of(request, *, param: str, default: int, maximum: int) -> int:
     """Return the page size asked for, capped at MAXIMUM; refuse anything but a whole number
     of at least 1 with a 400 naming the parameter."""
@@ -75,7 +97,7 @@ class _Key:
         return F(key.field).asc(nulls_last=not key.nulls_first)
 
 
-class KeysetCursorPagination(pagination.BasePagination):
+class KeysetCursorPagination(LinkedPages, pagination.BasePagination):
     """Keyset pages over disbursements under any ordering the view allows; no COUNT(*).
 
     The order is total: the ordering field, then id, with rows without a value placed (last
@@ -194,24 +216,6 @@ class KeysetCursorPagination(pagination.BasePagination):
             return None
         return self._link(self._cursor(self.first, backwards=True))
 
-    def get_paginated_response(self, data) -> Response:
-        return Response(
-            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
-        )
-
-    def get_paginated_response_schema(self, schema):
-        return _describe(
-            {
-                "type": "object",
-                "required": ["results"],
-                "properties": {
-                    "next": {"type": "string", "nullable": True, "format": "uri"},
-                    "previous": {"type": "string", "nullable": True, "format": "uri"},
-                    "results": schema,
-                },
-            }
-        )
-
     def get_schema_operation_parameters(self, view):
         return [
             {
@@ -270,7 +274,7 @@ class ReferencePagination(pagination.PageNumberPagination):
         return _integer_parameters(self, view, super().get_schema_operation_parameters(view))
 
 
-class NoCountPagination(pagination.PageNumberPagination):
+class NoCountPagination(LinkedPages, pagination.PageNumberPagination):
     """Numbered pages that fetch one extra row to know whether there is a next page."""
 
     page_size = 100
@@ -302,24 +306,6 @@ class NoCountPagination(pagination.PageNumberPagination):
             return None
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.page_query_param, self.number - 1)
-
-    def get_paginated_response(self, data):
-        return Response(
-            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
-        )
-
-    def get_paginated_response_schema(self, schema):
-        return _describe(
-            {
-                "type": "object",
-                "required": ["results"],
-                "properties": {
-                    "next": {"type": "string", "nullable": True, "format": "uri"},
-                    "previous": {"type": "string", "nullable": True, "format": "uri"},
-                    "results": schema,
-                },
-            }
-        )
 
     def get_schema_operation_parameters(self, view):
         return _integer_parameters(self, view, super().get_schema_operation_parameters(view))
