@@ -16,7 +16,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from funds.models import Batch, Disbursement, PaymentResult, PaymentState, Program
+from funds.models import Batch, Disbursement, Program
 from publicity import queries
 from villages.models import Village
 
@@ -144,45 +144,12 @@ def download_header(base: tuple[str, ...], columns: NoticeColumns) -> tuple[str,
 
 
 def download_rows(rows: QuerySet[Disbursement], columns: NoticeColumns) -> Iterator[tuple]:
-    """Yield the rows of a notice's download, as ``download_header`` names them (the batch
-    download's rows, ``queries.download_rows``, with the program's own columns)."""
-    labels = dict(Disbursement.Status.choices)
-    states = dict(PaymentState.choices)
-    latest = PaymentResult.objects.latest_kinds(rows)
-    for row in (
-        rows.order_by(*queries.ROW_ORDER)
-        .values_list(
-            "village__township__name",
-            "village__name",
-            "household__group",
-            "person__name_masked",
-            "person__id_masked",
-            "program__name",
-            "period",
-            "quantity",
-            "rate",
-            "amount",
-            "pay_date",
-            "status",
-            "id",
-        )
-        .iterator(chunk_size=2000)
-    ):
-        *head, quantity, rate, amount, pay_date, status, pk = row
-        extra = []
-        if columns.quantity:
-            extra.append(plain_number(quantity))
-        if columns.rate:
-            extra.append(rate_number(rate))
-        state = latest.get(pk, status)
-        yield (
-            *head,
-            *extra,
-            amount,
-            pay_date,
-            str(labels.get(status, status)),
-            str(states.get(state, state)),
-        )
+    """Yield the rows of a notice's download, as ``download_header`` names them: the batch
+    download's rows (``queries.download_rows``) with the program's own columns."""
+    measures = [("quantity", plain_number)] if columns.quantity else []
+    if columns.rate:
+        measures.append(("rate", rate_number))
+    return queries.download_rows(rows, measures)
 
 
 def plain_number(value: Decimal | None) -> Decimal | None:

@@ -377,14 +377,19 @@ def publicity_state(batch: Batch, today: date | None = None) -> PublicityState:
     )
 
 
-def download_rows(rows: QuerySet[Disbursement]):
-    """Yield (township, village, group, name, ID, program, period, amount, pay date, status,
-    current payment state, correction): the last says which published correction corrected
-    the row, if one did."""
+def download_rows(rows: QuerySet[Disbursement], measures: Sequence[Any] = ()):
+    """Yield (township, village, group, name, ID, program, period, [measures,] amount, pay date,
+    status, current payment state, correction): the last says which published correction
+    corrected the row, if one did.
+
+    MEASURES are (field, format) pairs put before the amount: a village notice's 面积 and
+    标准 (publicity.notices).
+    """
     labels = dict(Disbursement.Status.choices)
     states = dict(PaymentState.choices)
     latest = PaymentResult.objects.latest_kinds(rows)
     corrected = corrected_by(rows)
+    fields = [field for field, _format in measures]
     for row in (
         rows.order_by(*ROW_ORDER)
         .values_list(
@@ -395,6 +400,7 @@ def download_rows(rows: QuerySet[Disbursement]):
             "person__id_masked",
             "program__name",
             "period",
+            *fields,
             "amount",
             "pay_date",
             "status",
@@ -402,10 +408,16 @@ def download_rows(rows: QuerySet[Disbursement]):
         )
         .iterator(chunk_size=2000)
     ):
-        state = latest.get(row[10], row[9])
-        correction = corrected.get(row[10])
+        *head, amount, pay_date, status, pk = row
+        formats = [fmt for _field, fmt in measures]
+        values = head[:7] + [fmt(v) for fmt, v in zip(formats, head[7:], strict=True)]
+        state = latest.get(pk, status)
+        correction = corrected.get(pk)
         mark = _("已更正，见更正公示 #%(batch)s") % {"batch": correction} if correction else ""
-        yield (*row[:9], str(labels.get(row[9], row[9])), str(states.get(state, state)), mark)
+        yield (
+            *values, amount, pay_date, str(labels.get(status, status)),
+            str(states.get(state, state)), mark,
+        )  # fmt: skip
 
 
 def chart_items(by_village: list[dict[str, Any]], limit: int = 30) -> list[tuple[str, Decimal]]:

@@ -243,3 +243,16 @@ def test_the_village_notice_marks_corrected_rows_and_carries_the_banner(client, 
     page = _get(client, "village_notice", original.pk, village.pk)
     assert f"本批次有 1 条记录已更正，见更正公示 #{correction.pk}" in _text(page)
     assert page.count('class="corrected"') == 1
+
+
+def test_the_village_notice_download_marks_corrected_rows_under_its_header(client, original):
+    village = original.disbursements.first().village
+    correction = _correct(original)
+    url = reverse("publicity:village_notice_download", args=[original.pk, village.pk, "csv"])
+    response = client.get(url)
+    table = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header, rows = table[0], table[1:]
+    assert all(len(row) == len(header) for row in rows), "every row fills the header"
+    marks = [row[header.index("更正情况")] for row in rows]
+    assert marks.count(f"已更正，见更正公示 #{correction.pk}") == 1
+    assert marks.count("") == len(rows) - 1
