@@ -372,8 +372,9 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
             "仅限审计员与工作人员。kind：person_in_two_households 同一人在两户或两村；"
             "paid_twice 同一人同一项目同一期间重复发放（不含已冲销、发放失败）；"
             "shared_account 同一账号多户使用；amount_mismatch 金额≠数量×标准；"
-            "above_rate_or_cap 超过项目标准或上限；age_rule 年龄不符合项目条件。"
-            "同一问题的行 group 相同并排在一起。"
+            "above_rate_or_cap 超过花名册自身所列标准（数量×标准）或项目上限；"
+            "age_rule 年龄不符合项目条件。同一问题的行 group 相同并排在一起（含义随类型而定），"
+            "rule、expected、gap 说明触发的规则、允许值与差额。"
         ),
         parameters=[
             OpenApiParameter(
