@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _t
@@ -259,11 +262,19 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     def get(self, request):
         rows = self.filter_queryset(self.get_queryset())
         header = selectors.export_header()
+        as_of, query = timezone.now(), selectors.export_query(dict(request.GET.lists()))
+        # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
+        # the CSV stays a plain table; the XLSX also lists them on a second sheet.
+        stamp = {"X-Sunlight-As-Of": as_of.isoformat(), "X-Sunlight-Filters": urlencode(query)}
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
-            cells = selectors.export_rows(rows=rows, limit=cap)
-            return xlsx_response("disbursements.xlsx", header, cells, title="disbursements")
-        return csv_response("disbursements.csv", header, selectors.export_rows(rows=rows))
+            return xlsx_response(
+                "disbursements.xlsx", header, selectors.export_rows(rows=rows, limit=cap),
+                title="disbursements", number_formats=selectors.EXPORT_NUMBER_FORMATS,
+                notes=selectors.export_notes(as_of=as_of, query=query), headers=stamp,
+            )  # fmt: skip
+        cells = selectors.export_rows(rows=rows)
+        return csv_response("disbursements.csv", header, cells, headers=stamp)
 
 
 _EXPORT_DOC = {
