@@ -1,24 +1,53 @@
 """Red flags: rows that look wrong, each found by one aggregate query, never a Python loop.
 
 Every function takes the disbursements in scope and returns those involved, annotated
-with ``group`` (rows of one case share it) and ordered so a case's rows are together.
+with ``group`` (rows of one case share it), ``rule`` (the rule the row breaks), ``expected``
+and ``gap`` (what the rule allows and how far the row is from it, where the rule has a
+number), and ordered so a case's rows are together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat, Round
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from funds.models import Batch, Disbursement, DisbursementQuerySet
 
+# Money that a rule allows, and the gap to it, in yuan to the cent.
+YUAN = DecimalField(max_digits=20, decimal_places=2)
+# Slack for quantity × rate: an office may round the product up to the cent.
+ONE_CENT = Value(Decimal("0.01"), output_field=YUAN)
+
 
 def _as_text(field: str) -> Cast:
     return Cast(field, CharField())
+
+
+def _no_expected_value(rows: DisbursementQuerySet, rule: str) -> DisbursementQuerySet:
+    """Name RULE on rows that break it by comparison with each other, not with a number."""
+    return rows.annotate(
+        rule=Value(rule, output_field=CharField()),
+        expected=Value(None, output_field=YUAN),
+        gap=Value(None, output_field=YUAN),
+    )
 
 
 def person_in_two_households(rows: DisbursementQuerySet) -> DisbursementQuerySet:
@@ -34,7 +63,7 @@ def person_in_two_households(rows: DisbursementQuerySet) -> DisbursementQuerySet
         .values("person_id")
     )
     return (
-        rows.filter(person_id__in=persons)
+        _no_expected_value(rows.filter(person_id__in=persons), "person_in_two_households")
         .annotate(group=_as_text("person_id"))
         .order_by("person_id", "household_id", "id")
     )
@@ -59,7 +88,7 @@ def paid_twice(rows: DisbursementQuerySet) -> DisbursementQuerySet:
         period=OuterRef("period"),
     ).exclude(pk=OuterRef("pk"))
     return (
-        effective.filter(Exists(twin))
+        _no_expected_value(effective.filter(Exists(twin)), "paid_twice")
         .annotate(
             group=Concat(
                 _as_text("person_id"),
@@ -85,40 +114,64 @@ def shared_account(rows: DisbursementQuerySet) -> DisbursementQuerySet:
         .values("account_hash")
     )
     return (
-        rows.filter(account_hash__in=accounts)
+        _no_expected_value(rows.filter(account_hash__in=accounts), "shared_account")
         .annotate(group=F("account_masked"))
         .order_by("account_hash", "household_id", "id")
     )
+
+
+def _quantity_times_rate() -> Round:
+    return Round(F("quantity") * F("rate"), 2, output_field=YUAN)
 
 
 def amount_mismatch(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     """Return rows whose amount differs from quantity × rate rounded to the cent."""
     return (
         rows.filter(is_reversal=False, quantity__isnull=False, rate__isnull=False)
-        .annotate(expected=Round(F("quantity") * F("rate"), 2))
+        .annotate(expected=_quantity_times_rate())
         .filter(~Q(amount=F("expected")))
-        .annotate(group=_as_text("id"))
+        .annotate(
+            rule=Value("quantity_times_rate", output_field=CharField()),
+            gap=F("amount") - F("expected"),
+            group=_as_text("id"),
+        )
         .order_by("id")
     )
 
 
 def above_rate_or_cap(rows: DisbursementQuerySet) -> DisbursementQuerySet:
-    """Return rows above the program's cap, its rate × quantity, or its rate per person."""
-    over_cap = Q(program__cap__isnull=False, amount__gt=F("program__cap"))
+    """Return rows above the rate their own roster declares, or above the program's cap."""
+    # The roster's rate, not the catalogue's: offices pay at the rate of the year and place
+    # (耕地地力 at 120.50 a mu where the catalogue says 105.00), and a roster is wrong when
+    # its amounts do not follow its own rate.
     over_rate_times_quantity = Q(
-        program__rate__isnull=False, quantity__isnull=False, amount__gt=F("program_limit")
+        quantity__isnull=False,
+        rate__isnull=False,
+        amount__gt=F("quantity") * F("rate") + ONE_CENT,
     )
     over_rate_per_person = Q(
-        program__rate__isnull=False,
         quantity__isnull=True,
+        rate__isnull=False,
         program__unit__contains="人",
-        amount__gt=F("program__rate"),
+        amount__gt=F("rate") + ONE_CENT,
     )
+    over_cap = Q(program__cap__isnull=False, amount__gt=F("program__cap"))
+    # A row that breaks several rules is reported under the first, in this order.
+    rules = [
+        ("rate_times_quantity", over_rate_times_quantity, _quantity_times_rate()),
+        ("rate_per_person", over_rate_per_person, Round(F("rate"), 2, output_field=YUAN)),
+        ("cap", over_cap, F("program__cap")),
+    ]
     return (
         rows.filter(is_reversal=False)
-        .annotate(program_limit=Round(F("program__rate") * F("quantity"), 2))
-        .filter(over_cap | over_rate_times_quantity | over_rate_per_person)
-        .annotate(group=_as_text("program_id"))
+        .filter(over_rate_times_quantity | over_rate_per_person | over_cap)
+        .annotate(
+            rule=Case(
+                *(When(q, then=Value(name)) for name, q, _ in rules), output_field=CharField()
+            ),
+            expected=Case(*(When(q, then=limit) for _, q, limit in rules), output_field=YUAN),
+        )
+        .annotate(gap=F("amount") - F("expected"), group=_as_text("program_id"))
         .order_by("program_id", "id")
     )
 
@@ -131,7 +184,15 @@ def age_rule(rows: DisbursementQuerySet) -> DisbursementQuerySet:
         rows.filter(is_reversal=False, person__birth_year__isnull=False)
         .annotate(age=F("batch__year") - F("person__birth_year"))
         .filter(too_young | too_old)
-        .annotate(group=_as_text("program_id"))
+        .annotate(
+            rule=Case(When(too_young, then=Value("min_age")), default=Value("max_age")),
+            expected=Case(
+                When(too_young, then=F("program__min_age")),
+                default=F("program__max_age"),
+                output_field=IntegerField(),
+            ),
+        )
+        .annotate(gap=F("age") - F("expected"), group=_as_text("program_id"))
         .order_by("program_id", "id")
     )
 
@@ -152,7 +213,7 @@ RED_FLAGS: dict[str, RedFlag] = {
         RedFlag("paid_twice", _("同一人同一项目同一期间重复发放"), paid_twice),
         RedFlag("shared_account", _("同一账号被多个农户使用"), shared_account),
         RedFlag("amount_mismatch", _("金额不等于数量 × 标准"), amount_mismatch),
-        RedFlag("above_rate_or_cap", _("金额超过项目标准或上限"), above_rate_or_cap),
+        RedFlag("above_rate_or_cap", _("金额超过花名册所列标准或项目上限"), above_rate_or_cap),
         RedFlag("age_rule", _("年龄不符合项目条件"), age_rule),
     )
 }

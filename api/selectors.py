@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -257,7 +258,8 @@ def named_groups(
 
 # Exports
 
-# (column, header) of each exported cell, in order.
+# (column, header) of each exported cell, in order. The batch's status, the person, payee
+# and corrected row let an auditor tell drafts, withdrawn rows and corrections apart.
 EXPORT_FIELDS: list[tuple[str, Promise]] = [
     ("id", _("记录id")),
     ("program__name", _("项目")),
@@ -265,8 +267,10 @@ EXPORT_FIELDS: list[tuple[str, Promise]] = [
     ("village__township__name", _("乡镇")),
     ("village__name", _("村")),
     ("household_id", _("农户id")),
+    ("person_id", _("享受人id")),
     ("person__name_masked", _("享受人（脱敏）")),
     ("person__id_masked", _("身份证号（脱敏）")),
+    ("payee_id", _("收款人id")),
     ("quantity", _("数量")),
     ("rate", _("标准")),
     ("amount", _("金额")),
@@ -274,19 +278,29 @@ EXPORT_FIELDS: list[tuple[str, Promise]] = [
     ("account_masked", _("账号（脱敏）")),
     ("status", _("发放状态")),
     ("is_reversal", _("冲销行")),
+    ("corrects_id", _("更正的记录id")),
     ("batch_id", _("批次id")),
+    ("batch__status", _("批次状态")),
 ]
 EXPORT_COLUMNS: list[str] = [column for column, _header in EXPORT_FIELDS]
 EXPORT_HEADER: list[Promise] = [header for _column, header in EXPORT_FIELDS]
 EXPORT_CHUNK = 2000
-# Quantity and rate are not money: they keep their four places, as text.
-_UNROUNDED = [EXPORT_COLUMNS.index("quantity"), EXPORT_COLUMNS.index("rate")]
+# Spreadsheet number formats by column: money to the cent with thousands separators;
+# quantities and rates keep up to their four places. All stay Decimal, never float.
+EXPORT_NUMBER_FORMATS: dict[int, str] = {
+    EXPORT_COLUMNS.index("quantity"): "#,##0.00##",
+    EXPORT_COLUMNS.index("rate"): "#,##0.00##",
+    EXPORT_COLUMNS.index("amount"): "#,##0.00",
+}
 _STATUS = EXPORT_COLUMNS.index("status")
 _REVERSAL = EXPORT_COLUMNS.index("is_reversal")
+_BATCH_STATUS = EXPORT_COLUMNS.index("batch__status")
 
 
 #: The last column: each row's current payment state (its latest bank result, else status).
 STATE_HEADER = _("当前状态")
+#: The notes' label for the moment an export reflects.
+AS_OF_LABEL = _("导出时间")
 
 
 def export_header() -> list[str]:
@@ -307,17 +321,27 @@ def _export_cells(
 ) -> Iterator[list[Cell]]:
     """Yield each row's cells, chunk by chunk, with choices and flags as words."""
     labels = dict(Disbursement.Status.choices)
+    batch_labels = dict(Batch.Status.choices)
     states = dict(PaymentState.choices)
     yes, no = _t("是"), _t("否")
     for values_row in values.iterator(chunk_size=EXPORT_CHUNK):
         row = list(values_row)
         state = latest.get(row[0], row[_STATUS])
-        for index in _UNROUNDED:
-            row[index] = None if row[index] is None else format(row[index], "f")
         row[_STATUS] = str(labels.get(row[_STATUS], row[_STATUS]))
         row[_REVERSAL] = yes if row[_REVERSAL] else no
+        row[_BATCH_STATUS] = str(batch_labels.get(row[_BATCH_STATUS], row[_BATCH_STATUS]))
         row.append(str(states.get(state, state)))
         yield row
+
+
+def export_query(params: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    """Return the query PARAMS (name → values) as sorted (name, value) pairs, for the record."""
+    return [(name, value) for name in sorted(params) for value in params[name]]
+
+
+def export_notes(*, as_of: datetime, query: Sequence[tuple[str, str]]) -> list[list[Cell]]:
+    """Return the rows of an export's notes: the moment it reflects, then each parameter."""
+    return [[str(AS_OF_LABEL), as_of.isoformat()], *([name, value] for name, value in query)]
 
 
 # Red flags

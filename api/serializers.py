@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import decimal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
+
+CENT = decimal.Decimal("0.01")
 
 
 class ProgramSerializer(serializers.ModelSerializer):
@@ -356,6 +360,18 @@ class SummaryRowSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class RuleValueField(serializers.DecimalField):
+    """A red-flag rule's value: yuan to the cent, or whole years for an age rule (an int)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=None, decimal_places=None, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        if isinstance(value, int):
+            return str(value)
+        return format(decimal.Decimal(value).quantize(CENT), "f")
+
+
 class RedFlagCountSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text=_("红旗类型，用于 /api/v1/redflags/<kind>/。"))
     title = serializers.CharField(help_text=_("说明。"))
@@ -365,7 +381,7 @@ class RedFlagCountSerializer(serializers.Serializer):
 
 class RedFlagRowSerializer(serializers.Serializer):
     group = serializers.CharField(
-        help_text=_("同一问题的分组键（如人员 id、账号脱敏值），同组的行排在一起。")
+        help_text=_("同一问题的分组键，含义随红旗类型而定（见 docs/api.md），同组的行排在一起。")
     )
     id = serializers.IntegerField(help_text=_("发放记录 id。"))
     batch = serializers.IntegerField(source="batch_id", help_text=_("批次 id。"))
@@ -392,6 +408,16 @@ class RedFlagRowSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, help_text=_("金额（元，两位小数的字符串）。")
     )
     status = serializers.CharField(help_text=_("发放状态。"))
+    rule = serializers.CharField(
+        help_text=_(
+            "触发的规则：rate_times_quantity、rate_per_person、cap、quantity_times_rate、"
+            "min_age、max_age，或行与行比较的红旗类型本身。"
+        )
+    )
+    expected = RuleValueField(
+        help_text=_("规则允许的值：金额规则为元（两位小数），年龄规则为岁；行间比较为空。")
+    )
+    gap = RuleValueField(help_text=_("实际值减允许值（元或岁）；行间比较为空。"))
 
 
 class RedFlagIndexSerializer(serializers.Serializer):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _t
@@ -268,11 +271,19 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     def get(self, request):
         rows = self.filter_queryset(self.get_queryset())
         header = selectors.export_header()
+        as_of, query = timezone.now(), selectors.export_query(dict(request.GET.lists()))
+        # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
+        # the CSV stays a plain table; the XLSX also lists them on a second sheet.
+        stamp = {"X-Sunlight-As-Of": as_of.isoformat(), "X-Sunlight-Filters": urlencode(query)}
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
-            cells = selectors.export_rows(rows=rows, limit=cap)
-            return xlsx_response("disbursements.xlsx", header, cells, title="disbursements")
-        return csv_response("disbursements.csv", header, selectors.export_rows(rows=rows))
+            return xlsx_response(
+                "disbursements.xlsx", header, selectors.export_rows(rows=rows, limit=cap),
+                title="disbursements", number_formats=selectors.EXPORT_NUMBER_FORMATS,
+                notes=selectors.export_notes(as_of=as_of, query=query), headers=stamp,
+            )  # fmt: skip
+        cells = selectors.export_rows(rows=rows)
+        return csv_response("disbursements.csv", header, cells, headers=stamp)
 
 
 _EXPORT_DOC = {
@@ -390,8 +401,9 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
             "仅限审计员与工作人员。kind：person_in_two_households 同一人在两户或两村；"
             "paid_twice 同一人同一项目同一期间重复发放（不含已冲销、发放失败）；"
             "shared_account 同一账号多户使用；amount_mismatch 金额≠数量×标准；"
-            "above_rate_or_cap 超过项目标准或上限；age_rule 年龄不符合项目条件。"
-            "同一问题的行 group 相同并排在一起。"
+            "above_rate_or_cap 超过花名册自身所列标准（数量×标准）或项目上限；"
+            "age_rule 年龄不符合项目条件。同一问题的行 group 相同并排在一起（含义随类型而定），"
+            "rule、expected、gap 说明触发的规则、允许值与差额。"
         ),
         parameters=[
             OpenApiParameter(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or WPS.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,30 +57,73 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[
 
 
 def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Cell]]
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> StreamingHttpResponse:
-    """Stream rows as a UTF-8-with-BOM CSV download."""
+    """Stream rows as a UTF-8-with-BOM CSV download, with extra response HEADERS if given."""
     response = StreamingHttpResponse(iter_csv(header, rows), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = _attachment(filename)
+    for name, value in (headers or {}).items():
+        response[name] = value
     return response
 
 
 def xlsx_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Cell]], *, title: str = "data"
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    title: str = "data",
+    number_formats: Mapping[int, str] | None = None,
+    notes: Iterable[Sequence[Cell]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> FileResponse:
-    """Write rows to a write-only workbook on disk and stream the file back."""
+    """Write rows to a write-only workbook on disk and stream the file back.
+
+    NUMBER_FORMATS maps a column's index to an Excel number format; NOTES, if given, are the
+    rows of a second sheet 说明 (what the data is: when it was taken, with which filters).
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append([neutralise(h) for h in header])
+    formats = number_formats or {}
     for row in rows:
-        # Amounts stay numbers; openpyxl writes Decimal as a numeric cell.
-        sheet.append([neutralise(value) for value in row])
+        sheet.append([_xlsx_cell(sheet, value, formats.get(i)) for i, value in enumerate(row)])
+    if notes is not None:
+        note_sheet = workbook.create_sheet(title=_("说明"))
+        for row in notes:
+            note_sheet.append([neutralise(value) for value in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     workbook.save(spool)
     spool.seek(0)
-    return FileResponse(
+    response = FileResponse(
         spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
     )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _xlsx_cell(
+    sheet: WriteOnlyWorksheet, value: Cell, number_format: str | None
+) -> WriteOnlyCell | Cell:
+    """Return VALUE for a sheet: a Decimal as an exact numeric cell, text neutralised."""
+    if not isinstance(value, Decimal):
+        if number_format is None or not isinstance(value, int):
+            return neutralise(value)
+        cell = WriteOnlyCell(sheet, value=value)
+    else:
+        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl writes numbers through "%.16g", a float: 968742861036.07 would come out
+        # as 968742861036.0699. Its writer puts a text value of a numeric cell into <v> as
+        # is, so the cell keeps the Decimal's own digits.
+        cell._value = format(value, "f")
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
 
 
 def bytes_response(filename: str, content: bytes) -> FileResponse:

@@ -211,9 +211,11 @@ def world(db) -> World:
     flagged["person_in_two_households"] |= {r[0].pk, r[3].pk, r[6].pk}
     # Elderly allowance: person 5 is 76; person 7 is old enough.
     r.append(pay(b3, heads[5], households[5], "100.00", pay_date=date(2026, 3, 10)))
-    r.append(pay(b3, heads[7], households[7], "150.00", pay_date=date(2026, 3, 10)))
+    r.append(
+        pay(b3, heads[7], households[7], "150.00", pay_date=date(2026, 3, 10), rate=d("100.00"))
+    )
     flagged["age_rule"].add(r[7].pk)
-    flagged["above_rate_or_cap"].add(r[8].pk)  # 150 > 100 per person
+    flagged["above_rate_or_cap"].add(r[8].pk)  # 150 > the roster's 100 per person
     # Farm machinery: one purchase above the cap.
     r.append(pay(b4, heads[7], households[7], "1200.00", pay_date=date(2026, 3, 15)))
     r.append(

@@ -1,5 +1,7 @@
 """Red flags find the planted cases, and only them, with one query each."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -89,3 +91,58 @@ def test_red_flags_take_the_list_filters(auditor_api, world):
 def test_unknown_kind_is_404(auditor_api, world):
     """Asking for a kind that does not exist answers 404."""
     assert auditor_api.get("/api/v1/redflags/nonsense/").status_code == 404
+
+
+def _farm_batch(world, n: int):
+    farm, east = world.programs["farm"], world.villages["east"]
+    return new_batch(farm, east.township, period="2026-05", status=Batch.Status.FINAL, n=n)
+
+
+def test_a_roster_rate_other_than_the_catalogue_rate_is_not_above_rate(auditor_api, world):
+    """A roster that declares 120.50 a mu where the catalogue says 100.00 is not flagged."""
+    household = world.households[0]
+    row = pay(
+        _farm_batch(world, 50), household.head, household, "1506.25",
+        quantity=Decimal("12.5"), rate=Decimal("120.50"),
+    )  # fmt: skip
+    assert row.pk not in {r["id"] for r in flagged(auditor_api, "above_rate_or_cap")}
+
+
+def test_a_cent_of_rounding_is_not_above_rate(auditor_api, world):
+    """quantity × rate rounded up to the cent is within the roster's own rate."""
+    household = world.households[0]
+    row = pay(
+        _farm_batch(world, 51), household.head, household, "33.50",
+        quantity=Decimal("0.3333"), rate=Decimal("100.50"),
+    )  # 33.49665  # fmt: skip
+    assert row.pk not in {r["id"] for r in flagged(auditor_api, "above_rate_or_cap")}
+
+
+def test_above_rate_or_cap_says_the_rule_the_expected_amount_and_the_gap(auditor_api, world):
+    """Each row over its own rate or the program's cap names the rule, expected and gap."""
+    rows = {r["id"]: r for r in flagged(auditor_api, "above_rate_or_cap")}
+    found = {(r["rule"], r["expected"], r["gap"], r["amount"]) for r in rows.values()}
+    assert found == {
+        ("rate_times_quantity", "1250.00", "50.00", "1300.00"),  # 12.5 mu × 100.00
+        ("rate_per_person", "100.00", "50.00", "150.00"),  # the roster's 100.00 a person
+        ("cap", "1000.00", "200.00", "1200.00"),  # the machinery program's cap
+    }
+
+
+def test_amount_mismatch_and_age_rule_say_expected_and_gap(auditor_api, world):
+    """amount_mismatch gives quantity × rate; age_rule gives the age bound and years off."""
+    (mismatch,) = flagged(auditor_api, "amount_mismatch")
+    assert (mismatch["rule"], mismatch["expected"], mismatch["gap"]) == (
+        "quantity_times_rate", "1250.00", "50.00",
+    )  # fmt: skip
+    (young,) = flagged(auditor_api, "age_rule")
+    assert (young["rule"], young["expected"], young["gap"]) == ("min_age", "80", "-4")
+
+
+def test_case_kinds_name_their_rule_without_an_expected_value(auditor_api, world):
+    """Kinds that compare rows with each other name the rule and leave expected/gap empty."""
+    for kind in ("person_in_two_households", "paid_twice", "shared_account"):
+        rows = flagged(auditor_api, kind)
+        assert rows and all(
+            (r["rule"], r["expected"], r["gap"]) == (kind, None, None) for r in rows
+        )

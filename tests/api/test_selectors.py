@@ -107,12 +107,13 @@ def test_export_rows_are_masked(world):
 
 
 def test_export_rows_keep_quantities_and_stop_at_the_limit(world):
-    """Quantities keep four places as text, statuses read as words, LIMIT caps the rows."""
+    """Quantities stay Decimal, statuses read as words, LIMIT caps the rows."""
     rows = selectors.visible_disbursements(auditor=False).filter(quantity__isnull=False)
     cells = list(selectors.export_rows(rows=rows, limit=2))
     quantity = selectors.EXPORT_COLUMNS.index("quantity")
     status = selectors.EXPORT_COLUMNS.index("status")
     assert len(cells) == 2 and rows.count() > 2
-    assert {row[quantity] for row in cells} == {"12.5000"}
+    assert {row[quantity] for row in cells} == {Decimal("12.5")}
+    assert all(isinstance(row[quantity], Decimal) for row in cells)
     assert {row[status] for row in cells} == {str(Disbursement.Status.PAID.label)}
     assert len(selectors.export_header()) == len(cells[0])

@@ -39,3 +39,23 @@ def test_xlsx_keeps_amounts_numeric_and_text_neutralised():
     assert sheet["A2"].value == "'@SUM(1)"
     assert sheet["B2"].value == pytest.approx(1200.50)
     assert isinstance(sheet["B2"].value, float | int)
+
+
+def test_xlsx_notes_sheet_is_neutralised_and_columns_take_number_formats():
+    """The notes sheet is formula-safe; a column's number format applies to its cells."""
+    response = xlsx_response(
+        "x.xlsx",
+        ["名称", "金额"],
+        [["a", Decimal("1200.50")]],
+        number_formats={1: "#,##0.00"},
+        notes=[["q", "=cmd|' /C calc'!A0"]],
+    )
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    data, notes = book.worksheets
+    assert data["B2"].number_format == "#,##0.00" and data["A2"].number_format == "General"
+    assert notes["B1"].value == "'=cmd|' /C calc'!A0"
+
+
+def test_csv_response_carries_extra_headers():
+    response = csv_response("x.csv", ["a"], [["b"]], headers={"X-Sunlight-As-Of": "now"})
+    assert response["X-Sunlight-As-Of"] == "now"
