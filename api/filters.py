@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 import django_filters
 from django import forms
@@ -77,6 +78,30 @@ class DateFilter(django_filters.DateFilter):
     pass
 
 
+class TimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, given to the database in UTC.
+
+    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16; and a time near
+    year 1 or 9999 may not exist in UTC at all (a 400, not a 500).
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("时间超出范围。"), code="range") from None
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class TimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
+
+    field_class = TimeField
+
+
 class StaticFormFilterSet(django_filters.FilterSet):
     """A filter set whose form class is built once: its fields never depend on the request."""
 
@@ -121,6 +146,14 @@ class DisbursementFilter(StaticFormFilterSet):
         help_text=_("发放状态：paid 已发放、failed 发放失败、stopped 停发。"),
     )
 
+    as_of = TimeFilter(
+        method="counted_by_the_view",
+        help_text=_(
+            "时刻（ISO 8601，如 2026-03-01T08:00:00+08:00）：按该时刻公开的内容回答——当时已发布、"
+            "尚未撤回的批次，不计此后的发布、更正和撤回。与 batch_status 同用时再按批次现在的"
+            "状态筛选。"
+        ),
+    )
     batch_status = django_filters.MultipleChoiceFilter(
         field_name="batch__status",
         choices=Batch.Status.choices,
@@ -133,6 +166,10 @@ class DisbursementFilter(StaticFormFilterSet):
     class Meta:
         model = Disbursement
         fields: list[str] = []
+
+    def counted_by_the_view(self, queryset, name, value):
+        """as_of chooses which batches count, before any filter: api.selectors.counted_rows."""
+        return queryset
 
 
 BAD_ORDERING = _("排序字段无效：只能是 amount、period、pay_date、id 之一，前加 - 表示降序。")
@@ -211,30 +248,6 @@ class BatchFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class TimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 time, given to the database in UTC.
-
-    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16; and a time near
-    year 1 or 9999 may not exist in UTC at all (a 400, not a 500).
-    """
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return value
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise forms.ValidationError(_("时间超出范围。"), code="range") from None
-
-
-@extend_schema_field({"type": "string", "format": "date-time"})
-class TimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
-
-    field_class = TimeField
-
-
 class AuditEntryFilter(django_filters.FilterSet):
     township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
     batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
@@ -250,3 +263,14 @@ class AuditEntryFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEntry
         fields: list[str] = []
+
+
+def as_of_of(request) -> Any:
+    """Return the moment ``as_of`` asks about (UTC), or None; a bad one is a 400 naming it."""
+    raw = request.query_params.get("as_of")
+    if raw in (None, ""):
+        return None
+    try:
+        return TimeField().clean(raw)
+    except forms.ValidationError as error:
+        raise ValidationError({"as_of": error.messages}) from None

@@ -330,6 +330,11 @@ class SummaryPagination(NoCountPagination):
 
     def get_paginated_response_schema(self, schema):
         envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["as_of"] = {
+            "type": "string",
+            "format": "date-time",
+            "description": str(_("本次汇总反映的时刻：as_of 给出的时刻，或回答的时刻。")),
+        }
         envelope["properties"]["batch_status"] = {
             "type": "array",
             "items": {"type": "string"},

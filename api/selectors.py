@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db.models import Count, Exists, F, Model, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -65,17 +65,42 @@ def counted_statuses(*, auditor: bool, asked: Sequence[str] = ()) -> list[str]:
     return statuses if auditor else [s for s in statuses if s in Batch.PUBLIC_STATUSES]
 
 
-def visible_disbursements(*, auditor: bool, asked: Sequence[str] = ()) -> DisbursementQuerySet:
-    """Return the rows an answer counts: published ones, unless an auditor ASKED for others."""
+def public_at(as_of: datetime, *, batch: str = "pk") -> Q:
+    """Batches public at AS_OF: published by then and not withdrawn by then (the withdrawal's
+    time is in the append-only audit record). BATCH names the batch's id from where the Q is
+    used ("pk" on batches, "batch_id" on rows); rows never change, so their batches decide."""
+    prefix = "" if batch == "pk" else "batch__"
+    withdrawn = AuditEntry.objects.filter(
+        batch_id=OuterRef(batch), kind=AuditEntry.Kind.WITHDRAW, at__lte=as_of
+    )
+    return Q(
+        **{
+            f"{prefix}published_at__lte": as_of,
+            f"{prefix}status__in": [*Batch.PUBLIC_STATUSES, Batch.Status.WITHDRAWN],
+        }
+    ) & ~Exists(withdrawn)
+
+
+def visible_disbursements(
+    *, auditor: bool, asked: Sequence[str] = (), as_of: datetime | None = None
+) -> DisbursementQuerySet:
+    """Return the rows an answer counts: published ones, unless an auditor ASKED for others;
+    with AS_OF, those public at that moment."""
+    if as_of is not None:  # batch_status, if any, then narrows by status now (the filterset)
+        return Disbursement.objects.filter(public_at(as_of, batch="batch_id")).order_by("id")
     statuses = counted_statuses(auditor=auditor, asked=asked)
     return Disbursement.objects.filter(batch__status__in=statuses).order_by("id")
 
 
 def disbursement_values(
-    *, auditor: bool, fields: Sequence[str], asked: Sequence[str] = ()
+    *,
+    auditor: bool,
+    fields: Sequence[str],
+    asked: Sequence[str] = (),
+    as_of: datetime | None = None,
 ) -> QuerySet[Disbursement, dict[str, Any]]:
     """Return the counted rows as dicts of FIELDS, without building a model per row."""
-    return visible_disbursements(auditor=auditor, asked=asked).values(*fields)
+    return visible_disbursements(auditor=auditor, asked=asked, as_of=as_of).values(*fields)
 
 
 def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -186,12 +211,17 @@ def batch_summary(
     if by not in BATCH_GROUPS:
         return None
     used = {name: value for name, value in filters.items() if value not in EMPTY_VALUES}
+    as_of = used.pop("as_of", None)
     if not used.keys() <= BATCH_FILTERS.keys():
         return None
-    statuses = counted_statuses(auditor=auditor, asked=used.pop("batch_status", ()))
+    asked = used.pop("batch_status", ())
     lookups = {BATCH_FILTERS[name]: value for name, value in used.items()}
+    if as_of is not None:  # public then; batch_status narrows by status now, as on the rows
+        counted = public_at(as_of) & (Q(status__in=asked) if asked else Q())
+    else:
+        counted = Q(status__in=counted_statuses(auditor=auditor, asked=asked))
     return (
-        Batch.objects.filter(status__in=statuses, row_count__gt=0, **lookups)
+        Batch.objects.filter(counted, row_count__gt=0, **lookups)
         .order_by()
         .values(group_id=F(BATCH_GROUPS[by]))
         .annotate(total=Sum("total_amount"), count=Sum("row_count"))

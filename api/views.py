@@ -61,6 +61,16 @@ class NotModified(exceptions.APIException):
     status_code = status.HTTP_304_NOT_MODIFIED
 
 
+def counted(request) -> dict:
+    """Which rows an answer counts: who asks, the batch statuses asked for, the moment asked
+    about (as_of; api.selectors.visible_disbursements)."""
+    return {
+        "auditor": is_auditor(request),
+        "asked": request.query_params.getlist("batch_status"),
+        "as_of": filters.as_of_of(request),
+    }
+
+
 class ApiMixin:
     """Authentication, throttling, schema and conditional GET shared by every endpoint."""
 
@@ -225,9 +235,8 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.disbursement_values(
-            auditor=is_auditor(self.request), fields=serializers.DISBURSEMENT_VALUES,
-            asked=self.request.query_params.getlist("batch_status"),
-        )  # fmt: skip
+            fields=serializers.DISBURSEMENT_VALUES, **counted(self.request)
+        )
 
     def paginate_queryset(self, queryset):
         rows = selectors.with_persons(rows=super().paginate_queryset(queryset))
@@ -263,15 +272,13 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     export_format = "csv"
 
     def get_queryset(self):
-        return selectors.visible_disbursements(
-            auditor=is_auditor(self.request),
-            asked=self.request.query_params.getlist("batch_status"),
-        )
+        return selectors.visible_disbursements(**counted(self.request))
 
     def get(self, request):
         rows = self.filter_queryset(self.get_queryset())
         header = selectors.export_header()
-        as_of, query = timezone.now(), selectors.export_query(dict(request.GET.lists()))
+        query = selectors.export_query(dict(request.GET.lists()))
+        as_of = filters.as_of_of(request) or timezone.now()  # the moment the rows reflect
         # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
         # the CSV stays a plain table; the XLSX also lists them on a second sheet.
         stamp = {"X-Sunlight-As-Of": as_of.isoformat(), "X-Sunlight-Filters": urlencode(query)}
@@ -335,10 +342,7 @@ class SummaryView(ApiMixin, generics.ListAPIView):
     pagination_class = SummaryPagination
 
     def get_queryset(self):
-        return selectors.visible_disbursements(
-            auditor=is_auditor(self.request),
-            asked=self.request.query_params.getlist("batch_status"),
-        )
+        return selectors.visible_disbursements(**counted(self.request))
 
     def list(self, request, *args, **kwargs):
         by = request.query_params.get("by", "village")
@@ -358,9 +362,14 @@ class SummaryView(ApiMixin, generics.ListAPIView):
         )
         response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
         # Every aggregate says what it counts.
-        response.data["batch_status"] = selectors.counted_statuses(
-            auditor=is_auditor(request), asked=request.query_params.getlist("batch_status")
-        )
+        scope = counted(request)
+        if scope["as_of"]:  # public then, narrowed by status now if asked
+            response.data["batch_status"] = sorted(set(scope["asked"]))
+        else:
+            response.data["batch_status"] = selectors.counted_statuses(
+                auditor=scope["auditor"], asked=scope["asked"]
+            )
+        response.data["as_of"] = (scope["as_of"] or timezone.now()).isoformat()
         return response
 
 
