@@ -242,6 +242,10 @@ class BatchFilter(django_filters.FilterSet):
     township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
     period = PeriodFilter(field_name="period", help_text=_("发放期间 YYYY-MM。"))
     status = django_filters.ChoiceFilter(choices=Batch.Status.choices, help_text=_("批次状态。"))
+    corrects = IdFilter(field_name="corrects_id", help_text=_("更正了这个批次的批次（id）。"))
+    corrected_by = IdFilter(
+        field_name="corrections__id", help_text=_("被这个更正批次（id）更正的原批次。")
+    )
 
     class Meta:
         model = Batch

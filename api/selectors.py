@@ -24,6 +24,7 @@ from funds.models import (
     BatchQuerySet,
     Disbursement,
     DisbursementQuerySet,
+    ImportJob,
     PaymentResult,
     PaymentState,
     Program,
@@ -406,3 +407,47 @@ def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuery
 def audit_entries() -> QuerySet[AuditEntry]:
     """Return the audit record, for the auditors' list (filtered and paged by the view)."""
     return AuditEntry.objects.all()
+
+
+# Provenance
+
+
+def batch_provenance(batch: Batch) -> dict[str, Any]:
+    """Return where BATCH comes from: every recorded act on it (who, when, why), its import's
+    warnings by kind and the rows acknowledged, its objections by status, and the correction
+    chain both ways. Ids, counts, usernames and scrubbed reasons only; five queries."""
+    from publicity.models import Objection
+
+    acts = [
+        {"at": e.at, "kind": e.kind, "username": e.username, "reason": e.reason}
+        # Acts on the batch, and the act that made it (a correction is recorded on the batch
+        # it corrects, naming the new batch as its object).
+        for e in AuditEntry.objects.filter(
+            Q(batch_id=batch.pk) | Q(object_type="funds.Batch", object_id=str(batch.pk))
+        ).order_by("at", "id")
+    ]
+    job = ImportJob.objects.filter(batch=batch).order_by("-created_at").first()
+    report = (job.report or {}) if job else {}
+    warnings: dict[str, int] = {}
+    for warning in report.get("warnings", []):
+        code = warning.get("code") or "other"
+        warnings[code] = warnings.get(code, 0) + 1
+    objections = dict.fromkeys(Objection.Status.values, 0)
+    for status, count in (
+        Objection.objects.filter(batch=batch).values_list("status").annotate(n=Count("id"))
+    ):
+        objections[status] = count
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "acts": acts,
+        "import": {
+            "file": job.original_name if job else "",
+            "uploaded_at": job.created_at if job else None,
+            "warnings": warnings,
+            "acknowledged": list(report.get("acknowledged", [])),
+        },
+        "objections": objections,
+        "corrects": batch.corrects_id,
+        "corrected_by": list(batch.corrections.order_by("id").values_list("id", flat=True)),
+    }

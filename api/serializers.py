@@ -492,3 +492,40 @@ class ApiIndexSerializer(serializers.Serializer):
     )
     docs = serializers.URLField(help_text=_("交互式接口文档。"))
     schema = serializers.URLField(help_text=_("OpenAPI 描述。"))
+
+
+class ProvenanceActSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text=_("时间。"))
+    kind = serializers.CharField(help_text=_("操作类型（见 /api/v1/audit/）。"))
+    username = serializers.CharField(help_text=_("操作人用户名；系统操作为空。"))
+    reason = serializers.CharField(help_text=_("原因（已脱敏）。"))
+
+
+class ProvenanceImportSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text=_("导入的文件名。"))
+    uploaded_at = serializers.DateTimeField(allow_null=True, help_text=_("上传时间。"))
+    warnings = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("导入时的提示，按类型计数。")
+    )
+    acknowledged = serializers.ListField(
+        child=serializers.CharField(), help_text=_("确认导入时逐条核对的行（工作表:行）。")
+    )
+
+
+class BatchProvenanceSerializer(serializers.Serializer):
+    batch = serializers.IntegerField(help_text=_("批次 id。"))
+    status = serializers.CharField(help_text=_("批次现在的状态。"))
+    acts = ProvenanceActSerializer(many=True, help_text=_("对本批次的每一次操作，按时间。"))
+    import_ = ProvenanceImportSerializer(source="import", help_text=_("导入情况。"))
+    objections = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("异议，按处理状态计数。")
+    )
+    corrects = serializers.IntegerField(allow_null=True, help_text=_("本批次更正的原批次 id。"))
+    corrected_by = serializers.ListField(
+        child=serializers.IntegerField(), help_text=_("更正本批次的批次 id。")
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["import"] = data.pop("import_")
+        return data

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
@@ -17,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, renderers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
@@ -215,6 +217,23 @@ class BatchViewSet(ReferenceViewSet):
 
     def get_object(self):
         return selectors.with_payment_amounts(batches=[super().get_object()])[0]
+
+    @extend_schema(
+        summary=_("批次来历"),
+        description=_(
+            "仅限审计员与工作人员：谁在何时上传、确认、发布、撤回、定稿、更正（及原因），导入时的"
+            "提示与逐条核对，异议的处理情况，以及更正链（corrects 与 corrected_by）。"
+        ),
+        parameters=[ID_PARAMETER],
+        responses=serializers.BatchProvenanceSerializer,
+    )
+    @action(detail=True, permission_classes=[IsAuditor], filter_backends=[])
+    def provenance(self, request, pk=None):
+        if not str(pk).isdigit() or int(pk) > filters.MAX_ID:
+            raise exceptions.NotFound(_t("没有这个批次。"))
+        batch = get_object_or_404(selectors.visible_batches(auditor=True), pk=int(pk))
+        data = selectors.batch_provenance(batch)
+        return Response(serializers.BatchProvenanceSerializer(data).data)
 
 
 @extend_schema_view(
