@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -197,6 +198,43 @@ def age_rule(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     )
 
 
+def changed_account(rows: DisbursementQuerySet) -> DisbursementQuerySet:
+    """Return rows of a person paid by one program into different accounts (by keyed hash)."""
+    live = rows.exclude(account_hash="").exclude(batch__status=Batch.Status.WITHDRAWN)
+    persons = (
+        live.order_by()
+        .values("person_id", "program_id")
+        .annotate(accounts=Count("account_hash", distinct=True))
+        .filter(accounts__gt=1)
+    )
+    cases = live.filter(
+        Exists(persons.filter(person_id=OuterRef("person_id"), program_id=OuterRef("program_id")))
+    )
+    return (
+        _no_expected_value(cases, "changed_account")
+        .annotate(group=Concat(_as_text("person_id"), Value("/"), _as_text("program_id")))
+        .order_by("person_id", "program_id", "period", "id")
+    )
+
+
+def exclusive_programs(rows: DisbursementQuerySet) -> DisbursementQuerySet:
+    """Return paid rows of a person paid in one period by two programs that exclude each other
+    (``SUNLIGHT_EXCLUSIVE_PROGRAMS``: 低保 with 特困 by default, by program slug)."""
+    paid = _effective_payments(rows)
+    either = Q(pk__in=[])
+    for first, second in settings.SUNLIGHT_EXCLUSIVE_PROGRAMS:
+        for this, other in ((first, second), (second, first)):
+            partner = paid.filter(
+                program__slug=other, person_id=OuterRef("person_id"), period=OuterRef("period")
+            )
+            either |= Q(program__slug=this) & Q(Exists(partner))
+    return (
+        _no_expected_value(paid.filter(either), "exclusive_programs")
+        .annotate(group=Concat(_as_text("person_id"), Value("/"), F("period")))
+        .order_by("person_id", "period", "program_id", "id")
+    )
+
+
 @dataclass(frozen=True)
 class RedFlag:
     kind: str
@@ -215,5 +253,9 @@ RED_FLAGS: dict[str, RedFlag] = {
         RedFlag("amount_mismatch", _("金额不等于数量 × 标准"), amount_mismatch),
         RedFlag("above_rate_or_cap", _("金额超过花名册所列标准或项目上限"), above_rate_or_cap),
         RedFlag("age_rule", _("年龄不符合项目条件"), age_rule),
+        RedFlag("changed_account", _("同一人同一项目换了账号"), changed_account),
+        RedFlag(
+            "exclusive_programs", _("同一人同一期间领取了不能兼得的两个项目"), exclusive_programs
+        ),
     )
 }

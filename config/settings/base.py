@@ -44,6 +44,11 @@ SUNLIGHT_PARSE_MEMORY_MB = env_int("SUNLIGHT_PARSE_MEMORY_MB", 2048)
 SUNLIGHT_PUBLICITY_DAYS = env_int("SUNLIGHT_PUBLICITY_DAYS", 7)
 SUNLIGHT_EXTRA_HOLIDAYS = env_dates("SUNLIGHT_EXTRA_HOLIDAYS")
 SUNLIGHT_EXTRA_WORKDAYS = env_dates("SUNLIGHT_EXTRA_WORKDAYS")
+# Programs a person may not receive in the same period, as pairs of program slugs joined by "+",
+# comma-separated (the auditors' red flag exclusive_programs): 低保 with 特困 by default.
+SUNLIGHT_EXCLUSIVE_PROGRAMS = [
+    tuple(pair.split("+", 1)) for pair in env_list("SUNLIGHT_EXCLUSIVE_PROGRAMS", "dibao+tekun")
+]
 # The transparency log (docs/verify.md): the Ed25519 key that signs its checkpoints, as a
 # signed-note private key (PRIVATE+KEY+<name>+<id>+<base64>, made by `manage.py
 # generate_log_key`), and the log's origin line (the key's name when unset). No default: without

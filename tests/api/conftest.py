@@ -135,6 +135,8 @@ def world(db) -> World:
             "amount_mismatch",
             "above_rate_or_cap",
             "age_rule",
+            "changed_account",
+            "exclusive_programs",
         )
     }
     d = Decimal

@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from funds.models import Batch
+from funds.models import Batch, Disbursement
 from tests.api.conftest import new_batch, pay
+from tests.factories import make_program
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,8 @@ KINDS = [
     "amount_mismatch",
     "above_rate_or_cap",
     "age_rule",
+    "changed_account",
+    "exclusive_programs",
 ]
 
 
@@ -146,3 +149,31 @@ def test_case_kinds_name_their_rule_without_an_expected_value(auditor_api, world
         assert rows and all(
             (r["rule"], r["expected"], r["gap"]) == (kind, None, None) for r in rows
         )
+
+
+def test_a_person_paid_by_one_program_into_another_account_is_flagged(auditor_api, world):
+    """Person 1's January farm subsidy went to a shared account; in February to another."""
+    head, household = world.households[1].head, world.households[1]
+    moved = pay(world.published[1], head, household, "1250.00", account="6228480000000000001")
+    first = Disbursement.objects.get(batch=world.published[0], person=head)
+    rows = flagged(auditor_api, "changed_account")
+    assert {r["id"] for r in rows} == {first.pk, moved.pk}
+    assert {r["rule"] for r in rows} == {"changed_account"} and len({r["group"] for r in rows}) == 1
+
+
+def test_two_programs_that_exclude_each_other_in_one_period_are_flagged(
+    auditor_api, world, settings
+):
+    dibao = make_program("农村低保（测试）", slug="dibao-test")
+    tekun = make_program("特困供养（测试）", slug="tekun-test")
+    settings.SUNLIGHT_EXCLUSIVE_PROGRAMS = [("dibao-test", "tekun-test")]
+    town = world.villages["east"].township
+    a = new_batch(dibao, town, period="2026-03", status=Batch.Status.PUBLICITY, n=71)
+    b = new_batch(tekun, town, period="2026-03", status=Batch.Status.PUBLICITY, n=72)
+    c = new_batch(tekun, town, period="2026-04", status=Batch.Status.PUBLICITY, n=73)
+    head, household = world.households[2].head, world.households[2]
+    both = {pay(a, head, household, "300.00").pk, pay(b, head, household, "500.00").pk}
+    pay(c, world.households[3].head, world.households[3], "500.00")  # only one program
+    pay(a, world.households[3].head, world.households[3], "300.00")
+    rows = flagged(auditor_api, "exclusive_programs")
+    assert {r["id"] for r in rows} == both
