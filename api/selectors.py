@@ -441,7 +441,7 @@ def batch_provenance(batch: Batch) -> dict[str, Any]:
         "batch": batch.pk,
         "status": batch.status,
         "acts": acts,
-        "import": {
+        "imported": {
             "file": job.original_name if job else "",
             "uploaded_at": job.created_at if job else None,
             "warnings": warnings,

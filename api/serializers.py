@@ -516,7 +516,7 @@ class BatchProvenanceSerializer(serializers.Serializer):
     batch = serializers.IntegerField(help_text=_("批次 id。"))
     status = serializers.CharField(help_text=_("批次现在的状态。"))
     acts = ProvenanceActSerializer(many=True, help_text=_("对本批次的每一次操作，按时间。"))
-    import_ = ProvenanceImportSerializer(source="import", help_text=_("导入情况。"))
+    imported = ProvenanceImportSerializer(help_text=_("导入情况。"))
     objections = serializers.DictField(
         child=serializers.IntegerField(), help_text=_("异议，按处理状态计数。")
     )
@@ -524,8 +524,3 @@ class BatchProvenanceSerializer(serializers.Serializer):
     corrected_by = serializers.ListField(
         child=serializers.IntegerField(), help_text=_("更正本批次的批次 id。")
     )
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["import"] = data.pop("import_")
-        return data

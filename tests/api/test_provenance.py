@@ -42,8 +42,8 @@ def test_an_auditor_reads_a_batchs_provenance(auditor_api, chain):
     acts = [(a["kind"], a["username"]) for a in body["acts"]]
     assert ("publish", "staff") in acts
     assert body["corrected_by"] == [correction.pk] and body["corrects"] is None
-    assert body["import"]["warnings"] == {"amount_mismatch": 1, "outlier": 1}
-    assert body["import"]["acknowledged"] == ["Sheet1:5"]
+    assert body["imported"]["warnings"] == {"amount_mismatch": 1, "outlier": 1}
+    assert body["imported"]["acknowledged"] == ["Sheet1:5"]
     assert body["objections"] == {"open": 1, "answered": 1, "upheld": 0, "dismissed": 0}
 
     back = auditor_api.get(f"/api/v1/batches/{correction.pk}/provenance/").json()
