@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -47,4 +47,7 @@ urlpatterns = [
         name="redoc",
     ),
     path("v1/", include(v1)),
+    # Last: whatever names no endpoint is a JSON 404. Only paths ending in "/", so that a
+    # path missing its slash is still redirected to the endpoint it names (APPEND_SLASH).
+    re_path(r"^.*/$", views.ApiNotFoundView.as_view(), name="not-found"),
 ]

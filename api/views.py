@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -96,6 +96,10 @@ class ApiMixin:
     def handle_exception(self, exc):
         if isinstance(exc, NotModified):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
+        if isinstance(exc, Http404):
+            # Django's message ("No Program matches the given query.") is English whatever
+            # the caller's language: the API answers its own, translated.
+            exc = exceptions.NotFound()
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -617,3 +621,11 @@ class ApiIndexView(ApiMixin, APIView):
         docs = request.build_absolute_uri(reverse("api:docs"))
         schema = request.build_absolute_uri(reverse("api:schema"))
         return Response({"endpoints": endpoints, "docs": docs, "schema": schema})
+
+
+@extend_schema(exclude=True)
+class ApiNotFoundView(ApiMixin, APIView):
+    """Any path under /api/ that names no endpoint: a JSON 404, not the site's HTML page."""
+
+    def get(self, request, *args, **kwargs):
+        raise exceptions.NotFound()

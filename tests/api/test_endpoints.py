@@ -198,3 +198,22 @@ def test_the_api_root_is_an_index_of_the_endpoints(api):
     for entry in body["endpoints"]:
         assert entry["url"].startswith("http://testserver/api/v1/") and entry["description"]
     assert body["docs"].endswith("/api/docs/") and body["schema"].endswith("/api/schema/")
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/programs/999999/", "/api/v1/nope/", "/api/v1/batches/999999/provenance/"]
+)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_not_found_is_json_in_one_language(auditor_api, world, url, language):
+    """A 404 is JSON, and its message is the API's own in the caller's language, not Django's
+    English "No Program matches the given query." nor the site's HTML page."""
+    response = auditor_api.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    detail = response.json()["detail"]
+    assert detail == ("未找到。" if language == "zh-hans" else "Not found.")
+
+
+def test_a_path_missing_its_slash_still_reaches_its_endpoint(api, world):
+    response = api.get("/api/v1/programs")
+    assert response.status_code == 301 and response["Location"].endswith("/api/v1/programs/")
