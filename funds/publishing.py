@@ -53,6 +53,7 @@ def publish_batch(
     days: int | None = None,
     user: Any = None,
     override_reason: str = "",
+    repeats_checked: bool = False,
 ) -> Batch:
     """Put a draft batch into its publicity period (公示期), starting today by default.
 
@@ -61,6 +62,8 @@ def publish_batch(
     has been withdrawn cannot be published: its reversals would cancel rows nobody sees. A
     batch that repeats a published one (funds.duplicates) is refused unless OVERRIDE_REASON
     says why it is no double payment; the override is recorded with its reason.
+    REPEATS_CHECKED: the importer has just compared the batch with every live batch (a wider
+    comparison than this one) and recorded any override, in the same transaction.
     """
     locked = _locked(batch, user=user, perm="funds.publish_batch")
     _require(locked, Batch.Status.DRAFT)
@@ -71,7 +74,7 @@ def publish_batch(
                 _("被更正的批次 #%(batch)s 已撤回，这份更正不能发布") % {"batch": corrected.pk},
                 code="corrects_withdrawn",
             )
-    found = duplicates.for_batch(locked)
+    found = duplicates.Found() if repeats_checked else duplicates.for_batch(locked)
     if found and not override_reason.strip():
         raise ValidationError(found.message(), code="duplicate_content")
     if found:

@@ -371,7 +371,7 @@ def _load(
                 _accept(batch, user=user, kind=kind, obj=job)
                 _check_repeats(batch, override_reason, user=user, obj=job)
                 if publish:
-                    publish_batch(batch=batch, user=user, override_reason=override_reason)
+                    publish_batch(batch=batch, user=user, repeats_checked=True)
             break
         except (IntegrityError, LoadFailed):
             if Batch.objects.of_file(report.sha256) is not None:
@@ -528,7 +528,7 @@ def _import_file(
                 _accept(batch, user=user, kind=audit.Kind.UPLOAD)
                 _check_repeats(batch, override_reason, user=user)
                 if publish:
-                    publish_batch(batch=batch, user=user, override_reason=override_reason)
+                    publish_batch(batch=batch, user=user, repeats_checked=True)
             finally:
                 load.close()
     except Blocked as blocked:

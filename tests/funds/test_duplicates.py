@@ -238,3 +238,25 @@ def test_the_duplicate_message_says_where_the_earlier_batch_stands(monkeypatch, 
     publish_batch(batch=Batch.objects.get(pk=first.batch))
     message = duplicate_message(import_roster(path=path, program=program, period="2026-03"))
     assert f"#{first.batch}" in message and "公示中" in message
+
+
+def test_an_import_published_at_once_compares_and_records_its_override_once(
+    monkeypatch, tmp_path, program
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from funds.models import AuditEntry
+
+    use_roster(monkeypatch, roster([household_row(n) for n in range(3)]))
+    import_roster(path=roster_file(tmp_path, salt="a"), program=program, period="2026-03")
+    with CaptureQueriesContext(connection) as queries:
+        report = import_roster(
+            path=roster_file(tmp_path, salt="b"), program=program, period="2026-03",
+            publish=True, override_reason="补发",
+        )  # fmt: skip
+    assert report.status == "imported"
+    assert AuditEntry.objects.filter(kind="override").count() == 1
+    repeats = [q for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()
+               and q["sql"].startswith("SELECT COUNT(*)")]  # fmt: skip
+    assert len(repeats) == 1, "the persons are compared once, not again at publication"
