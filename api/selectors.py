@@ -30,6 +30,7 @@ from funds.models import (
     Program,
     current_state,
 )
+from privacy import personal
 from publicity.exports import Cell
 from villages.models import Household, Person, Township, Village
 
@@ -442,7 +443,11 @@ def batch_provenance(batch: Batch) -> dict[str, Any]:
         "status": batch.status,
         "acts": acts,
         "imported": {
-            "file": job.original_name if job else "",
+            # A file name is staff's free text ("张三户补贴.xlsx"): numbers scrubbed, known names
+            # masked, as reasons are.
+            "file": Person.objects.mask_names_in(personal.scrub_text(job.original_name))
+            if job
+            else "",
             "uploaded_at": job.created_at if job else None,
             "warnings": warnings,
             "acknowledged": list(report.get("acknowledged", [])),

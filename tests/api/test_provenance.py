@@ -20,7 +20,8 @@ def chain(staff_user):
     rows = [(person_name(n), unique_id_number(n), Decimal("100.00")) for n in range(3)]
     original = make_batch(make_program(), make_village(), rows, status=Batch.Status.DRAFT)
     ImportJob.objects.create(
-        program=original.program, period=original.period, original_name="r.xlsx",
+        program=original.program, period=original.period,
+        original_name=f"{person_name(0)}户补贴{unique_id_number(0)}.xlsx",
         sha256="a" * 64, status="imported", batch=original,
         report={"warnings": [{"code": "amount_mismatch"}, {"code": "outlier"}],
                 "acknowledged": ["Sheet1:5"]},
@@ -44,6 +45,8 @@ def test_an_auditor_reads_a_batchs_provenance(auditor_api, chain):
     assert body["corrected_by"] == [correction.pk] and body["corrects"] is None
     assert body["imported"]["warnings"] == {"amount_mismatch": 1, "outlier": 1}
     assert body["imported"]["acknowledged"] == ["Sheet1:5"]
+    name = body["imported"]["file"]
+    assert person_name(0) not in name and unique_id_number(0) not in name and "户补贴" in name
     assert body["objections"] == {"open": 1, "answered": 1, "upheld": 0, "dismissed": 0}
 
     back = auditor_api.get(f"/api/v1/batches/{correction.pk}/provenance/").json()
