@@ -1,0 +1,206 @@
+"""Bulk downloads: everything public per year and per township, CSV and Parquet, with a manifest."""
+
+import csv
+import hashlib
+import io
+import json
+from decimal import Decimal
+
+import pyarrow.parquet as pq
+import pytest
+from django.urls import reverse
+
+from funds.models import Batch, Disbursement
+from funds.publishing import withdraw_batch
+from publicity import bulk
+from publicity.exports import csv_cell
+from tests.api.conftest import CANARY_ACCOUNTS, CANARY_NAMES, world  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _bulk_in_tmp(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+
+
+def _csv(path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+
+
+def _files(manifest, fmt):
+    return {f["name"]: f for f in manifest["files"] if f["format"] == fmt}
+
+
+def test_each_year_and_township_holds_exactly_the_public_rows(world):
+    manifest = bulk.build()
+    public = Disbursement.objects.published()
+    by_year = {f["scope"]["value"]: f for f in _files(manifest, "csv").values()
+               if f["scope"]["kind"] == "year"}  # fmt: skip
+    assert set(by_year) == {2026}
+    rows = _csv(bulk.file_path(manifest, by_year[2026]["name"]))
+    assert sorted(int(r["record_id"]) for r in rows) == sorted(public.values_list("id", flat=True))
+    assert by_year[2026]["rows"] == public.count()
+    towns = {f["scope"]["value"]: f for f in _files(manifest, "parquet").values()
+             if f["scope"]["kind"] == "township"}  # fmt: skip
+    for town_id, entry in towns.items():
+        want = public.filter(batch__township_id=town_id)
+        table = pq.read_table(bulk.file_path(manifest, entry["name"]))
+        assert sorted(table.column("record_id").to_pylist()) == sorted(
+            want.values_list("id", flat=True)
+        )
+        assert entry["rows"] == table.num_rows == want.count()
+    assert set(towns) == set(Batch.objects.published().values_list("township_id", flat=True))
+
+
+def test_a_draft_never_appears(world):
+    manifest = bulk.build()
+    for entry in manifest["files"]:
+        path = bulk.file_path(manifest, entry["name"])
+        if entry["format"] == "csv":
+            ids = {int(r["record_id"]) for r in _csv(path)}
+        else:
+            ids = set(pq.read_table(path).column("record_id").to_pylist())
+        assert world.draft_row.pk not in ids
+        assert not ids & set(world.draft.disbursements.values_list("id", flat=True))
+
+
+def test_parquet_reads_back_as_the_csv_with_exact_decimals(world):
+    manifest = bulk.build()
+    csvs = _files(manifest, "csv")
+    for name, entry in _files(manifest, "parquet").items():
+        table = pq.read_table(bulk.file_path(manifest, name))
+        assert str(table.schema.field("amount").type) == "decimal128(14, 2)"
+        assert str(table.schema.field("pay_date").type) == "date32[day]"
+        assert str(table.schema.field("record_id").type) == "int64"
+        rows = _csv(bulk.file_path(manifest, name.replace(".parquet", ".csv")))
+        assert csvs[name.replace(".parquet", ".csv")]["rows"] == entry["rows"] == len(rows)
+        for record, row in zip(table.to_pylist(), rows, strict=True):
+            assert list(record) == list(row)
+            for column, value in record.items():
+                assert csv_cell(value) == row[column], column
+            assert isinstance(record["amount"], Decimal)
+            assert record["amount"] == Decimal(row["amount"])
+    amounts = pq.read_table(bulk.file_path(manifest, "sunlight-year-2026.parquet"))
+    assert sum(amounts.column("amount").to_pylist()) == sum(
+        Disbursement.objects.published().values_list("amount", flat=True)
+    )
+
+
+def test_the_manifest_checksums_sizes_and_state_match_the_files(world):
+    manifest = bulk.build()
+    assert manifest == bulk.read_manifest()
+    assert manifest["files"]
+    for entry in manifest["files"]:
+        data = bulk.file_path(manifest, entry["name"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["bytes"] == len(data)
+        assert entry["generated_at"] == manifest["generated_at"]
+    assert manifest["state"]["tree_size"] == 0
+    assert {c["name"] for c in manifest["dictionary"]} >= {"amount", "person_name_masked"}
+    for column in manifest["dictionary"]:
+        assert column["meaning_zh"] and column["meaning_en"] and column["type"]
+        assert column["meaning_zh"] != column["meaning_en"]
+
+
+def test_a_withdrawn_batch_disappears_after_the_rebuild(world):
+    bulk.build()
+    gone = world.published[1]  # in publicity: may be withdrawn
+    gone_ids = set(gone.disbursements.values_list("id", flat=True))
+    withdraw_batch(batch=gone, reason="重复")
+    bulk.rebuild_bulk_downloads.enqueue()  # the test settings run tasks at once
+    manifest = bulk.read_manifest()
+    rows = _csv(bulk.file_path(manifest, "sunlight-year-2026.csv"))
+    assert gone_ids and not gone_ids & {int(r["record_id"]) for r in rows}
+    assert len(rows) == Disbursement.objects.published().count()
+
+
+def test_no_personal_data_in_any_file(world):
+    manifest = bulk.build()
+    planted = [*CANARY_NAMES, *CANARY_ACCOUNTS, *world.raw_ids, "张三丰", "李四光", "王五常"]
+    for entry in manifest["files"]:
+        data = bulk.file_path(manifest, entry["name"]).read_bytes()
+        if entry["format"] == "parquet":
+            data = json.dumps(pq.read_table(io.BytesIO(data)).to_pylist(), default=str,
+                              ensure_ascii=False).encode()  # fmt: skip
+        text = data.decode("utf-8-sig")
+        for value in planted:
+            assert value not in text
+        assert "欧阳*娜" in text  # masked names are there
+
+
+def test_csv_follows_the_public_downloads_conventions(world):
+    manifest = bulk.build()
+    raw = bulk.file_path(manifest, "sunlight-year-2026.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = _csv(bulk.file_path(manifest, "sunlight-year-2026.csv"))
+    west = world.villages["west"]
+    assert any(r["village"] == "'" + west.name for r in rows)  # formula-safe
+    fixed = [r for r in rows if r["corrected_by_batch"]]
+    assert fixed and all(r["corrected_by_batch"] == str(world.published[4].pk) for r in fixed)
+
+
+def test_files_are_replaced_atomically_and_old_generations_go(world, settings):
+    first = bulk.build()
+    second = bulk.build()
+    assert first["generation"] != second["generation"]
+    root = bulk.bulk_dir()
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == [second["generation"]]
+    assert not list(root.rglob("*.tmp"))
+
+
+def test_the_command_builds(world, capsys):
+    from django.core.management import call_command
+
+    call_command("build_bulk_downloads")
+    assert bulk.read_manifest()["files"]
+    assert "sunlight-year-2026.csv" in capsys.readouterr().out
+
+
+# Serving
+
+
+def test_the_page_lists_files_and_the_dictionary(client, world):
+    bulk.build()
+    response = client.get(reverse("publicity:bulk"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    manifest = bulk.read_manifest()
+    for entry in manifest["files"]:
+        assert entry["sha256"] in text and entry["name"] in text
+    assert "person_name_masked" in text
+    assert "<script" not in text.split("<main", 1)[1] and "style=" not in text
+
+
+def test_the_page_before_any_build_says_so(client, db):
+    response = client.get(reverse("publicity:bulk"))
+    assert response.status_code == 200
+
+
+def test_a_file_downloads_with_its_content_type(client, world):
+    manifest = bulk.build()
+    for fmt, kind in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
+        name = next(iter(_files(manifest, fmt)))
+        response = client.get(reverse("publicity:bulk_file", args=[name]))
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(kind)
+        body = b"".join(response.streaming_content)
+        assert hashlib.sha256(body).hexdigest() == _files(manifest, fmt)[name]["sha256"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../manifest.json", "..%2Fmanifest.json", "manifest.json", "%2e%2e%2fsecret",
+     "sunlight-year-1999.csv", ".lock", "x.parquet"],
+)  # fmt: skip
+def test_path_traversal_and_unknown_files_are_404(client, world, name):
+    bulk.build()
+    response = client.get("/downloads/bulk/" + name)
+    assert response.status_code == 404
+
+
+def test_the_dictionary_json_is_served(client, world):
+    bulk.build()
+    response = client.get(reverse("publicity:bulk_dictionary"))
+    assert response.status_code == 200
+    assert {c["name"] for c in response.json()["columns"]} >= {"amount", "pay_date"}
