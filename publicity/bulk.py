@@ -98,7 +98,7 @@ COLUMNS: list[Column] = [
         "person__id_masked",
         _("享受人身份证号。"),
         MASKED_ID,
-    ),  # fmt: skip
+    ),
     Column("quantity", MEASURE, "quantity", _("数量（如面积，亩），可能为空。")),
     Column("rate", MEASURE, "rate", _("花名册所列标准（元/单位），可能为空。")),
     Column("amount", MONEY, "amount", _("金额（元，精确到分）；冲销行为负数。")),
@@ -109,7 +109,7 @@ COLUMNS: list[Column] = [
         pa.string(),
         "status",
         _("花名册所列发放状态：paid 已发放，failed 发放失败，stopped 停发。"),
-    ),  # fmt: skip
+    ),
     Column("is_reversal", pa.bool_(), "is_reversal", _("是否为更正中的冲销行。")),
     Column("corrects_id", pa.int64(), "corrects_id", _("更正行所更正的发放记录 id。")),
     Column(
@@ -117,13 +117,13 @@ COLUMNS: list[Column] = [
         pa.int64(),
         "",
         _("若本行已被公开的更正批次更正，该更正批次的 id；否则为空。"),
-    ),  # fmt: skip
+    ),
     Column(
         "payment_state",
         pa.string(),
         "",
         _("当前发放状态（按最新的银行回盘结果）：paid、failed、resent 已重发、stopped。"),
-    ),  # fmt: skip
+    ),
 ]
 SOURCES = [column.source for column in COLUMNS if column.source]
 SCHEMA = pa.schema([pa.field(column.name, column.type) for column in COLUMNS])

@@ -14,7 +14,10 @@ from funds.models import Batch, Disbursement
 from funds.publishing import withdraw_batch
 from publicity import bulk
 from publicity.exports import csv_cell
-from tests.api.conftest import CANARY_ACCOUNTS, CANARY_NAMES, world  # noqa: F401
+from tests.api import conftest as seeded
+from tests.api.conftest import CANARY_ACCOUNTS, CANARY_NAMES
+
+world = seeded.world  # the API tests' seeded rosters: published, draft, corrected, planted names
 
 pytestmark = pytest.mark.django_db
 
