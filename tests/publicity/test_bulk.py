@@ -207,3 +207,94 @@ def test_the_dictionary_json_is_served(client, world):
     response = client.get(reverse("publicity:bulk_dictionary"))
     assert response.status_code == 200
     assert {c["name"] for c in response.json()["columns"]} >= {"amount", "pay_date"}
+
+
+# Regeneration
+
+
+class _Recorder:
+    """Stands for the rebuild task: records each enqueue."""
+
+    def __init__(self, queued: list) -> None:
+        self.queued = queued
+
+    def enqueue(self) -> None:
+        self.queued.append(1)
+
+    def get_backend(self):
+        from django_tasks import task_backends
+
+        return task_backends["default"]
+
+
+@pytest.mark.parametrize("act", ["publish", "finalize", "withdraw"])
+def test_each_public_act_queues_a_rebuild_after_commit(
+    act, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from funds import publishing
+
+    queued = []
+    monkeypatch.setattr(bulk, "rebuild_bulk_downloads", _Recorder(queued))
+    batch = {"publish": world.draft, "finalize": world.published[1], "withdraw": world.published[1]}
+    target = batch[act]
+    if act == "finalize":
+        Batch.objects.filter(pk=target.pk).update(publicity_end=timezone.localdate() - timedelta(1))
+        target.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        {
+            "publish": lambda: publishing.publish_batch(batch=target, override_reason="测试"),
+            "finalize": lambda: publishing.finalize_batch(batch=target),
+            "withdraw": lambda: publishing.withdraw_batch(batch=target, reason="测试"),
+        }[act]()
+    assert not queued, "nothing is queued before the act commits"
+    for callback in callbacks:
+        callback()
+    assert queued == [1]
+
+
+def test_withdrawing_a_draft_queues_nothing(world, monkeypatch, django_capture_on_commit_callbacks):
+    from funds import publishing
+
+    queued = []
+    monkeypatch.setattr(bulk, "rebuild_bulk_downloads", _Recorder(queued))
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.withdraw_batch(batch=world.draft, reason="测试")
+    assert not queued
+
+
+def test_the_publication_runs_the_rebuild_with_the_test_backend(
+    world, django_capture_on_commit_callbacks
+):
+    """With the test settings' ImmediateBackend the queued rebuild runs at once."""
+    from funds import publishing
+
+    bulk.build()
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.publish_batch(batch=world.draft, override_reason="测试")
+    rows = _csv(bulk.file_path(bulk.read_manifest(), "sunlight-year-2026.csv"))
+    assert world.draft_row.pk in {int(r["record_id"]) for r in rows}
+    assert bulk.read_manifest()["state"]["tree_size"] > 0  # the publication was logged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_waiting_rebuild_is_enough(settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    assert bulk.request_rebuild()
+    assert not bulk.request_rebuild(), "a second request while one waits queues nothing"
+    assert (
+        DBTaskResult.objects.filter(task_path=bulk.rebuild_bulk_downloads.module_path).count() == 1
+    )
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
+    assert bulk.read_manifest() is not None
+    assert bulk.request_rebuild(), "once it ran, the next change queues another"
