@@ -29,6 +29,7 @@ v1 = [
         views.DisbursementXlsxExportView.as_view(),
         name="disbursement-export-xlsx",
     ),
+    path("bulk/", views.BulkManifestView.as_view(), name="bulk"),
     path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
     path("log/checkpoint", views.LogCheckpointView.as_view(), name="log-checkpoint"),
     path("log/key", views.LogKeyView.as_view(), name="log-key"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -48,7 +50,7 @@ from api.serializers import (
 )
 from api.throttling import RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
-from publicity import transparency
+from publicity import bulk, transparency
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -89,9 +91,13 @@ class ApiMixin:
         parameters.check(self, request)
         self.etag = self.last_modified = None
         if request.method in ("GET", "HEAD"):
-            self.etag, self.last_modified = fingerprint(request, self.reference_model)
+            self.etag, self.last_modified = self.conditional_state(request)
             if not_modified(request, self.etag, self.last_modified):
                 raise NotModified()
+
+    def conditional_state(self, request) -> tuple[str | None, Any]:
+        """Return the answer's ETag and Last-Modified: by default, the data's state."""
+        return fingerprint(request, self.reference_model)
 
     def handle_exception(self, exc):
         if isinstance(exc, NotModified):
@@ -586,6 +592,41 @@ class LogConsistencyView(LogView):
         return self.prove(transparency.consistency, **sizes)
 
 
+@extend_schema(
+    summary=_("批量下载清单"),
+    description=_(
+        "全部公开数据按年度、按乡镇的 CSV 与 Parquet 文件：文件名、范围、格式、行数、字节数、"
+        "SHA-256、生成时间、下载地址，文件反映的公开状态（透明日志树大小、最近一次发布），以及"
+        "数据字典（各列的类型、中英文含义与脱敏说明）。每次发布、定稿、撤回后由后台任务重新生成；"
+        "尚未生成时 files 为空。"
+    ),
+    responses=serializers.BulkManifestSerializer,
+)
+class BulkManifestView(ApiMixin, APIView):
+    def conditional_state(self, request) -> tuple[str | None, Any]:
+        # The files change when a build ends, not when the rows do: the generation is the tag.
+        manifest = bulk.read_manifest()
+        if manifest is None:
+            return None, None
+        return f'"{manifest["generation"]}"', datetime.fromisoformat(manifest["generated_at"])
+
+    def get(self, request):
+        manifest = bulk.read_manifest() or {
+            "generation": None, "generated_at": None, "state": None, "files": [],
+        }  # fmt: skip
+        files = [
+            {
+                **entry,
+                "url": request.build_absolute_uri(
+                    reverse("publicity:bulk_file", kwargs={"name": entry["name"]})
+                ),
+            }
+            for entry in manifest["files"]
+        ]
+        data = {**manifest, "files": files, "dictionary": bulk.dictionary()}
+        return Response(serializers.BulkManifestSerializer(data).data)
+
+
 # The endpoints /api/v1/ lists: (name, path under /api/v1/, description).
 API_INDEX = [
     ("programs", "programs/", _("补贴项目")),
@@ -598,6 +639,7 @@ API_INDEX = [
     ("summary", "summary/", _("按乡镇、村、项目、期间等汇总")),
     ("export-csv", "disbursements/export.csv", _("按筛选条件导出 CSV")),
     ("export-xlsx", "disbursements/export.xlsx", _("按筛选条件导出 Excel")),
+    ("bulk", "bulk/", _("批量下载：全部公开数据按年度、按乡镇（CSV、Parquet）")),
     ("redflags", "redflags/", _("红旗（审计员）")),
     ("audit", "audit/", _("操作记录（审计员）")),
     ("log-checkpoint", "log/checkpoint", _("透明日志：最新签名检查点")),

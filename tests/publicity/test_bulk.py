@@ -298,3 +298,20 @@ def test_one_waiting_rebuild_is_enough(settings, tmp_path):
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
     assert bulk.read_manifest() is not None
     assert bulk.request_rebuild(), "once it ran, the next change queues another"
+
+
+def test_the_api_lists_the_manifest_with_download_urls(client, world):
+    empty = client.get("/api/v1/bulk/")
+    assert empty.status_code == 200 and empty.json()["files"] == []
+    manifest = bulk.build()
+    response = client.get("/api/v1/bulk/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["generation"] == manifest["generation"]
+    assert [f["sha256"] for f in data["files"]] == [f["sha256"] for f in manifest["files"]]
+    assert data["files"][0]["url"].endswith("/downloads/bulk/" + data["files"][0]["name"])
+    assert data["state"]["tree_size"] == 0 and data["dictionary"]
+    again = client.get("/api/v1/bulk/", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    bulk.build()
+    assert client.get("/api/v1/bulk/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200
