@@ -532,6 +532,36 @@ class BulkManifestSerializer(serializers.Serializer):
     dictionary = BulkColumnSerializer(many=True, help_text=_("数据字典：各列。"))
 
 
+class ExportJobStartSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("导出任务的 id。"))
+    status = serializers.CharField(help_text=_("queued：已排队。"))
+    rows = serializers.IntegerField(help_text=_("请求时符合条件的行数。"))
+    url = serializers.URLField(help_text=_("任务状态的地址（同 Location 响应头）。"))
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("导出任务的 id。"))
+    status = serializers.ChoiceField(
+        choices=["queued", "running", "done", "failed"],
+        help_text=_("queued 排队中，running 生成中，done 已完成，failed 失败。"),
+    )
+    format = serializers.ChoiceField(choices=["csv", "xlsx"], help_text=_("文件格式。"))
+    rows = serializers.IntegerField(help_text=_("请求时符合条件的行数。"))
+    rows_done = serializers.IntegerField(help_text=_("已写入的行数。"))
+    progress = serializers.IntegerField(help_text=_("进度（0–100）。"))
+    as_of = serializers.DateTimeField(
+        help_text=_("文件反映的时刻（请求的 as_of，否则为请求时刻）。")
+    )
+    filters = serializers.ListField(
+        source="query",
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("请求所用的参数：[名称, 值] 对。"),
+    )
+    created_at = serializers.DateTimeField(help_text=_("请求时间。"))
+    expires_at = serializers.DateTimeField(help_text=_("任务与文件删除的时间。"))
+    download = serializers.URLField(allow_null=True, help_text=_("完成后的下载地址；否则为空。"))
+
+
 class ApiIndexSerializer(serializers.Serializer):
     endpoints = serializers.ListField(
         child=serializers.DictField(), help_text=_("各接口：name、url、description。")
