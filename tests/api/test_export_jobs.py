@@ -40,9 +40,7 @@ def test_a_small_export_is_answered_at_once(api, world, settings):
     assert api.get(EXPORT.format(fmt="csv")).status_code == 200
 
 
-def test_a_large_csv_export_becomes_a_job_whose_file_matches_the_sync_export(
-    api, world, settings
-):
+def test_a_large_csv_export_becomes_a_job_whose_file_matches_the_sync_export(api, world, settings):
     query = "?ordering=-amount&period_after=2026-01"
     started = _start(api, settings, query=query)
     job = started.json()
