@@ -336,6 +336,7 @@ def _digest(path: Path) -> tuple[str, int]:
         for block in iter(lambda: file.read(1 << 20), b""):
             sha256.update(block)
             size += len(block)
+        os.fsync(file.fileno())  # on disk before it is renamed into place
     return sha256.hexdigest(), size
 
 
