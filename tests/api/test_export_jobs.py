@@ -139,3 +139,15 @@ def test_the_job_endpoints_are_in_the_schema(api, db):
     assert "/api/v1/exports/{id}/" in spec["paths"]
     assert "/api/v1/exports/{id}/download" in spec["paths"]
     assert "202" in spec["paths"]["/api/v1/disbursements/export.csv"]["get"]["responses"]
+
+
+def test_a_job_that_fails_says_so_and_offers_no_file(api, world, settings, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(exportjobs, "_write_file", broken)
+    job = _start(api, settings).json()
+    status = api.get(job["url"]).json()
+    assert status["status"] == "failed" and status["download"] is None
+    assert api.get(job["url"] + "download").status_code == 404
+    assert not list((settings.VAR_DIR / "exports" / job["id"]).glob("disbursements.*"))

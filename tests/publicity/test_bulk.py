@@ -315,3 +315,18 @@ def test_the_api_lists_the_manifest_with_download_urls(client, world):
     assert again.status_code == 304
     bulk.build()
     assert client.get("/api/v1/bulk/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200
+
+
+def test_a_failed_build_leaves_the_last_good_files(world, monkeypatch):
+    good = bulk.build()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bulk, "_write_scope", broken)
+    with pytest.raises(OSError):
+        bulk.build()
+    assert bulk.read_manifest() == good
+    assert [p.name for p in bulk.bulk_dir().iterdir() if p.is_dir()] == [good["generation"]]
+    for entry in good["files"]:
+        assert bulk.file_path(good, entry["name"]).is_file()
