@@ -331,13 +331,12 @@ def village_download(request, pk, fmt):
 def bulk_downloads(request):
     """List the bulk files (size, rows, SHA-256) and the data dictionary."""
     manifest = bulk.read_manifest()
+    files = manifest["files"] if manifest else []
     lang = "en" if (translation.get_language() or "").startswith("en") else "zh"
     context = {
         "manifest": manifest,
-        "years": [f for f in manifest["files"] if f["scope"]["kind"] == "year"] if manifest else [],
-        "townships": [f for f in manifest["files"] if f["scope"]["kind"] == "township"]
-        if manifest
-        else [],
+        "years": [f for f in files if f["scope"]["kind"] == "year"],
+        "townships": [f for f in files if f["scope"]["kind"] == "township"],
         "dictionary": [
             {**column, "meaning": column[f"meaning_{lang}"], "masking": column[f"masking_{lang}"]}
             for column in bulk.dictionary()
