@@ -121,6 +121,7 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     locked.status = Batch.Status.FINAL
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.FINALISE, user=user, batch=locked)
+    signals.batch_finalized.send(sender=Batch, batch=locked)
     _refresh(batch, locked)
     return batch
 
@@ -145,6 +146,7 @@ def withdraw_batch(*, batch: Batch, user: Any = None, reason: str = "") -> Batch
     locked.status = Batch.Status.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.WITHDRAW, user=user, batch=locked, reason=reason, previous=previous)
+    signals.batch_withdrawn.send(sender=Batch, batch=locked, previous=previous)
     _refresh(batch, locked)
     return batch
 

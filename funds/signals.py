@@ -1,6 +1,6 @@
 """What funds announces to the floors above it, which funds itself may not import.
 
-Both are sent inside the act's transaction, with the batch locked: a receiver that raises
+All are sent inside the act's transaction, with the batch locked: a receiver that raises
 rolls the act back and nothing changes.
 """
 
@@ -13,3 +13,10 @@ batch_finalizing = Signal()
 #: Sent by ``publish_batch`` once the batch is public (argument: ``batch``): the transparency
 #: log (publicity.transparency) appends the batch's rows this way, or nothing is published.
 batch_published = Signal()
+
+#: Sent by ``finalize_batch`` once the batch is final (argument: ``batch``).
+batch_finalized = Signal()
+
+#: Sent by ``withdraw_batch`` once the batch is withdrawn (arguments: ``batch``, ``previous``:
+#: the status it had; a draft withdrawn was never public).
+batch_withdrawn = Signal()

@@ -35,6 +35,10 @@ SUNLIGHT_MAX_UNCOMPRESSED_BYTES = env_int("SUNLIGHT_MAX_UNCOMPRESSED_BYTES", 500
 SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
 # Staged rows and error reports are deleted this many days after their job last changed.
 SUNLIGHT_IMPORT_FILE_RETENTION_DAYS = env_int("SUNLIGHT_IMPORT_FILE_RETENTION_DAYS", 7)
+# An API export matching more rows than this runs as a background job (202 + the job's URL);
+# the job's file is deleted this many hours after it was asked for.
+SUNLIGHT_EXPORT_SYNC_MAX_ROWS = env_int("SUNLIGHT_EXPORT_SYNC_MAX_ROWS", 50_000)
+SUNLIGHT_EXPORT_RETENTION_HOURS = env_int("SUNLIGHT_EXPORT_RETENTION_HOURS", 24)
 SUNLIGHT_MAX_COLUMNS = env_int("SUNLIGHT_MAX_COLUMNS", 200)
 SUNLIGHT_MAX_CELLS = env_int("SUNLIGHT_MAX_CELLS", 30_000_000)
 SUNLIGHT_MAX_MERGED_RANGES = env_int("SUNLIGHT_MAX_MERGED_RANGES", 10_000)
