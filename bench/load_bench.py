@@ -130,12 +130,12 @@ def seed(rows: int) -> dict:
     return {"programs": programs, "rows": count, "seconds": round(time.perf_counter() - started)}
 
 
-def paths(programs: list[int]) -> dict[str, list[str]]:
+def paths(programs: list[int], rows: int) -> dict[str, list[str]]:
     """The URLs of each kind of request, spread over the seeded places."""
     # The generator pays program index p in the villages v with (v - 1) % 8 == p, and household
-    # h when (h - 1) % 8 < 7 (bench/api_bench.py): ask for places that have rows.
+    # h when (h - 1) % 8 < 7 and h ≤ 8 × ROWS / 84 (bench/api_bench.py): ask for places with rows.
     villages = [v for v in (v * 7 % 200 + 1 for v in range(200)) if (v - 1) % 8 < 7]
-    households = [(j * 797 % 12_000) * 8 + j % 7 + 1 for j in range(500)]
+    households = [(j * 797 % (rows // 84)) * 8 + j % 7 + 1 for j in range(500)]
     paid = [(i % 7 + 1 + 8 * (i * 5 % 25), programs[i % 7]) for i in range(175)]
     return {
         "village page": [f"/villages/{v}/" for v in villages],
@@ -379,7 +379,7 @@ def main() -> None:
     else:
         info = seed(args.rows)
         print(f"seeded {info['rows']:,} disbursements in {info['seconds']} s")
-    urls = paths(info["programs"])
+    urls = paths(info["programs"], info["rows"])
 
     env = {
         **os.environ, **keys, **SERVER_ENV,
