@@ -48,12 +48,23 @@ def _left_by_a_dead_worker(job: ImportJob, status: str, *, ago: timedelta) -> No
     )
 
 
-def test_a_job_running_with_no_heartbeat_for_longer_than_the_setting_fails_and_says_retry(
-    staff_client, monkeypatch, settings
-):
+@pytest.fixture
+def dead_load(staff_client, monkeypatch, settings):
+    """A ready job whose loading worker died AGO (a function of AGO); the threshold is 600 s."""
     settings.SUNLIGHT_STALE_JOB_SECONDS = 600
     job = _ready_job(staff_client, monkeypatch)
-    _left_by_a_dead_worker(job, Status.IMPORTING, ago=timedelta(minutes=11))
+
+    def left(ago: timedelta) -> ImportJob:
+        _left_by_a_dead_worker(job, Status.IMPORTING, ago=ago)
+        return job
+
+    return left
+
+
+def test_a_job_running_with_no_heartbeat_for_longer_than_the_setting_fails_and_says_retry(
+    dead_load,
+):
+    job = dead_load(timedelta(minutes=11))
 
     assert jobs.sweep_stale_jobs() == 1
 
@@ -64,22 +75,16 @@ def test_a_job_running_with_no_heartbeat_for_longer_than_the_setting_fails_and_s
     assert not Batch.objects.exists() and not Disbursement.objects.exists()
 
 
-def test_the_message_of_a_swept_job_is_translated(staff_client, monkeypatch, settings):
-    settings.SUNLIGHT_STALE_JOB_SECONDS = 600
-    job = _ready_job(staff_client, monkeypatch)
-    _left_by_a_dead_worker(job, Status.IMPORTING, ago=timedelta(hours=1))
+def test_the_message_of_a_swept_job_is_translated(dead_load):
+    job = dead_load(timedelta(hours=1))
     with translation.override("en"):
         jobs.sweep_stale_jobs()
     job.refresh_from_db()
     assert "retry" in job.message.lower() and "重试" not in job.message
 
 
-def test_a_job_with_a_recent_heartbeat_or_waiting_in_the_queue_is_left_alone(
-    staff_client, monkeypatch, settings
-):
-    settings.SUNLIGHT_STALE_JOB_SECONDS = 600
-    job = _ready_job(staff_client, monkeypatch)
-    _left_by_a_dead_worker(job, Status.IMPORTING, ago=timedelta(minutes=5))
+def test_a_job_with_a_recent_heartbeat_or_waiting_in_the_queue_is_left_alone(dead_load):
+    job = dead_load(timedelta(minutes=5))
     assert jobs.sweep_stale_jobs() == 0
     job.refresh_from_db()
     assert job.status == Status.IMPORTING
@@ -161,11 +166,9 @@ def test_a_failed_job_whose_upload_is_kept_is_abandoned_after_the_mapping_wait(s
 
 
 def test_retry_is_refused_to_anonymous_callers_and_staff_without_the_permission(
-    client, staff_client, monkeypatch, settings, django_user_model
+    client, staff_client, dead_load, django_user_model
 ):
-    settings.SUNLIGHT_STALE_JOB_SECONDS = 60
-    job = _ready_job(staff_client, monkeypatch)
-    _left_by_a_dead_worker(job, Status.IMPORTING, ago=timedelta(minutes=2))
+    job = dead_load(timedelta(minutes=20))
     jobs.sweep_stale_jobs()
     url = reverse("funds:job_retry", args=[job.pk])
 
