@@ -844,7 +844,8 @@ def sweep_stale_jobs(*, now: Any = None) -> int:
         stale = [pk for pk in found if str(pk) not in queued]
         if not stale:
             return 0
-        ImportJob.objects.filter(pk__in=stale).update(
+        # The conditions again: a job that moved on meanwhile (SQLite has no row locks) stays.
+        ImportJob.objects.filter(pk__in=stale, status__in=WORKING, updated_at__lt=cutoff).update(
             status=ImportStatus.FAILED, progress=100, updated_at=timezone.now(),
             message=_("处理中断（任务进程意外停止），没有写入任何数据；可以重试"),
         )  # fmt: skip

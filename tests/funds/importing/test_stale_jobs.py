@@ -202,3 +202,27 @@ def test_the_worker_sweeps_when_it_starts(staff_client, monkeypatch, settings):
 
     job.refresh_from_db()
     assert job.status == Status.FAILED and jobs.can_retry(job)
+
+
+def test_a_job_queued_for_a_worker_is_not_swept_and_a_dead_workers_task_row_is_failed(
+    staff_client, monkeypatch, settings
+):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from funds.importing import tasks
+
+    settings.SUNLIGHT_STALE_JOB_SECONDS = 60
+    job = _ready_job(staff_client, monkeypatch)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert tasks.request_confirm(job=job, publish=False)
+    _left_by_a_dead_worker(job, Status.IMPORTING, ago=timedelta(hours=1))
+
+    assert jobs.sweep_stale_jobs() == 0, "its task waits in the queue: no worker took it yet"
+
+    task = DBTaskResult.objects.get(args_kwargs__args__0=str(job.pk))
+    task.claim("a-worker-that-then-died")
+    assert jobs.sweep_stale_jobs() == 1
+    task.refresh_from_db()
+    job.refresh_from_db()
+    assert task.status == TaskResultStatus.FAILED and job.status == Status.FAILED
