@@ -146,6 +146,25 @@ class TextFilter(django_filters.CharFilter):
         super().__init__(*args, strip=False, **kwargs)
 
 
+class FlagField(forms.Field):
+    """A boolean as OpenAPI's `boolean` goes on the wire: `true` or `false`, nothing else
+    (Django's NullBooleanField reads "yes" or "abc" as no filter at all)."""
+
+    default_error_messages = {"invalid": _("应为 true 或 false。")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+@extend_schema_field({"type": "boolean"})
+class FlagFilter(django_filters.BooleanFilter):
+    field_class = FlagField
+
+
 class StaticFormFilterSet(django_filters.FilterSet):
     """A filter set whose form class is built once: its fields never depend on the request."""
 

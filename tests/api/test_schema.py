@@ -1,6 +1,7 @@
 """The OpenAPI contract: schemathesis, with every check and negative data, finds no server error,
 no schema violation, no valid request refused and no invalid one served."""
 
+import django_filters
 import pytest
 import schemathesis
 from django.core import signals
@@ -162,6 +163,35 @@ def test_each_operation_documents_exactly_the_query_parameters_it_takes(client):
         if declared != taken:
             disagreements[path] = {"undocumented": taken - declared, "refused": declared - taken}
     assert disagreements == {}
+
+
+def test_every_filter_reads_its_value_as_its_schema_declares(client):
+    """Each filter of every operation is one of api.filters' strict kinds, whose schema and
+    validation come from one definition. A plain django-filter (NumberFilter takes "1e3",
+    BooleanFilter reads "yes" as no filter) would disagree with its schema."""
+    from api import filters
+
+    strict = (
+        filters.IdFilter,
+        filters.AmountFilter,
+        filters.PeriodFilter,
+        filters.DateFilter,
+        filters.TimeFilter,
+        filters.TextFilter,
+        filters.FlagFilter,
+        django_filters.ChoiceFilter,
+        django_filters.MultipleChoiceFilter,
+    )
+    spec = client.get("/api/schema/?format=json").json()
+    loose = {
+        f"{path} ?{name}: {type(found).__name__}"
+        for path in spec["paths"]
+        for name, found in getattr(
+            getattr(_view_of(path), "filterset_class", None), "base_filters", {}
+        ).items()
+        if not isinstance(found, strict)
+    }
+    assert loose == set()
 
 
 def test_every_query_string_value_is_declared_non_empty(client):
