@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.parameters import WholeNumberField
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
@@ -453,7 +454,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class LogProofQuerySerializer(serializers.Serializer):
-    tree_size = serializers.IntegerField(
+    tree_size = WholeNumberField(
         min_value=1,
         required=False,
         help_text=_("对照这个树大小的已签名检查点证明（默认最新检查点）。"),
@@ -472,8 +473,8 @@ class LogProofSerializer(serializers.Serializer):
 
 
 class LogConsistencyQuerySerializer(serializers.Serializer):
-    first = serializers.IntegerField(min_value=1, help_text=_("较早的已签名树大小。"))
-    second = serializers.IntegerField(min_value=1, help_text=_("较晚的已签名树大小。"))
+    first = WholeNumberField(min_value=1, help_text=_("较早的已签名树大小。"))
+    second = WholeNumberField(min_value=1, help_text=_("较晚的已签名树大小。"))
 
 
 class LogConsistencySerializer(serializers.Serializer):
