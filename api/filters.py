@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from api.selectors import tree_size_moment
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
@@ -102,6 +103,18 @@ class TimeFilter(django_filters.IsoDateTimeFilter):
     field_class = TimeField
 
 
+class TreeSizeField(forms.IntegerField):
+    """A size of the transparency log: a whole number of leaves from 1."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class TreeSizeFilter(django_filters.NumberFilter):
+    field_class = TreeSizeField
+
+
 class StaticFormFilterSet(django_filters.FilterSet):
     """A filter set whose form class is built once: its fields never depend on the request."""
 
@@ -152,6 +165,14 @@ class DisbursementFilter(StaticFormFilterSet):
             "时刻（ISO 8601，如 2026-03-01T08:00:00+08:00）：按该时刻公开的内容回答——当时已发布、"
             "尚未撤回的批次，不计此后的发布、更正和撤回。与 batch_status 同用时再按批次现在的"
             "状态筛选。"
+        ),
+    )
+    as_of_tree_size = TreeSizeFilter(
+        method="counted_by_the_view",
+        help_text=_(
+            "透明日志的树大小（叶子数，从 1 起）：按日志达到这么多叶子的时刻（该大小的检查点"
+            "签名的时刻）公开的内容回答，与 as_of 相同；不能与 as_of 同时给出，不能超过日志"
+            "现在的大小。"
         ),
     )
     batch_status = django_filters.MultipleChoiceFilter(
@@ -269,12 +290,47 @@ class AuditEntryFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def as_of_of(request) -> Any:
-    """Return the moment ``as_of`` asks about (UTC), or None; a bad one is a 400 naming it."""
-    raw = request.query_params.get("as_of")
-    if raw in (None, ""):
-        return None
+@dataclass(frozen=True)
+class AsOf:
+    """The moment an answer reflects, as asked: a time (``as_of``), a size of the transparency
+    log (``as_of_tree_size``, with the moment it resolves to), or neither (now)."""
+
+    moment: datetime | None = None
+    tree_size: int | None = None
+
+
+def as_of_asked(request) -> AsOf:
+    """Return the moment ``as_of`` or ``as_of_tree_size`` asks about (UTC), read once per
+    request; a bad one, both at once, or a size beyond the log is a 400 naming it."""
+    cached = getattr(request, "_sunlight_as_of", None)
+    if cached is None:
+        cached = _as_of(
+            request.query_params.get("as_of"), request.query_params.get("as_of_tree_size")
+        )
+        request._sunlight_as_of = cached
+    return cached
+
+
+def _as_of(raw_time: str | None, raw_size: str | None) -> AsOf:
+    if raw_size in (None, ""):
+        if raw_time in (None, ""):
+            return AsOf()
+        try:
+            return AsOf(moment=TimeField().clean(raw_time))
+        except forms.ValidationError as error:
+            raise ValidationError({"as_of": error.messages}) from None
+    if raw_time not in (None, ""):
+        raise ValidationError({"as_of_tree_size": [_("as_of 与 as_of_tree_size 只能给出一个。")]})
     try:
-        return TimeField().clean(raw)
+        size = TreeSizeField().clean(raw_size)
     except forms.ValidationError as error:
-        raise ValidationError({"as_of": error.messages}) from None
+        raise ValidationError({"as_of_tree_size": error.messages}) from None
+    moment = tree_size_moment(size)
+    if moment is None:
+        raise ValidationError({"as_of_tree_size": [_("透明日志还没有这么多叶子。")]})
+    return AsOf(moment=moment, tree_size=size)
+
+
+def as_of_of(request) -> datetime | None:
+    """Return the moment ``as_of`` or ``as_of_tree_size`` asks about (UTC), or None."""
+    return as_of_asked(request).moment

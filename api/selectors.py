@@ -32,6 +32,7 @@ from funds.models import (
 )
 from privacy import personal
 from publicity.exports import Cell
+from publicity.models import Checkpoint
 from villages.models import Household, Person, Township, Village
 
 GroupId = int | str
@@ -81,6 +82,18 @@ def public_at(as_of: datetime, *, batch: str = "pk") -> Q:
             f"{prefix}status__in": [*Batch.PUBLIC_STATUSES, Batch.Status.WITHDRAWN],
         }
     ) & ~Exists(withdrawn)
+
+
+def tree_size_moment(size: int) -> datetime | None:
+    """Return the moment the transparency log reached SIZE leaves: when the checkpoint of the
+    publication that appended leaf SIZE - 1 was signed (a size inside one publication is that
+    publication); None when the log has fewer leaves. One query, on the checkpoints' index."""
+    return (
+        Checkpoint.objects.filter(tree_size__gte=size)
+        .order_by("tree_size", "id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def visible_disbursements(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -71,6 +72,16 @@ def counted(request) -> dict:
         "asked": request.query_params.getlist("batch_status"),
         "as_of": filters.as_of_of(request),
     }
+
+
+def as_of_headers(request) -> dict[str, str]:
+    """Say in headers the moment an answer reflects (as_of, the moment a tree size resolves to,
+    or now) and, when asked by tree size, the size."""
+    asked = filters.as_of_asked(request)
+    headers = {"X-Sunlight-As-Of": (asked.moment or timezone.now()).isoformat()}
+    if asked.tree_size is not None:
+        headers["X-Sunlight-As-Of-Tree-Size"] = str(asked.tree_size)
+    return headers
 
 
 class ApiMixin:
@@ -269,6 +280,12 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         rows = selectors.with_persons(rows=[super().get_object()])
         return selectors.with_payment_results(rows=rows)[0]
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        for name, value in as_of_headers(request).items():  # the moment the page reflects
+            response[name] = value
+        return response
+
 
 class DownloadNegotiation(BaseContentNegotiation):
     """Ignore Accept and ?format=: a download has one format, and errors are JSON."""
@@ -301,10 +318,10 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
         rows = self.filter_queryset(self.get_queryset())
         header = selectors.export_header()
         query = selectors.export_query(dict(request.GET.lists()))
-        as_of = filters.as_of_of(request) or timezone.now()  # the moment the rows reflect
         # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
         # the CSV stays a plain table; the XLSX also lists them on a second sheet.
-        stamp = {"X-Sunlight-As-Of": as_of.isoformat(), "X-Sunlight-Filters": urlencode(query)}
+        stamp = {**as_of_headers(request), "X-Sunlight-Filters": urlencode(query)}
+        as_of = datetime.fromisoformat(stamp["X-Sunlight-As-Of"])  # the moment the rows reflect
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
             return xlsx_response(
@@ -374,18 +391,23 @@ class SummaryView(ApiMixin, generics.ListAPIView):
         filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
+        scope = counted(request)
         groups = selectors.summary_groups(
             rows=filterset.qs,
             by=by,
-            filters=filterset.form.cleaned_data,
-            auditor=is_auditor(request),
+            # The moment asked about, whether by time or by tree size.
+            filters={
+                **filterset.form.cleaned_data,
+                "as_of": scope["as_of"],
+                "as_of_tree_size": None,
+            },
+            auditor=scope["auditor"],
         )
         rows = selectors.named_groups(
             by=by, groups=self.paginate_queryset(groups), rows=filterset.qs
         )
         response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
-        # Every aggregate says what it counts.
-        scope = counted(request)
+        # Every aggregate says what it counts, and the moment it reflects.
         if scope["as_of"]:  # public then, narrowed by status now if asked
             response.data["batch_status"] = sorted(set(scope["asked"]))
         else:
@@ -393,6 +415,7 @@ class SummaryView(ApiMixin, generics.ListAPIView):
                 auditor=scope["auditor"], asked=scope["asked"]
             )
         response.data["as_of"] = (scope["as_of"] or timezone.now()).isoformat()
+        response.data["as_of_tree_size"] = filters.as_of_asked(request).tree_size
         return response
 
 
