@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from api.selectors import tree_size_moment
+from api.selectors import Change, tree_size_moment
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
@@ -199,6 +199,7 @@ BAD_ORDERING = _("排序字段无效：只能是 amount、period、pay_date、id
 class DisbursementOrdering(OrderingFilter):
     ordering_fields = ["amount", "period", "pay_date", "id"]
     ordering_description = _("排序字段：amount、period、pay_date、id，前加 - 表示降序；默认 id。")
+    bad_ordering = BAD_ORDERING
 
     def get_ordering(self, request, queryset, view):
         """Add id as a tie-breaker, so that cursor pages over equal values are stable.
@@ -215,7 +216,7 @@ class DisbursementOrdering(OrderingFilter):
                 or len(fields) > 2
                 or (len(fields) == 2 and fields[1].lstrip("-") != "id")
             ):
-                raise ValidationError({self.ordering_param: [BAD_ORDERING]})
+                raise ValidationError({self.ordering_param: [self.bad_ordering]})
         ordering = list(super().get_ordering(request, queryset, view) or ["id"])
         if not {"id", "-id"} & set(ordering):
             ordering.append("id")
@@ -232,6 +233,35 @@ class DisbursementOrdering(OrderingFilter):
                 "schema": {"type": "string", "enum": names},
             }
         ]
+
+
+class ChangeOrdering(DisbursementOrdering):
+    """The change feed's order: by time, newest first unless ``ordering=at``; ties by id."""
+
+    ordering_fields = ["at"]
+    ordering_description = _("排序：-at 最新的在前（默认），at 最早的在前。")
+    bad_ordering = _("排序字段无效：只能是 at（最早的在前）或 -at（最新的在前）。")
+
+
+class ChangeFilter(StaticFormFilterSet):
+    kind = django_filters.ChoiceFilter(
+        field_name="change",
+        choices=Change.choices,
+        help_text=_(
+            "变化：publication 发布、correction 发布更正、withdrawal 撤回、finalisation 定稿。"
+        ),
+    )
+    township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
+    program = IdFilter(field_name="batch__program_id", help_text=_("项目 id。"))
+    batch = IdFilter(field_name="batch_id", help_text=_("批次 id（更正为更正批次）。"))
+    since = TimeFilter(
+        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
+    )
+    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
+
+    class Meta:
+        model = AuditEntry
+        fields: list[str] = []
 
 
 class VillageFilter(django_filters.FilterSet):

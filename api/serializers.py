@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.selectors import Change, Role
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
@@ -524,3 +525,90 @@ class BatchProvenanceSerializer(serializers.Serializer):
     corrected_by = serializers.ListField(
         child=serializers.IntegerField(), help_text=_("更正本批次的批次 id。")
     )
+
+
+# The change feed
+
+
+class ChangeBatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("批次 id。"))
+    title = serializers.CharField(help_text=_("标题。"))
+    program = serializers.IntegerField(help_text=_("项目 id。"))
+    period = serializers.CharField(help_text=_("发放期间 YYYY-MM。"))
+    township = serializers.IntegerField(help_text=_("乡镇 id。"))
+    status = serializers.ChoiceField(
+        choices=Batch.Status.choices, help_text=_("批次现在的状态（不是当时的）。")
+    )
+
+
+class ChangeWhoSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=Role.choices,
+        help_text=_(
+            "操作人的角色（其账号现在所在的组）：township_staff 乡镇工作人员、county_staff 县级"
+            "工作人员、staff 其他工作人员、system 系统。"
+        ),
+    )
+    office = serializers.CharField(
+        help_text=_("所在单位：乡镇工作人员为批次所在乡镇，县级工作人员为其县；其他为空。")
+    )
+    username = serializers.CharField(
+        required=False, help_text=_("操作人用户名：只给审计员与工作人员，匿名用户没有此项。")
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change of what is public, written out from an audit entry and its joined batches."""
+
+    id = serializers.IntegerField(help_text=_("操作记录 id（审计员可在 /api/v1/audit/ 查到）。"))
+    kind = serializers.ChoiceField(
+        choices=Change.choices,
+        help_text=_(
+            "变化：publication 发布、correction 发布更正（批次更正了 corrects）、"
+            "withdrawal 撤回、finalisation 定稿。"
+        ),
+    )
+    at = serializers.DateTimeField(help_text=_("时间。"))
+    batch = ChangeBatchSerializer(help_text=_("变化的批次（更正为更正批次）。"))
+    corrects = ChangeBatchSerializer(
+        allow_null=True, help_text=_("更正时被更正的批次；其他为 null。")
+    )
+    reason = serializers.CharField(
+        help_text=_("撤回或更正的原因（已隐去号码、已知姓名脱敏）；其他为空。")
+    )
+    who = ChangeWhoSerializer(help_text=_("谁做的：匿名用户只见角色与单位。"))
+
+    def to_representation(self, entry: AuditEntry) -> dict:
+        batch = entry.batch
+        role = entry.role
+        office = {
+            Role.TOWNSHIP_STAFF: batch.township.name,
+            Role.COUNTY_STAFF: batch.township.county,
+        }.get(role, "")
+        who = {"role": role, "office": office}
+        if self.context.get("auditor"):
+            who["username"] = entry.username
+        reason = {
+            Change.WITHDRAWAL: entry.reason,
+            Change.CORRECTION: batch.reason,
+        }.get(entry.change, "")
+        return {
+            "id": entry.pk,
+            "kind": entry.change,
+            "at": serializers.DateTimeField().to_representation(entry.at),
+            "batch": _change_batch(batch),
+            "corrects": _change_batch(batch.corrects) if batch.corrects_id else None,
+            "reason": reason,
+            "who": who,
+        }
+
+
+def _change_batch(batch: Batch) -> dict:
+    return {
+        "id": batch.pk,
+        "title": batch.title,
+        "program": batch.program_id,
+        "period": batch.period,
+        "township": batch.township_id,
+        "status": batch.status,
+    }

@@ -30,6 +30,7 @@ v1 = [
         name="disbursement-export-xlsx",
     ),
     path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
+    path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("log/checkpoint", views.LogCheckpointView.as_view(), name="log-checkpoint"),
     path("log/key", views.LogKeyView.as_view(), name="log-key"),
     path("log/consistency", views.LogConsistencyView.as_view(), name="log-consistency"),

@@ -34,6 +34,7 @@ from api.conditional import fingerprint, not_modified
 from api.pagination import (
     AuditCursorPagination,
     DisbursementCursorPagination,
+    KeysetCursorPagination,
     NoCountPagination,
     ReferencePagination,
     SummaryPagination,
@@ -519,6 +520,28 @@ class AuditEntryViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.audit_entries()
 
 
+@extend_schema(
+    summary=_("变化"),
+    description=_(
+        "公开内容的每一次变化：发布、发布更正、撤回、定稿，取自只增不改的操作记录；谁（匿名用户"
+        "只见角色与单位，审计员还见用户名）、何时、哪个批次（及其现在的状态）、更正了哪个批次、"
+        "撤回的原因。可按变化类型、乡镇、项目、批次和时间筛选；默认最新的在前，游标分页。"
+    ),
+)
+class ChangeFeedView(ApiMixin, generics.ListAPIView):
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = filters.ChangeFilter
+    filter_backends = [DjangoFilterBackend, filters.ChangeOrdering]
+    pagination_class = KeysetCursorPagination
+    ordering = ["-at"]
+
+    def get_queryset(self):
+        return selectors.change_feed()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "auditor": is_auditor(self.request)}
+
+
 # The transparency log: public, like the published rows it proves.
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
@@ -623,6 +646,7 @@ API_INDEX = [
     ("export-xlsx", "disbursements/export.xlsx", _("按筛选条件导出 Excel")),
     ("redflags", "redflags/", _("红旗（审计员）")),
     ("audit", "audit/", _("操作记录（审计员）")),
+    ("changes", "changes/", _("变化：发布、更正、撤回、定稿，谁、何时")),
     ("log-checkpoint", "log/checkpoint", _("透明日志：最新签名检查点")),
     ("log-key", "log/key", _("透明日志：验证公钥")),
     ("log-consistency", "log/consistency", _("透明日志：一致性证明")),
