@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from api.models import AUDIT_KINDS
 from api.selectors import Change, tree_size_moment
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
@@ -235,6 +236,18 @@ class DisbursementOrdering(OrderingFilter):
         ]
 
 
+class RedFlagFilter(DisbursementFilter):
+    reviewed = django_filters.ChoiceFilter(
+        method="applied_by_the_view",
+        choices=[("true", "true"), ("false", "false")],
+        help_text=_("true：只看已复核的案件；false：只看未复核的。"),
+    )
+
+    def applied_by_the_view(self, queryset, name, value):
+        """Reviews are of cases, known once the flag has found them: api.selectors.red_flag_rows."""
+        return queryset
+
+
 class ChangeOrdering(DisbursementOrdering):
     """The change feed's order: by time, newest first unless ``ordering=at``; ties by id."""
 
@@ -309,7 +322,7 @@ class AuditEntryFilter(django_filters.FilterSet):
     user = django_filters.CharFilter(
         field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
     )
-    kind = django_filters.ChoiceFilter(choices=AuditEntry.Kind.choices, help_text=_("操作类型。"))
+    kind = django_filters.ChoiceFilter(choices=list(AUDIT_KINDS.items()), help_text=_("操作类型。"))
     since = TimeFilter(
         field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
     )

@@ -22,6 +22,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     TextChoices,
     Value,
@@ -32,7 +33,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from api.redflags import RED_FLAGS
+from api.models import RedFlagReview
+from api.redflags import RED_FLAGS, with_cases
 from funds.access import COUNTY_STAFF_GROUP, TOWNSHIP_STAFF_GROUP
 from funds.models import (
     AuditEntry,
@@ -424,14 +426,36 @@ def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:
     ]
 
 
-def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
-    """Return the rows of ROWS that raise the red flag KIND, with their person and village."""
-    return (
-        RED_FLAGS[kind]
-        .find(rows)
+def red_flag_rows(
+    *, kind: str, rows: DisbursementQuerySet, reviewed: bool | None = None
+) -> DisbursementQuerySet:
+    """Return the rows of ROWS that raise the red flag KIND, with their person and village, their
+    case id and its latest review (``last_review_at``, ``last_review_by``); only the cases
+    REVIEWED or not when asked. Still one query: the reviews are correlated subqueries."""
+    latest = RedFlagReview.objects.filter(kind=kind, case=OuterRef("case")).order_by("-at", "-id")
+    found = (
+        with_cases(kind, RED_FLAGS[kind].find(rows))
+        .annotate(
+            last_review_at=Subquery(latest.values("at")[:1]),
+            last_review_by=Subquery(latest.values("username")[:1]),
+        )
         .select_related("person", "village")
         .defer("person__birth_year", "person__sex")
     )
+    if reviewed is not None:
+        found = found.filter(last_review_at__isnull=not reviewed)
+    return found
+
+
+def red_flag_case_stands(*, kind: str, case: str) -> bool:
+    """Say whether KIND's CASE is raised now by any row red flags look at."""
+    scope = red_flag_scope(auditor=True)
+    return with_cases(kind, RED_FLAGS[kind].find(scope)).filter(case=case).exists()
+
+
+def case_reviews(*, kind: str, case: str) -> QuerySet[RedFlagReview]:
+    """Return the reviews of KIND's CASE, newest first."""
+    return RedFlagReview.objects.filter(kind=kind, case=case).order_by("-at", "-id")
 
 
 # The change feed

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.models import AUDIT_KINDS, RedFlagReview
+from api.reviews import NOTE_MAX
 from api.selectors import Change, Role
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
@@ -419,16 +421,73 @@ class RedFlagRowSerializer(serializers.Serializer):
         help_text=_("规则允许的值：金额规则为元（两位小数），年龄规则为岁；行间比较为空。")
     )
     gap = RuleValueField(help_text=_("实际值减允许值（元或岁）；行间比较为空。"))
+    case = serializers.CharField(
+        help_text=_(
+            "案件编号：由红旗类型与构成案件的 id 算出的 SHA-256 前 16 位十六进制，"
+            "不随请求和此后的导入改变；用于 /api/v1/redflags/<kind>/<case>/reviews/。"
+        )
+    )
+    reviewed = serializers.SerializerMethodField(help_text=_("案件是否已有审计员复核。"))
+    last_review_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("最近一次复核的时间；未复核为 null。")
+    )
+    last_review_by = serializers.CharField(
+        allow_null=True, help_text=_("最近一次复核的审计员用户名；未复核为 null。")
+    )
+
+    def get_reviewed(self, row) -> bool:
+        return row.last_review_at is not None
 
 
 class RedFlagIndexSerializer(serializers.Serializer):
     results = RedFlagCountSerializer(many=True, help_text=_("每类红旗一项。"))
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(
-        source="get_kind_display", read_only=True, help_text=_("操作类型的名称。")
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": NOTE_MAX,
+        # Something besides white space, and no NUL character (refused, as PostgreSQL would).
+        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+    }
+)
+class NoteField(serializers.CharField):
+    pass
+
+
+class RedFlagReviewNoteSerializer(serializers.Serializer):
+    note = NoteField(
+        max_length=NOTE_MAX,
+        help_text=_(
+            "复核说明，必填，最多 1000 字；保存前隐去身份证号、电话、账号一类的号码，"
+            "已知人员的姓名脱敏。"
+        ),
     )
+
+
+class RedFlagReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RedFlagReview
+        fields = ["id", "kind", "case", "at", "username", "note"]
+        extra_kwargs = {
+            "id": {"help_text": _("复核 id。")},
+            "kind": {"help_text": _("红旗类型。")},
+            "case": {"help_text": _("案件编号。")},
+            "at": {"help_text": _("复核时间。")},
+            "username": {"help_text": _("审计员用户名。")},
+            "note": {"help_text": _("复核说明（已脱敏）。")},
+        }
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=list(AUDIT_KINDS.items()), read_only=True, help_text=_("操作类型。")
+    )
+    kind_display = serializers.SerializerMethodField(help_text=_("操作类型的名称。"))
+
+    def get_kind_display(self, entry: AuditEntry) -> str:
+        return str(AUDIT_KINDS.get(entry.kind, entry.kind))
 
     class Meta:
         model = AuditEntry
@@ -440,7 +499,6 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "id": {"help_text": _("记录 id，按写入顺序递增。")},
             "at": {"help_text": _("操作时间。")},
             "username": {"help_text": _("操作人用户名；系统操作为空。")},
-            "kind": {"help_text": _("操作类型。")},
             "township": {"help_text": _("乡镇 id。")},
             "batch": {"help_text": _("批次 id。")},
             "object_type": {"help_text": _("所操作对象的类型，如 funds.ImportJob。")},

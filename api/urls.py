@@ -36,6 +36,11 @@ v1 = [
     path("log/consistency", views.LogConsistencyView.as_view(), name="log-consistency"),
     path("disbursements/<str:pk>/proof/", views.LogProofView.as_view(), name="log-proof"),
     path("redflags/<str:kind>/", views.RedFlagListView.as_view(), name="redflag"),
+    path(
+        "redflags/<str:kind>/<str:case>/reviews/",
+        views.RedFlagReviewView.as_view(),
+        name="redflag-reviews",
+    ),
     *router.urls,
 ]
 

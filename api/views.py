@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -28,9 +29,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import filters, parameters, selectors, serializers
+from api import filters, parameters, reviews, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
 from api.conditional import fingerprint, not_modified
+from api.models import RedFlagReview
 from api.pagination import (
     AuditCursorPagination,
     DisbursementCursorPagination,
@@ -39,8 +41,8 @@ from api.pagination import (
     ReferencePagination,
     SummaryPagination,
 )
-from api.permissions import CanReadAuditRecord, IsAuditor, is_auditor
-from api.redflags import RED_FLAGS
+from api.permissions import CanReadAuditRecord, CanReviewRedFlags, IsAuditor, is_auditor
+from api.redflags import CASE_PATTERN, RED_FLAGS
 from api.schema import ApiAutoSchema
 from api.serializers import (
     LogConsistencyQuerySerializer,
@@ -459,7 +461,8 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
             "shared_account 同一账号多户使用；amount_mismatch 金额≠数量×标准；"
             "above_rate_or_cap 超过花名册自身所列标准（数量×标准）或项目上限；"
             "age_rule 年龄不符合项目条件。同一问题的行 group 相同并排在一起（含义随类型而定），"
-            "rule、expected、gap 说明触发的规则、允许值与差额。"
+            "rule、expected、gap 说明触发的规则、允许值与差额；case 为稳定的案件编号，"
+            "reviewed、last_review_at、last_review_by 说明案件的复核情况。"
         ),
         parameters=[
             OpenApiParameter(
@@ -476,9 +479,10 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
 class RedFlagListView(ApiMixin, generics.ListAPIView):
     permission_classes = [IsAuditor]
     serializer_class = serializers.RedFlagRowSerializer
-    filterset_class = filters.DisbursementFilter
+    filterset_class = filters.RedFlagFilter
     filter_backends = [DjangoFilterBackend]
     pagination_class = NoCountPagination
+    reference_model = RedFlagReview  # a review changes the rows' reviewed state
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -491,7 +495,91 @@ class RedFlagListView(ApiMixin, generics.ListAPIView):
         # The flag comes after the caller's filters: it judges the filtered rows among
         # themselves (a person in two households of the rows asked about).
         rows = super().filter_queryset(queryset)
-        return selectors.red_flag_rows(kind=self.kwargs["kind"], rows=rows)
+        reviewed = self.request.query_params.get("reviewed")  # valid: the filter set checked it
+        return selectors.red_flag_rows(
+            kind=self.kwargs["kind"],
+            rows=rows,
+            reviewed=None if reviewed in (None, "") else reviewed == "true",
+        )
+
+
+KIND_PARAMETER = OpenApiParameter(
+    "kind", str, OpenApiParameter.PATH, enum=list(RED_FLAGS), description=str(_("红旗类型。"))
+)
+CASE_PARAMETER = OpenApiParameter(
+    "case",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{CASE_PATTERN}$",
+    description=str(_("案件编号（红旗明细每行的 case）。")),
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="v1_redflags_case_reviews_list",
+        summary=_("红旗案件的复核"),
+        description=_(
+            "仅限审计员与工作人员：一个红旗案件的全部复核，最新的在前（最新的一条为准，旧的保留）。"
+            "类型或案件不存在（案件从未被标出，也没有复核）时 404。"
+        ),
+        parameters=[KIND_PARAMETER, CASE_PARAMETER],
+    ),
+    post=extend_schema(
+        operation_id="v1_redflags_case_reviews_create",
+        summary=_("复核红旗案件"),
+        description=_(
+            "仅限审计员（令牌或 auditors 组的账号；工作人员不能复核）：把一个现有的红旗案件标为"
+            "已复核并写明说明。说明必填，最多 1000 字，保存前隐去号码、已知姓名脱敏；复核只增"
+            "不改，新的一条取代旧的，并记入操作记录。匿名 401，非审计员 403，"
+            "类型或案件不存在 404。"
+        ),
+        parameters=[KIND_PARAMETER, CASE_PARAMETER],
+        request=serializers.RedFlagReviewNoteSerializer,
+        responses={201: serializers.RedFlagReviewSerializer},
+    ),
+)
+class RedFlagReviewView(ApiMixin, generics.ListCreateAPIView):
+    serializer_class = serializers.RedFlagReviewSerializer
+    filter_backends = []
+    pagination_class = NoCountPagination
+    reference_model = RedFlagReview
+
+    def get_permissions(self):
+        return [CanReviewRedFlags()] if self.request.method == "POST" else [IsAuditor()]
+
+    def _case(self) -> tuple[str, str]:
+        kind, case = self.kwargs["kind"], self.kwargs["case"]
+        if kind not in RED_FLAGS:
+            raise exceptions.NotFound(_("没有这种红旗。"))
+        if not re.fullmatch(CASE_PATTERN, case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        return kind, case
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RedFlagReview.objects.none()
+        kind, case = self._case()
+        return selectors.case_reviews(kind=kind, case=case)
+
+    def list(self, request, *args, **kwargs):
+        kind, case = self._case()
+        page = self.paginate_queryset(self.get_queryset())
+        if not page and not selectors.red_flag_case_stands(kind=kind, case=case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request, *args, **kwargs):
+        kind, case = self._case()
+        body = serializers.RedFlagReviewNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not selectors.red_flag_case_stands(kind=kind, case=case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        review = reviews.review_case(
+            kind=kind, case=case, note=body.validated_data["note"], user=request.user
+        )
+        data = serializers.RedFlagReviewSerializer(review).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
