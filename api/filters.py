@@ -236,7 +236,16 @@ class DisbursementOrdering(OrderingFilter):
         ]
 
 
-class RedFlagFilter(DisbursementFilter):
+class RedFlagScopeFilter(DisbursementFilter):
+    """The disbursement filters red flags take. Not as_of nor as_of_tree_size: red flags judge
+    the rows as they stand now (drafts included), so a moment asked for is refused (a 400 naming
+    it), not silently ignored."""
+
+    as_of = None
+    as_of_tree_size = None
+
+
+class RedFlagFilter(RedFlagScopeFilter):
     reviewed = django_filters.ChoiceFilter(
         method="applied_by_the_view",
         choices=[("true", "true"), ("false", "false")],

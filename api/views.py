@@ -425,7 +425,7 @@ class SummaryView(ApiMixin, generics.ListAPIView):
 class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
     permission_classes = [IsAuditor]
     serializer_class = serializers.RedFlagCountSerializer
-    filterset_class = filters.DisbursementFilter
+    filterset_class = filters.RedFlagScopeFilter
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
 

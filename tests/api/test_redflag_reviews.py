@@ -240,3 +240,11 @@ def test_an_expired_token_cannot_review(auditor_api, world):
     token = AuditorToken.objects.get()
     token.revoke()
     assert _review(auditor_api, "age_rule", case).status_code == 401
+
+
+@pytest.mark.parametrize("query", ["as_of=2026-03-01T00:00:00Z", "as_of_tree_size=1"])
+@pytest.mark.parametrize("url", ["/api/v1/redflags/", "/api/v1/redflags/age_rule/"])
+def test_red_flags_refuse_a_moment_rather_than_ignore_it(auditor_api, world, url, query):
+    """Red flags judge the rows as they stand now: a moment asked for is refused, not ignored."""
+    response = auditor_api.get(f"{url}?{query}")
+    assert response.status_code == 400 and query.split("=")[0] in response.json()
