@@ -104,18 +104,6 @@ class TimeFilter(django_filters.IsoDateTimeFilter):
     field_class = TimeField
 
 
-class TreeSizeField(forms.IntegerField):
-    """A size of the transparency log: a whole number of leaves from 1."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class TreeSizeFilter(django_filters.NumberFilter):
-    field_class = TreeSizeField
-
-
 class StaticFormFilterSet(django_filters.FilterSet):
     """A filter set whose form class is built once: its fields never depend on the request."""
 
@@ -168,7 +156,7 @@ class DisbursementFilter(StaticFormFilterSet):
             "状态筛选。"
         ),
     )
-    as_of_tree_size = TreeSizeFilter(
+    as_of_tree_size = IdFilter(  # a whole number of leaves from 1, as ids are
         method="counted_by_the_view",
         help_text=_(
             "透明日志的树大小（叶子数，从 1 起）：按日志达到这么多叶子的时刻（该大小的检查点"
@@ -265,7 +253,20 @@ class ChangeOrdering(DisbursementOrdering):
     bad_ordering = _("排序字段无效：只能是 at（最早的在前）或 -at（最新的在前）。")
 
 
-class ChangeFilter(StaticFormFilterSet):
+class AuditTimeFilter(StaticFormFilterSet):
+    """Filters of lists read from the audit record: since and until a time."""
+
+    since = TimeFilter(
+        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
+    )
+    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
+
+    class Meta:
+        model = AuditEntry
+        fields: list[str] = []
+
+
+class ChangeFilter(AuditTimeFilter):
     kind = django_filters.ChoiceFilter(
         field_name="change",
         choices=Change.choices,
@@ -276,14 +277,6 @@ class ChangeFilter(StaticFormFilterSet):
     township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
     program = IdFilter(field_name="batch__program_id", help_text=_("项目 id。"))
     batch = IdFilter(field_name="batch_id", help_text=_("批次 id（更正为更正批次）。"))
-    since = TimeFilter(
-        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
-    )
-    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
-
-    class Meta:
-        model = AuditEntry
-        fields: list[str] = []
 
 
 class VillageFilter(django_filters.FilterSet):
@@ -325,21 +318,13 @@ class BatchFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class AuditEntryFilter(django_filters.FilterSet):
+class AuditEntryFilter(AuditTimeFilter):
     township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
     batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
     user = django_filters.CharFilter(
         field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
     )
     kind = django_filters.ChoiceFilter(choices=list(AUDIT_KINDS.items()), help_text=_("操作类型。"))
-    since = TimeFilter(
-        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
-    )
-    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
-
-    class Meta:
-        model = AuditEntry
-        fields: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -374,7 +359,7 @@ def _as_of(raw_time: str | None, raw_size: str | None) -> AsOf:
     if raw_time not in (None, ""):
         raise ValidationError({"as_of_tree_size": [_("as_of 与 as_of_tree_size 只能给出一个。")]})
     try:
-        size = TreeSizeField().clean(raw_size)
+        size = IdField().clean(raw_size)
     except forms.ValidationError as error:
         raise ValidationError({"as_of_tree_size": error.messages}) from None
     moment = tree_size_moment(size)
