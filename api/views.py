@@ -77,11 +77,12 @@ def counted(request) -> dict:
     }
 
 
-def as_of_headers(request) -> dict[str, str]:
-    """Say in headers the moment an answer reflects (as_of, the moment a tree size resolves to,
-    or now) and, when asked by tree size, the size."""
+def as_of_headers(request, moment: datetime | None = None) -> dict[str, str]:
+    """Say in headers the moment an answer reflects (MOMENT: as_of, the moment a tree size
+    resolves to, or now) and, when asked by tree size, the size."""
     asked = filters.as_of_asked(request)
-    headers = {"X-Sunlight-As-Of": (asked.moment or timezone.now()).isoformat()}
+    moment = moment or asked.moment or timezone.now()
+    headers = {"X-Sunlight-As-Of": moment.isoformat()}
     if asked.tree_size is not None:
         headers["X-Sunlight-As-Of-Tree-Size"] = str(asked.tree_size)
     return headers
@@ -323,8 +324,8 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
         query = selectors.export_query(dict(request.GET.lists()))
         # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
         # the CSV stays a plain table; the XLSX also lists them on a second sheet.
-        stamp = {**as_of_headers(request), "X-Sunlight-Filters": urlencode(query)}
-        as_of = datetime.fromisoformat(stamp["X-Sunlight-As-Of"])  # the moment the rows reflect
+        as_of = filters.as_of_of(request) or timezone.now()  # the moment the rows reflect
+        stamp = {**as_of_headers(request, as_of), "X-Sunlight-Filters": urlencode(query)}
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
             return xlsx_response(
