@@ -18,8 +18,12 @@ API_VERSION = "v1"
 
 
 @cache
-def _state_sql(*, public: bool) -> tuple[str, tuple[str, ...]]:
-    """Return the batch-state aggregate as SQL: written out, it costs a tenth of the ORM's."""
+def _state_sql(*, public: bool, reference=None) -> tuple[str, tuple[str, ...]]:
+    """Return the batch-state aggregate as SQL: written out, it costs a tenth of the ORM's.
+
+    With a REFERENCE model, its row count and highest id come in the same query, as two scalar
+    subqueries: one round trip whatever the endpoint.
+    """
     q = connection.ops.quote_name
     where, params = "", (Batch.Status.FINAL.value,)
     if public:
@@ -31,6 +35,9 @@ def _state_sql(*, public: bool) -> tuple[str, tuple[str, ...]]:
         f"MAX({q('updated_at')}), MAX({q('published_at')}), SUM({q('row_count')}), "
         f"SUM({q('total_amount')})"
     )
+    if reference is not None:
+        table, pk = q(reference._meta.db_table), q(reference._meta.pk.column)
+        columns += f", (SELECT COUNT(*) FROM {table}), (SELECT MAX({pk}) FROM {table})"  # noqa: S608
     # Names come from the model, values go as parameters.
     sql = f"SELECT {columns} FROM {q(Batch._meta.db_table)}{where}"  # noqa: S608
     return sql, params
@@ -47,19 +54,13 @@ def _as_datetime(value) -> datetime | None:
 
 
 def fingerprint(request, reference_model=None) -> tuple[str, datetime | None]:
-    """Return an ETag and Last-Modified for this request, from one or two small aggregates."""
+    """Return an ETag and Last-Modified for this request, from one query of small aggregates."""
     auditor = is_auditor(request)
     with connection.cursor() as cursor:
-        cursor.execute(*_state_sql(public=not auditor))
-        count, final, last_id, updated, published, rows, total = cursor.fetchone()
-        reference = None
-        if reference_model is not None:
-            q = connection.ops.quote_name
-            pk = q(reference_model._meta.pk.column)
-            cursor.execute(
-                f"SELECT COUNT(*), MAX({pk}) FROM {q(reference_model._meta.db_table)}"  # noqa: S608
-            )
-            reference = cursor.fetchone()
+        cursor.execute(*_state_sql(public=not auditor, reference=reference_model))
+        found = cursor.fetchone()
+    count, final, last_id, updated, published, rows, total = found[:7]
+    reference = found[7:] if reference_model is not None else None
     updated, published = _as_datetime(updated), _as_datetime(published)
     parts = [API_VERSION, str(auditor), request.get_full_path()]
     parts += [str(v) for v in (count, final, last_id, updated, published, rows, total)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import django_filters
@@ -14,7 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from api.models import AUDIT_KINDS
 from api.parameters import MAX_ID, a_date, a_moment, whole_number
+from api.selectors import Change, tree_size_moment
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
@@ -209,6 +213,14 @@ class DisbursementFilter(StaticFormFilterSet):
             "状态筛选。"
         ),
     )
+    as_of_tree_size = IdFilter(  # a whole number of leaves from 1, as ids are
+        method="counted_by_the_view",
+        help_text=_(
+            "透明日志的树大小（叶子数，从 1 起）：按日志达到这么多叶子的时刻（该大小的检查点"
+            "签名的时刻）公开的内容回答，与 as_of 相同；不能与 as_of 同时给出，不能超过日志"
+            "现在的大小。"
+        ),
+    )
     batch_status = django_filters.MultipleChoiceFilter(
         field_name="batch__status",
         choices=Batch.Status.choices,
@@ -240,6 +252,8 @@ class DisbursementOrdering(OrderingFilter):
         "（同值时的次序）；默认 id。"
     )
 
+    bad_ordering = BAD_ORDERING
+
     @classmethod
     def accepted(cls) -> list[str]:
         """Every value ``ordering`` takes: one field, or a field then id (either direction)."""
@@ -255,7 +269,7 @@ class DisbursementOrdering(OrderingFilter):
         """
         raw = request.query_params.get(self.ordering_param)
         if raw is not None and raw not in self.accepted():
-            raise ValidationError({self.ordering_param: [BAD_ORDERING]})
+            raise ValidationError({self.ordering_param: [self.bad_ordering]})
         ordering = list(super().get_ordering(request, queryset, view) or ["id"])
         if not {"id", "-id"} & set(ordering):
             ordering.append("id")
@@ -271,6 +285,61 @@ class DisbursementOrdering(OrderingFilter):
                 "schema": {"type": "string", "enum": self.accepted()},
             }
         ]
+
+
+class RedFlagScopeFilter(DisbursementFilter):
+    """The disbursement filters red flags take. Not as_of nor as_of_tree_size: red flags judge
+    the rows as they stand now (drafts included), so a moment asked for is refused (a 400 naming
+    it), not silently ignored."""
+
+    as_of = None
+    as_of_tree_size = None
+
+
+class RedFlagFilter(RedFlagScopeFilter):
+    reviewed = django_filters.ChoiceFilter(
+        method="applied_by_the_view",
+        choices=[("true", "true"), ("false", "false")],
+        help_text=_("true：只看已复核的案件；false：只看未复核的。"),
+    )
+
+    def applied_by_the_view(self, queryset, name, value):
+        """Reviews are of cases, known once the flag has found them: api.selectors.red_flag_rows."""
+        return queryset
+
+
+class ChangeOrdering(DisbursementOrdering):
+    """The change feed's order: by time, newest first unless ``ordering=at``; ties by id."""
+
+    ordering_fields = ["at"]
+    ordering_description = _("排序：-at 最新的在前（默认），at 最早的在前。")
+    bad_ordering = _("排序字段无效：只能是 at（最早的在前）或 -at（最新的在前）。")
+
+
+class AuditTimeFilter(StaticFormFilterSet):
+    """Filters of lists read from the audit record: since and until a time."""
+
+    since = TimeFilter(
+        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
+    )
+    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
+
+    class Meta:
+        model = AuditEntry
+        fields: list[str] = []
+
+
+class ChangeFilter(AuditTimeFilter):
+    kind = django_filters.ChoiceFilter(
+        field_name="change",
+        choices=Change.choices,
+        help_text=_(
+            "变化：publication 发布、correction 发布更正、withdrawal 撤回、finalisation 定稿。"
+        ),
+    )
+    township = IdFilter(field_name="batch__township_id", help_text=_("乡镇 id。"))
+    program = IdFilter(field_name="batch__program_id", help_text=_("项目 id。"))
+    batch = IdFilter(field_name="batch_id", help_text=_("批次 id（更正为更正批次）。"))
 
 
 class VillageFilter(django_filters.FilterSet):
@@ -312,29 +381,56 @@ class BatchFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class AuditEntryFilter(django_filters.FilterSet):
+class AuditEntryFilter(AuditTimeFilter):
     township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
     batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
     user = TextFilter(
         field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
     )
-    kind = django_filters.ChoiceFilter(choices=AuditEntry.Kind.choices, help_text=_("操作类型。"))
-    since = TimeFilter(
-        field_name="at", lookup_expr="gte", help_text=_("此时间及以后（ISO 8601）。")
-    )
-    until = TimeFilter(field_name="at", lookup_expr="lt", help_text=_("此时间以前（ISO 8601）。"))
-
-    class Meta:
-        model = AuditEntry
-        fields: list[str] = []
+    kind = django_filters.ChoiceFilter(choices=list(AUDIT_KINDS.items()), help_text=_("操作类型。"))
 
 
-def as_of_of(request) -> Any:
-    """Return the moment ``as_of`` asks about (UTC), or None; a bad one is a 400 naming it."""
-    raw = request.query_params.get("as_of")
-    if raw in (None, ""):
-        return None
+@dataclass(frozen=True)
+class AsOf:
+    """The moment an answer reflects, as asked: a time (``as_of``), a size of the transparency
+    log (``as_of_tree_size``, with the moment it resolves to), or neither (now)."""
+
+    moment: datetime | None = None
+    tree_size: int | None = None
+
+
+def as_of_asked(request) -> AsOf:
+    """Return the moment ``as_of`` or ``as_of_tree_size`` asks about (UTC), read once per
+    request; a bad one, both at once, or a size beyond the log is a 400 naming it."""
+    cached = getattr(request, "_sunlight_as_of", None)
+    if cached is None:
+        cached = _as_of(
+            request.query_params.get("as_of"), request.query_params.get("as_of_tree_size")
+        )
+        request._sunlight_as_of = cached
+    return cached
+
+
+def _as_of(raw_time: str | None, raw_size: str | None) -> AsOf:
+    if raw_size in (None, ""):
+        if raw_time in (None, ""):
+            return AsOf()
+        try:
+            return AsOf(moment=TimeField().clean(raw_time))
+        except forms.ValidationError as error:
+            raise ValidationError({"as_of": error.messages}) from None
+    if raw_time not in (None, ""):
+        raise ValidationError({"as_of_tree_size": [_("as_of 与 as_of_tree_size 只能给出一个。")]})
     try:
-        return TimeField().clean(raw)
+        size = IdField().clean(raw_size)
     except forms.ValidationError as error:
-        raise ValidationError({"as_of": error.messages}) from None
+        raise ValidationError({"as_of_tree_size": error.messages}) from None
+    moment = tree_size_moment(size)
+    if moment is None:
+        raise ValidationError({"as_of_tree_size": [_("透明日志还没有这么多叶子。")]})
+    return AsOf(moment=moment, tree_size=size)
+
+
+def as_of_of(request) -> datetime | None:
+    """Return the moment ``as_of`` or ``as_of_tree_size`` asks about (UTC), or None."""
+    return as_of_asked(request).moment

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from funds.access import AUDITORS_GROUP  # noqa: F401  (defined once, in funds.access)
+from funds.models import AuditEntry
 
 KEY_PREFIX_LENGTH = 8
 
@@ -77,3 +78,48 @@ class AuditorToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+#: The audit record's kind for a red-flag review. ``funds.AuditEntry.Kind`` does not list it:
+#: a new choice there is a funds migration, left to the merge. The column is free text to the
+#: database, so the API names it beside the model's kinds (AUDIT_KINDS).
+REVIEW_AUDIT_KIND = "redflag_review"
+AUDIT_KINDS: dict[str, object] = {
+    **dict(AuditEntry.Kind.choices),
+    REVIEW_AUDIT_KIND: dict(AuditEntry.Kind.choices).get(REVIEW_AUDIT_KIND, _("复核红旗")),
+}
+
+
+class RedFlagReview(models.Model):
+    """An auditor's review of one red-flag case, with a note: appended, never changed.
+
+    A case is named by its kind and case id (``api.redflags.case_id``); a newer review of the
+    same case supersedes the older ones, which stay. The database refuses UPDATE and DELETE
+    (triggers, migration 0002). The note is scrubbed of ID-, phone- and account-like numbers and
+    known persons' names are masked before it is stored. The user is a plain reference, like
+    the audit record's: a review outlives the account.
+    """
+
+    kind = models.CharField(_("红旗类型"), max_length=40)
+    case = models.CharField(_("案件编号"), max_length=16)
+    note = models.TextField(_("说明（已脱敏）"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审计员"),
+    )
+    username = models.CharField(_("审计员用户名"), max_length=150)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("红旗复核")
+        verbose_name_plural = _("红旗复核")
+        indexes = [models.Index(fields=["kind", "case", "at"], name="redflag_review_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.case} {self.username}"

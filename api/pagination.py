@@ -347,6 +347,11 @@ class SummaryPagination(NoCountPagination):
             "format": "date-time",
             "description": str(_("本次汇总反映的时刻：as_of 给出的时刻，或回答的时刻。")),
         }
+        envelope["properties"]["as_of_tree_size"] = {
+            "type": "integer",
+            "nullable": True,
+            "description": str(_("as_of_tree_size 给出的透明日志树大小；按时刻回答时为 null。")),
+        }
         envelope["properties"]["batch_status"] = {
             "type": "array",
             "items": {"type": "string"},

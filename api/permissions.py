@@ -28,6 +28,22 @@ class IsAuditor(permissions.BasePermission):
         return is_auditor(request)
 
 
+class CanReviewRedFlags(permissions.BasePermission):
+    """Allow auditors only: an auditor's token, or an account in the auditors group.
+
+    Staff read red flags but do not mark them reviewed: the office that paid does not close the
+    cases raised against its own rosters.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if isinstance(request.auth, AuditorToken):
+            return True
+        return user.groups.filter(name=AUDITORS_GROUP).exists()
+
+
 class CanReadAuditRecord(permissions.BasePermission):
     """Allow an auditor's token, or an account holding ``funds.view_auditentry``."""
 

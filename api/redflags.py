@@ -3,11 +3,13 @@
 Every function takes the disbursements in scope and returns those involved, annotated
 with ``group`` (rows of one case share it), ``rule`` (the rule the row breaks), ``expected``
 and ``gap`` (what the rule allows and how far the row is from it, where the rule has a
-number), and ordered so a case's rows are together.
+number), ``case_key`` (the ids that make the case: see ``case_id``), and ordered so a case's
+rows are together.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,13 +22,14 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, Round
+from django.db.models.functions import Cast, Concat, Round, Substr
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -65,7 +68,7 @@ def person_in_two_households(rows: DisbursementQuerySet) -> DisbursementQuerySet
     )
     return (
         _no_expected_value(rows.filter(person_id__in=persons), "person_in_two_households")
-        .annotate(group=_as_text("person_id"))
+        .annotate(group=_as_text("person_id"), case_key=_as_text("person_id"))
         .order_by("person_id", "household_id", "id")
     )
 
@@ -100,6 +103,7 @@ def paid_twice(rows: DisbursementQuerySet) -> DisbursementQuerySet:
                 output_field=CharField(),
             )
         )
+        .annotate(case_key=F("group"))
         .order_by("person_id", "program_id", "period", "id")
     )
 
@@ -116,7 +120,7 @@ def shared_account(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     )
     return (
         _no_expected_value(rows.filter(account_hash__in=accounts), "shared_account")
-        .annotate(group=F("account_masked"))
+        .annotate(group=F("account_masked"), case_key=F("account_hash"))
         .order_by("account_hash", "household_id", "id")
     )
 
@@ -135,6 +139,7 @@ def amount_mismatch(rows: DisbursementQuerySet) -> DisbursementQuerySet:
             rule=Value("quantity_times_rate", output_field=CharField()),
             gap=F("amount") - F("expected"),
             group=_as_text("id"),
+            case_key=_as_text("id"),
         )
         .order_by("id")
     )
@@ -172,7 +177,11 @@ def above_rate_or_cap(rows: DisbursementQuerySet) -> DisbursementQuerySet:
             ),
             expected=Case(*(When(q, then=limit) for _, q, limit in rules), output_field=YUAN),
         )
-        .annotate(gap=F("amount") - F("expected"), group=_as_text("program_id"))
+        .annotate(
+            gap=F("amount") - F("expected"),
+            group=_as_text("program_id"),
+            case_key=_as_text("id"),
+        )
         .order_by("program_id", "id")
     )
 
@@ -193,8 +202,12 @@ def age_rule(rows: DisbursementQuerySet) -> DisbursementQuerySet:
                 output_field=IntegerField(),
             ),
         )
-        .annotate(gap=F("age") - F("expected"), group=_as_text("program_id"))
-        .order_by("program_id", "id")
+        .annotate(
+            gap=F("age") - F("expected"),
+            group=_as_text("program_id"),
+            case_key=Concat(_as_text("person_id"), Value("/"), _as_text("program_id")),
+        )
+        .order_by("program_id", "person_id", "id")
     )
 
 
@@ -213,6 +226,7 @@ def changed_account(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     return (
         _no_expected_value(cases, "changed_account")
         .annotate(group=Concat(_as_text("person_id"), Value("/"), _as_text("program_id")))
+        .annotate(case_key=F("group"))
         .order_by("person_id", "program_id", "period", "id")
     )
 
@@ -231,8 +245,50 @@ def exclusive_programs(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     return (
         _no_expected_value(paid.filter(either), "exclusive_programs")
         .annotate(group=Concat(_as_text("person_id"), Value("/"), F("period")))
+        .annotate(case_key=F("group"))
         .order_by("person_id", "period", "program_id", "id")
     )
+
+
+# Cases: what an auditor reviews (api.models.RedFlagReview)
+
+#: Hex digits of a case id: 64 bits, unique enough among the cases of one kind.
+CASE_LENGTH = 16
+CASE_PATTERN = rf"[0-9a-f]{{{CASE_LENGTH}}}"
+
+
+def case_id(kind: str, key: str) -> str:
+    """Return the id of KIND's case KEY: the first 16 hex digits of SHA-256("<kind>:<key>").
+
+    KEY is the ids that make the case (``case_key``): the person for person_in_two_households;
+    person/program/period for paid_twice; the account's keyed hash for shared_account; the row
+    for amount_mismatch and above_rate_or_cap; person/program for age_rule and changed_account;
+    person/period for exclusive_programs. Ids, never personal data in the clear; the same case
+    keeps its id whatever is imported later. The SQL below computes the same.
+    """
+    return hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:CASE_LENGTH]
+
+
+class Sha256Hex(Func):
+    """SHA-256 of a text, as lowercase hex: PostgreSQL's built-in sha256() (no pgcrypto),
+    SQLite's SHA256() that Django registers on every connection."""
+
+    function = "SHA256"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')",
+            **extra_context,
+        )
+
+
+def with_cases(kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
+    """Annotate each row of a red flag KIND's ROWS with its ``case`` id (see case_id)."""
+    text = Concat(Value(f"{kind}:"), F("case_key"), output_field=CharField())
+    return rows.annotate(case=Substr(Sha256Hex(text), 1, CASE_LENGTH))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
+from funds.models import Batch
+
+#: A batch's statuses, as the schema's one BatchStatusEnum (settings ENUM_NAME_OVERRIDES).
+BATCH_STATUSES = Batch.Status
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "错误说明：detail 字段，或按参数名给出的错误列表。",

@@ -11,13 +11,31 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+    Value,
+    When,
+)
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
-from api.redflags import RED_FLAGS
+from api.models import RedFlagReview
+from api.redflags import RED_FLAGS, with_cases
+from funds.access import COUNTY_STAFF_GROUP, TOWNSHIP_STAFF_GROUP
 from funds.models import (
     AuditEntry,
     Batch,
@@ -32,6 +50,7 @@ from funds.models import (
 )
 from privacy import personal
 from publicity.exports import Cell
+from publicity.models import Checkpoint
 from villages.models import Household, Person, Township, Village
 
 GroupId = int | str
@@ -81,6 +100,18 @@ def public_at(as_of: datetime, *, batch: str = "pk") -> Q:
             f"{prefix}status__in": [*Batch.PUBLIC_STATUSES, Batch.Status.WITHDRAWN],
         }
     ) & ~Exists(withdrawn)
+
+
+def tree_size_moment(size: int) -> datetime | None:
+    """Return the moment the transparency log reached SIZE leaves: when the checkpoint of the
+    publication that appended leaf SIZE - 1 was signed (a size inside one publication is that
+    publication); None when the log has fewer leaves. One query, on the checkpoints' index."""
+    return (
+        Checkpoint.objects.filter(tree_size__gte=size)
+        .order_by("tree_size", "id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def visible_disbursements(
@@ -414,13 +445,107 @@ def red_flag_counts(*, rows: DisbursementQuerySet) -> list[RedFlagCount]:
     ]
 
 
-def red_flag_rows(*, kind: str, rows: DisbursementQuerySet) -> DisbursementQuerySet:
-    """Return the rows of ROWS that raise the red flag KIND, with their person and village."""
-    return (
-        RED_FLAGS[kind]
-        .find(rows)
+def red_flag_rows(
+    *, kind: str, rows: DisbursementQuerySet, reviewed: bool | None = None
+) -> DisbursementQuerySet:
+    """Return the rows of ROWS that raise the red flag KIND, with their person and village, their
+    case id and its latest review (``last_review_at``, ``last_review_by``); only the cases
+    REVIEWED or not when asked. Still one query: the reviews are correlated subqueries."""
+    latest = RedFlagReview.objects.filter(kind=kind, case=OuterRef("case")).order_by("-at", "-id")
+    found = (
+        with_cases(kind, RED_FLAGS[kind].find(rows))
+        .annotate(
+            last_review_at=Subquery(latest.values("at")[:1]),
+            last_review_by=Subquery(latest.values("username")[:1]),
+        )
         .select_related("person", "village")
         .defer("person__birth_year", "person__sex")
+    )
+    if reviewed is not None:
+        found = found.filter(last_review_at__isnull=not reviewed)
+    return found
+
+
+def red_flag_case_stands(*, kind: str, case: str) -> bool:
+    """Say whether KIND's CASE is raised now by any row red flags look at."""
+    scope = red_flag_scope(auditor=True)
+    return with_cases(kind, RED_FLAGS[kind].find(scope)).filter(case=case).exists()
+
+
+def case_reviews(*, kind: str, case: str) -> QuerySet[RedFlagReview]:
+    """Return the reviews of KIND's CASE, newest first."""
+    return RedFlagReview.objects.filter(kind=kind, case=case).order_by("-at", "-id")
+
+
+# The change feed
+
+
+class Change(TextChoices):
+    """What changed in what is public, as the change feed names it."""
+
+    PUBLICATION = "publication", _("发布")
+    CORRECTION = "correction", _("发布更正")
+    WITHDRAWAL = "withdrawal", _("撤回")
+    FINALISATION = "finalisation", _("定稿")
+
+
+class Role(TextChoices):
+    """Who acted, as anyone may know it: the office, never the account."""
+
+    TOWNSHIP_STAFF = "township_staff", _("乡镇工作人员")
+    COUNTY_STAFF = "county_staff", _("县级工作人员")
+    STAFF = "staff", _("其他工作人员（如管理员）")
+    SYSTEM = "system", _("系统（维护命令）")
+
+
+#: A batch as the change feed shows it, and the columns a page of the feed reads.
+CHANGE_BATCH_FIELDS = ("id", "title", "program_id", "period", "township_id", "status", "reason")
+CHANGE_COLUMNS = (
+    *("id", "at", "kind", "username", "reason", "user_id", "batch_id"),
+    *(f"batch__{name}" for name in (*CHANGE_BATCH_FIELDS, "corrects_id")),
+    *(f"batch__corrects__{name}" for name in CHANGE_BATCH_FIELDS),
+    *("batch__township__name", "batch__township__county"),
+)
+
+
+def change_feed() -> QuerySet[AuditEntry]:
+    """Return the acts that changed what is public, from the audit record: publications (of a
+    correction: ``correction``), withdrawals and finalisations of batches that were published.
+
+    Each entry carries ``change`` and the acting account's ``role`` (its office group now) and
+    joins its batch, the batch it corrects and its township: a page is one query.
+    """
+    kinds = AuditEntry.Kind
+    publish, withdraw, finalise = kinds.PUBLISH, kinds.WITHDRAW, kinds.FINALISE
+    member = get_user_model().groups.through.objects.filter(user_id=OuterRef("user_id"))
+    return (
+        AuditEntry.objects.filter(
+            kind__in=[publish, withdraw, finalise], batch__published_at__isnull=False
+        )
+        .select_related("batch", "batch__corrects", "batch__township")
+        .only(*CHANGE_COLUMNS)
+        .annotate(
+            change=Case(
+                When(kind=publish, batch__corrects__isnull=False, then=Value(Change.CORRECTION)),
+                When(kind=publish, then=Value(Change.PUBLICATION)),
+                When(kind=withdraw, then=Value(Change.WITHDRAWAL)),
+                default=Value(Change.FINALISATION),
+                output_field=CharField(),
+            ),
+            role=Case(
+                When(user_id__isnull=True, then=Value(Role.SYSTEM)),
+                When(
+                    Exists(member.filter(group__name=COUNTY_STAFF_GROUP)),
+                    then=Value(Role.COUNTY_STAFF),
+                ),
+                When(
+                    Exists(member.filter(group__name=TOWNSHIP_STAFF_GROUP)),
+                    then=Value(Role.TOWNSHIP_STAFF),
+                ),
+                default=Value(Role.STAFF),
+                output_field=CharField(),
+            ),
+        )
     )
 
 

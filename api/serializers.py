@@ -8,7 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.models import AUDIT_KINDS, RedFlagReview
 from api.parameters import WholeNumberField
+from api.reviews import NOTE_MAX
+from api.selectors import Change, Role
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
@@ -419,16 +422,73 @@ class RedFlagRowSerializer(serializers.Serializer):
         help_text=_("规则允许的值：金额规则为元（两位小数），年龄规则为岁；行间比较为空。")
     )
     gap = RuleValueField(help_text=_("实际值减允许值（元或岁）；行间比较为空。"))
+    case = serializers.CharField(
+        help_text=_(
+            "案件编号：由红旗类型与构成案件的 id 算出的 SHA-256 前 16 位十六进制，"
+            "不随请求和此后的导入改变；用于 /api/v1/redflags/<kind>/<case>/reviews/。"
+        )
+    )
+    reviewed = serializers.SerializerMethodField(help_text=_("案件是否已有审计员复核。"))
+    last_review_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("最近一次复核的时间；未复核为 null。")
+    )
+    last_review_by = serializers.CharField(
+        allow_null=True, help_text=_("最近一次复核的审计员用户名；未复核为 null。")
+    )
+
+    def get_reviewed(self, row) -> bool:
+        return row.last_review_at is not None
 
 
 class RedFlagIndexSerializer(serializers.Serializer):
     results = RedFlagCountSerializer(many=True, help_text=_("每类红旗一项。"))
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(
-        source="get_kind_display", read_only=True, help_text=_("操作类型的名称。")
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": NOTE_MAX,
+        # Something besides white space, and no NUL character (refused, as PostgreSQL would).
+        "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$",
+    }
+)
+class NoteField(serializers.CharField):
+    pass
+
+
+class RedFlagReviewNoteSerializer(serializers.Serializer):
+    note = NoteField(
+        max_length=NOTE_MAX,
+        help_text=_(
+            "复核说明，必填，最多 1000 字；保存前隐去身份证号、电话、账号一类的号码，"
+            "已知人员的姓名脱敏。"
+        ),
     )
+
+
+class RedFlagReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RedFlagReview
+        fields = ["id", "kind", "case", "at", "username", "note"]
+        extra_kwargs = {
+            "id": {"help_text": _("复核 id。")},
+            "kind": {"help_text": _("红旗类型。")},
+            "case": {"help_text": _("案件编号。")},
+            "at": {"help_text": _("复核时间。")},
+            "username": {"help_text": _("审计员用户名。")},
+            "note": {"help_text": _("复核说明（已脱敏）。")},
+        }
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=list(AUDIT_KINDS.items()), read_only=True, help_text=_("操作类型。")
+    )
+    kind_display = serializers.SerializerMethodField(help_text=_("操作类型的名称。"))
+
+    def get_kind_display(self, entry: AuditEntry) -> str:
+        return str(AUDIT_KINDS.get(entry.kind, entry.kind))
 
     class Meta:
         model = AuditEntry
@@ -440,7 +500,6 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "id": {"help_text": _("记录 id，按写入顺序递增。")},
             "at": {"help_text": _("操作时间。")},
             "username": {"help_text": _("操作人用户名；系统操作为空。")},
-            "kind": {"help_text": _("操作类型。")},
             "township": {"help_text": _("乡镇 id。")},
             "batch": {"help_text": _("批次 id。")},
             "object_type": {"help_text": _("所操作对象的类型，如 funds.ImportJob。")},
@@ -601,3 +660,90 @@ class BatchProvenanceSerializer(serializers.Serializer):
     corrected_by = serializers.ListField(
         child=serializers.IntegerField(), help_text=_("更正本批次的批次 id。")
     )
+
+
+# The change feed
+
+
+class ChangeBatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("批次 id。"))
+    title = serializers.CharField(help_text=_("标题。"))
+    program = serializers.IntegerField(help_text=_("项目 id。"))
+    period = serializers.CharField(help_text=_("发放期间 YYYY-MM。"))
+    township = serializers.IntegerField(help_text=_("乡镇 id。"))
+    status = serializers.ChoiceField(
+        choices=Batch.Status.choices, help_text=_("批次现在的状态（不是当时的）。")
+    )
+
+
+class ChangeWhoSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=Role.choices,
+        help_text=_(
+            "操作人的角色（其账号现在所在的组）：township_staff 乡镇工作人员、county_staff 县级"
+            "工作人员、staff 其他工作人员、system 系统。"
+        ),
+    )
+    office = serializers.CharField(
+        help_text=_("所在单位：乡镇工作人员为批次所在乡镇，县级工作人员为其县；其他为空。")
+    )
+    username = serializers.CharField(
+        required=False, help_text=_("操作人用户名：只给审计员与工作人员，匿名用户没有此项。")
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change of what is public, written out from an audit entry and its joined batches."""
+
+    id = serializers.IntegerField(help_text=_("操作记录 id（审计员可在 /api/v1/audit/ 查到）。"))
+    kind = serializers.ChoiceField(
+        choices=Change.choices,
+        help_text=_(
+            "变化：publication 发布、correction 发布更正（批次更正了 corrects）、"
+            "withdrawal 撤回、finalisation 定稿。"
+        ),
+    )
+    at = serializers.DateTimeField(help_text=_("时间。"))
+    batch = ChangeBatchSerializer(help_text=_("变化的批次（更正为更正批次）。"))
+    corrects = ChangeBatchSerializer(
+        allow_null=True, help_text=_("更正时被更正的批次；其他为 null。")
+    )
+    reason = serializers.CharField(
+        help_text=_("撤回或更正的原因（已隐去号码、已知姓名脱敏）；其他为空。")
+    )
+    who = ChangeWhoSerializer(help_text=_("谁做的：匿名用户只见角色与单位。"))
+
+    def to_representation(self, entry: AuditEntry) -> dict:
+        batch = entry.batch
+        role = entry.role
+        office = {
+            Role.TOWNSHIP_STAFF: batch.township.name,
+            Role.COUNTY_STAFF: batch.township.county,
+        }.get(role, "")
+        who = {"role": role, "office": office}
+        if self.context.get("auditor"):
+            who["username"] = entry.username
+        reason = {
+            Change.WITHDRAWAL: entry.reason,
+            Change.CORRECTION: batch.reason,
+        }.get(entry.change, "")
+        return {
+            "id": entry.pk,
+            "kind": entry.change,
+            "at": serializers.DateTimeField().to_representation(entry.at),
+            "batch": _change_batch(batch),
+            "corrects": _change_batch(batch.corrects) if batch.corrects_id else None,
+            "reason": reason,
+            "who": who,
+        }
+
+
+def _change_batch(batch: Batch) -> dict:
+    return {
+        "id": batch.pk,
+        "title": batch.title,
+        "program": batch.program_id,
+        "period": batch.period,
+        "township": batch.township_id,
+        "status": batch.status,
+    }

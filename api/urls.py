@@ -37,11 +37,17 @@ v1 = [
         name="export-job-download",
     ),
     path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
+    path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("log/checkpoint", views.LogCheckpointView.as_view(), name="log-checkpoint"),
     path("log/key", views.LogKeyView.as_view(), name="log-key"),
     path("log/consistency", views.LogConsistencyView.as_view(), name="log-consistency"),
     path("disbursements/<str:pk>/proof/", views.LogProofView.as_view(), name="log-proof"),
     path("redflags/<str:kind>/", views.RedFlagListView.as_view(), name="redflag"),
+    path(
+        "redflags/<str:kind>/<str:case>/reviews/",
+        views.RedFlagReviewView.as_view(),
+        name="redflag-reviews",
+    ),
     *router.urls,
 ]
 

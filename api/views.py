@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -29,18 +30,20 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import exportjobs, filters, parameters, selectors, serializers
+from api import exportjobs, filters, parameters, reviews, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
 from api.conditional import fingerprint, not_modified
+from api.models import RedFlagReview
 from api.pagination import (
     AuditCursorPagination,
     DisbursementCursorPagination,
+    KeysetCursorPagination,
     NoCountPagination,
     ReferencePagination,
     SummaryPagination,
 )
-from api.permissions import CanReadAuditRecord, IsAuditor, is_auditor
-from api.redflags import RED_FLAGS
+from api.permissions import CanReadAuditRecord, CanReviewRedFlags, IsAuditor, is_auditor
+from api.redflags import CASE_PATTERN, RED_FLAGS
 from api.schema import ApiAutoSchema
 from api.serializers import (
     LogConsistencyQuerySerializer,
@@ -73,6 +76,17 @@ def counted(request) -> dict:
         "asked": request.query_params.getlist("batch_status"),
         "as_of": filters.as_of_of(request),
     }
+
+
+def as_of_headers(request, moment: datetime | None = None) -> dict[str, str]:
+    """Say in headers the moment an answer reflects (MOMENT: as_of, the moment a tree size
+    resolves to, or now) and, when asked by tree size, the size."""
+    asked = filters.as_of_asked(request)
+    moment = moment or asked.moment or timezone.now()
+    headers = {"X-Sunlight-As-Of": moment.isoformat()}
+    if asked.tree_size is not None:
+        headers["X-Sunlight-As-Of-Tree-Size"] = str(asked.tree_size)
+    return headers
 
 
 class ApiMixin:
@@ -275,6 +289,12 @@ class DisbursementViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
         rows = selectors.with_persons(rows=[super().get_object()])
         return selectors.with_payment_results(rows=rows)[0]
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        for name, value in as_of_headers(request).items():  # the moment the page reflects
+            response[name] = value
+        return response
+
 
 class DownloadNegotiation(BaseContentNegotiation):
     """Ignore Accept and ?format=: a download has one format, and errors are JSON."""
@@ -312,7 +332,7 @@ class DisbursementExportView(exportjobs.ExportFiltering, ApiMixin, generics.Gene
             return self.start_job(request, query=query, as_of=asked_as_of, rows=count)
         header = selectors.export_header()
         as_of = asked_as_of or timezone.now()  # the moment the rows reflect
-        stamp = export_stamp(as_of.isoformat(), query)
+        stamp = {**export_stamp(as_of.isoformat(), query), **as_of_headers(request, as_of)}
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
             return xlsx_response(
@@ -407,18 +427,23 @@ class SummaryView(ApiMixin, generics.ListAPIView):
         filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
+        scope = counted(request)
         groups = selectors.summary_groups(
             rows=filterset.qs,
             by=by,
-            filters=filterset.form.cleaned_data,
-            auditor=is_auditor(request),
+            # The moment asked about, whether by time or by tree size.
+            filters={
+                **filterset.form.cleaned_data,
+                "as_of": scope["as_of"],
+                "as_of_tree_size": None,
+            },
+            auditor=scope["auditor"],
         )
         rows = selectors.named_groups(
             by=by, groups=self.paginate_queryset(groups), rows=filterset.qs
         )
         response = self.get_paginated_response(self.get_serializer(rows, many=True).data)
-        # Every aggregate says what it counts.
-        scope = counted(request)
+        # Every aggregate says what it counts, and the moment it reflects.
         if scope["as_of"]:  # public then, narrowed by status now if asked
             response.data["batch_status"] = sorted(set(scope["asked"]))
         else:
@@ -426,13 +451,14 @@ class SummaryView(ApiMixin, generics.ListAPIView):
                 auditor=scope["auditor"], asked=scope["asked"]
             )
         response.data["as_of"] = (scope["as_of"] or timezone.now()).isoformat()
+        response.data["as_of_tree_size"] = filters.as_of_asked(request).tree_size
         return response
 
 
 class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
     permission_classes = [IsAuditor]
     serializer_class = serializers.RedFlagCountSerializer
-    filterset_class = filters.DisbursementFilter
+    filterset_class = filters.RedFlagScopeFilter
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
 
@@ -468,7 +494,8 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
             "shared_account 同一账号多户使用；amount_mismatch 金额≠数量×标准；"
             "above_rate_or_cap 超过花名册自身所列标准（数量×标准）或项目上限；"
             "age_rule 年龄不符合项目条件。同一问题的行 group 相同并排在一起（含义随类型而定），"
-            "rule、expected、gap 说明触发的规则、允许值与差额。"
+            "rule、expected、gap 说明触发的规则、允许值与差额；case 为稳定的案件编号，"
+            "reviewed、last_review_at、last_review_by 说明案件的复核情况。"
         ),
         parameters=[
             OpenApiParameter(
@@ -485,9 +512,10 @@ class RedFlagIndexView(ApiMixin, generics.GenericAPIView):
 class RedFlagListView(ApiMixin, generics.ListAPIView):
     permission_classes = [IsAuditor]
     serializer_class = serializers.RedFlagRowSerializer
-    filterset_class = filters.DisbursementFilter
+    filterset_class = filters.RedFlagFilter
     filter_backends = [DjangoFilterBackend]
     pagination_class = NoCountPagination
+    reference_model = RedFlagReview  # a review changes the rows' reviewed state
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -500,7 +528,91 @@ class RedFlagListView(ApiMixin, generics.ListAPIView):
         # The flag comes after the caller's filters: it judges the filtered rows among
         # themselves (a person in two households of the rows asked about).
         rows = super().filter_queryset(queryset)
-        return selectors.red_flag_rows(kind=self.kwargs["kind"], rows=rows)
+        reviewed = self.request.query_params.get("reviewed")  # valid: the filter set checked it
+        return selectors.red_flag_rows(
+            kind=self.kwargs["kind"],
+            rows=rows,
+            reviewed=None if reviewed in (None, "") else reviewed == "true",
+        )
+
+
+KIND_PARAMETER = OpenApiParameter(
+    "kind", str, OpenApiParameter.PATH, enum=list(RED_FLAGS), description=str(_("红旗类型。"))
+)
+CASE_PARAMETER = OpenApiParameter(
+    "case",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^{CASE_PATTERN}$",
+    description=str(_("案件编号（红旗明细每行的 case）。")),
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="v1_redflags_case_reviews_list",
+        summary=_("红旗案件的复核"),
+        description=_(
+            "仅限审计员与工作人员：一个红旗案件的全部复核，最新的在前（最新的一条为准，旧的保留）。"
+            "类型或案件不存在（案件从未被标出，也没有复核）时 404。"
+        ),
+        parameters=[KIND_PARAMETER, CASE_PARAMETER],
+    ),
+    post=extend_schema(
+        operation_id="v1_redflags_case_reviews_create",
+        summary=_("复核红旗案件"),
+        description=_(
+            "仅限审计员（令牌或 auditors 组的账号；工作人员不能复核）：把一个现有的红旗案件标为"
+            "已复核并写明说明。说明必填，最多 1000 字，保存前隐去号码、已知姓名脱敏；复核只增"
+            "不改，新的一条取代旧的，并记入操作记录。匿名 401，非审计员 403，"
+            "类型或案件不存在 404。"
+        ),
+        parameters=[KIND_PARAMETER, CASE_PARAMETER],
+        request=serializers.RedFlagReviewNoteSerializer,
+        responses={201: serializers.RedFlagReviewSerializer},
+    ),
+)
+class RedFlagReviewView(ApiMixin, generics.ListCreateAPIView):
+    serializer_class = serializers.RedFlagReviewSerializer
+    filter_backends = []
+    pagination_class = NoCountPagination
+    reference_model = RedFlagReview
+
+    def get_permissions(self):
+        return [CanReviewRedFlags()] if self.request.method == "POST" else [IsAuditor()]
+
+    def _case(self) -> tuple[str, str]:
+        kind, case = self.kwargs["kind"], self.kwargs["case"]
+        if kind not in RED_FLAGS:
+            raise exceptions.NotFound(_("没有这种红旗。"))
+        if not re.fullmatch(CASE_PATTERN, case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        return kind, case
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RedFlagReview.objects.none()
+        kind, case = self._case()
+        return selectors.case_reviews(kind=kind, case=case)
+
+    def list(self, request, *args, **kwargs):
+        kind, case = self._case()
+        page = self.paginate_queryset(self.get_queryset())
+        if not page and not selectors.red_flag_case_stands(kind=kind, case=case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request, *args, **kwargs):
+        kind, case = self._case()
+        body = serializers.RedFlagReviewNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not selectors.red_flag_case_stands(kind=kind, case=case):
+            raise exceptions.NotFound(_("没有这个红旗案件。"))
+        review = reviews.review_case(
+            kind=kind, case=case, note=body.validated_data["note"], user=request.user
+        )
+        data = serializers.RedFlagReviewSerializer(review).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -527,6 +639,28 @@ class AuditEntryViewSet(ApiMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.audit_entries()
+
+
+@extend_schema(
+    summary=_("变化"),
+    description=_(
+        "公开内容的每一次变化：发布、发布更正、撤回、定稿，取自只增不改的操作记录；谁（匿名用户"
+        "只见角色与单位，审计员还见用户名）、何时、哪个批次（及其现在的状态）、更正了哪个批次、"
+        "撤回的原因。可按变化类型、乡镇、项目、批次和时间筛选；默认最新的在前，游标分页。"
+    ),
+)
+class ChangeFeedView(ApiMixin, generics.ListAPIView):
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = filters.ChangeFilter
+    filter_backends = [DjangoFilterBackend, filters.ChangeOrdering]
+    pagination_class = KeysetCursorPagination
+    ordering = ["-at"]
+
+    def get_queryset(self):
+        return selectors.change_feed()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "auditor": is_auditor(self.request)}
 
 
 # The transparency log: public, like the published rows it proves.
@@ -733,6 +867,7 @@ API_INDEX = [
     ("bulk", "bulk/", _("批量下载：全部公开数据按年度、按乡镇（CSV、Parquet）")),
     ("redflags", "redflags/", _("红旗（审计员）")),
     ("audit", "audit/", _("操作记录（审计员）")),
+    ("changes", "changes/", _("变化：发布、更正、撤回、定稿，谁、何时")),
     ("log-checkpoint", "log/checkpoint", _("透明日志：最新签名检查点")),
     ("log-key", "log/key", _("透明日志：验证公钥")),
     ("log-consistency", "log/consistency", _("透明日志：一致性证明")),

@@ -125,7 +125,7 @@ def auditor(db):
 @pytest.fixture(autouse=True, scope="session")
 def _append_only_tables_flushable_on_sqlite():
     """Let a transactional test's flush empty the append-only tables on SQLite (the log's,
-    the payment results').
+    the payment results', the red-flag reviews').
 
     The triggers refuse every DELETE; the flush's DELETE FROM needs them lifted for its length.
     (PostgreSQL's flush is a TRUNCATE, which they leave alone.)
@@ -134,8 +134,9 @@ def _append_only_tables_flushable_on_sqlite():
 
     log = importlib.import_module("publicity.migrations.0003_transparency_log")
     results = importlib.import_module("funds.migrations.0013_payment_results_append_only")
-    lift = [*log.SQLITE_UNINSTALL, *results.SQLITE_UNGUARD]
-    guard = [*log.SQLITE_INSTALL, *results.SQLITE_GUARD]
+    reviews = importlib.import_module("api.migrations.0002_redflag_review")
+    lift = [*log.SQLITE_UNINSTALL, *results.SQLITE_UNGUARD, *reviews.SQLITE_UNGUARD]
+    guard = [*log.SQLITE_INSTALL, *results.SQLITE_GUARD, *reviews.SQLITE_GUARD]
     flush = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):

@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One enum for a batch's status wherever it is served (batches, the change feed).
+    "ENUM_NAME_OVERRIDES": {"BatchStatusEnum": "api.schema.BATCH_STATUSES"},
     # The system's fonts, not Redoc's default web fonts: nothing is fetched from elsewhere.
     "REDOC_UI_SETTINGS": {
         "theme": {

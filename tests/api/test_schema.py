@@ -22,9 +22,21 @@ pytestmark = pytest.mark.django_db(transaction=False)
 RATES = {"anon": "100000/minute", "user": "100000/minute", "auditor": "100000/minute"}
 
 
+# Parameters whose valid values depend on the data, which no schema can say: a tree size is
+# valid only up to the transparency log's size and never beside as_of (a 400 by design beyond
+# it: tests/api/test_as_of_tree_size.py), and the seeded rows have no log. Left out of the
+# schema the tests walk (every phase: the coverage phase runs no hooks).
+STATEFUL = {"as_of_tree_size"}
+
+
 def load_schema(*, coverage: bool):
     """Load the schema through WSGI (generating it reads no data, so collection may do it)."""
     loaded = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+    for item in loaded.raw_schema["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                kept = [p for p in operation["parameters"] if p.get("name") not in STATEFUL]
+                operation["parameters"] = kept
     loaded.config.phases.coverage.enabled = coverage
     # Read-only API: probing write methods on every path only adds time.
     loaded.config.phases.coverage.unexpected_methods = set()
