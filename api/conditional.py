@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from functools import cache
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags, parse_http_date_safe
@@ -49,7 +49,9 @@ def _as_datetime(value) -> datetime | None:
 def fingerprint(request, reference_model=None) -> tuple[str, datetime | None]:
     """Return an ETag and Last-Modified for this request, from one or two small aggregates."""
     auditor = is_auditor(request)
-    with connection.cursor() as cursor:
+    # Raw SQL is not routed by itself: read where the request's other reads go (a replica's
+    # snapshot on public and API pages, config/routing.py), so the tag matches the answer.
+    with connections[router.db_for_read(Batch)].cursor() as cursor:
         cursor.execute(*_state_sql(public=not auditor))
         count, final, last_id, updated, published, rows, total = cursor.fetchone()
         reference = None
