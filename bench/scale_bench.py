@@ -238,15 +238,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="row counts, rising")
     parser.add_argument("--requests", type=int, default=100, help="per list case (summaries /5)")
+    parser.add_argument(
+        "--measure-only",
+        type=int,
+        metavar="ROWS",
+        help="measure the database seeded by an earlier run (ROWS rows), migrated since",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     url = os.environ.get("DATABASE_URL", DEFAULT_DB)
-    fresh_database(url)
+    if not args.measure_only:
+        fresh_database(url)
     setup(url)
     from funds.models import Program
 
     programs = list(Program.objects.order_by("id").values_list("id", flat=True)[:PROGRAMS])
     assert len(programs) == PROGRAMS, "the built-in program catalogue should provide 7 programs"
+    if args.measure_only:
+        measure(programs, args.measure_only, n=args.requests)
+        return
     started = time.perf_counter()
     seed_places(programs)
     print(f"places, people and batches in {time.perf_counter() - started:.0f} s", flush=True)
