@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 
 from bench.api_bench import setup, timed
-from bench.common import fresh_database, p95
+from bench.common import fresh_database, p95, seed_villages_and_people
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sunlight_bench_scale"
 TOWNSHIPS, VILLAGES_PER_TOWNSHIP, HOUSEHOLDS = 60, 20, 600_000
@@ -55,27 +55,10 @@ def seed_places(programs: list[int]) -> None:
                FROM generate_series(1, %s) t""",
             [TOWNSHIPS],
         )
-        cur.execute(
-            """INSERT INTO villages_village (id, township_id, name, code, created_at)
-               SELECT v, (v - 1) / %s + 1, '村' || v, '', now() FROM generate_series(1, %s) v""",
-            [VILLAGES_PER_TOWNSHIP, VILLAGES],
-        )
-        cur.execute(
-            """INSERT INTO villages_household (id, village_id, "group", head_id, created_at)
-               SELECT h, (h - 1) %% %s + 1, (h %% 9 + 1) || '组', NULL, now()
-               FROM generate_series(1, %s) h""",
-            [VILLAGES, HOUSEHOLDS],
-        )
-        cur.execute(
-            """INSERT INTO villages_person (id, household_id, name_masked, name_hash, id_hash,
-                   id_masked, key_version, birth_year, sex, relation_to_head, created_at)
-               SELECT p, p, '张*', md5('n' || p), md5('p' || p), '341**************' ||
-                      (p %% 10)::text, 1, 1930 + p %% 70,
-                      CASE WHEN p %% 2 = 0 THEN 'M' ELSE 'F' END, '户主', now()
-               FROM generate_series(1, %s) p""",
-            [HOUSEHOLDS],
-        )
-        cur.execute("UPDATE villages_household SET head_id = id")
+        seed_villages_and_people(
+            cur, villages_per_township=VILLAGES_PER_TOWNSHIP, villages=VILLAGES,
+            households=HOUSEHOLDS, id_masked="'341**************' || (p %% 10)::text",
+        )  # fmt: skip
         # Batch id = (program index × months + month index) × townships + township.
         cur.execute(
             f"""INSERT INTO funds_batch (id, program_id, period, year, township_id, title,
