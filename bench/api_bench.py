@@ -25,7 +25,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.common import fresh_database, p95, seed_villages_and_people, setup_django
+from bench.common import (
+    drop_secondary_indexes,
+    fresh_database,
+    p95,
+    seed_villages_and_people,
+    setup_django,
+)
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sunlight_bench_api"
 TOWNSHIPS, VILLAGES, HOUSEHOLDS, PERIODS = 10, 200, 100_000, 12
@@ -82,14 +88,7 @@ def seed(rows: int) -> list[int]:
         per_group = rows // (7 * PERIODS) + 1
         assert per_group * 8 < HOUSEHOLDS + 8
         # Bulk-load practice: drop the secondary indexes, load, then build them once.
-        cur.execute(
-            """SELECT indexname, indexdef FROM pg_indexes
-               WHERE tablename = 'funds_disbursement' AND indexname NOT LIKE '%%pkey'"""
-        )
-        indexes = cur.fetchall()
-        for name, _definition in indexes:
-            # Only the primary key is constraint-backed; the partial unique one is an index.
-            cur.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cur)
         # Row i: program i % 7, month (i / 7) % 12, k = i / 84 picks a distinct household
         # within each (program, month), so "paid once per program and period" holds.
         cur.execute(
@@ -110,7 +109,7 @@ def seed(rows: int) -> list[int]:
                      FROM generate_series(0, %s) i) s""",
             [rows - 1],
         )
-        for _name, definition in indexes:
+        for definition in indexes:
             cur.execute(definition)
         cur.execute(
             """UPDATE funds_batch b SET row_count = s.n, total_amount = s.total

@@ -96,3 +96,17 @@ def seed_villages_and_people(
         [households],
     )
     cursor.execute("UPDATE villages_household SET head_id = id")
+
+
+def drop_secondary_indexes(cursor, table: str = "funds_disbursement") -> list[str]:
+    """Drop TABLE's indexes but its primary key, for a bulk load (the partial unique one is an
+    index, not a constraint); return their definitions, to build them once after the load."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+        "AND indexname NOT LIKE '%%pkey'",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]

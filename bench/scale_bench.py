@@ -29,7 +29,12 @@ import time
 from collections.abc import Callable
 
 from bench.api_bench import setup, timed
-from bench.common import fresh_database, p95, seed_villages_and_people
+from bench.common import (
+    drop_secondary_indexes,
+    fresh_database,
+    p95,
+    seed_villages_and_people,
+)
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sunlight_bench_scale"
 TOWNSHIPS, VILLAGES_PER_TOWNSHIP, HOUSEHOLDS = 60, 20, 600_000
@@ -97,13 +102,7 @@ def add_rows(programs: list[int], start: int, end: int) -> float:
     group = PROGRAMS * MONTHS
     assert (end // group + 1) < HOUSEHOLDS, "each program and month pays distinct households"
     with connection.cursor() as cur:
-        cur.execute(
-            """SELECT indexname, indexdef FROM pg_indexes
-               WHERE tablename = 'funds_disbursement' AND indexname NOT LIKE '%%pkey'"""
-        )
-        indexes = cur.fetchall()
-        for name, _definition in indexes:
-            cur.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cur)
         # k = i / (programs × months) is distinct within a program and month; 7919 is prime
         # to HOUSEHOLDS, so k → household is one-to-one there, spread over every village.
         cur.execute(
@@ -126,7 +125,7 @@ def add_rows(programs: list[int], start: int, end: int) -> float:
                               % {HOUSEHOLDS} + 1 AS h
                      FROM generate_series({start}::bigint, {end - 1}::bigint) i) s"""
         )
-        for _name, definition in indexes:
+        for definition in indexes:
             cur.execute(definition)
         cur.execute(
             """UPDATE funds_batch b SET row_count = s.n, total_amount = s.total,
