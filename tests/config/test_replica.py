@@ -2,8 +2,9 @@
 writes to the primary, and a page served while the replica replays a publication shows the
 batch whole or not at all.
 
-The session starts its own replica on a free port (about 5–60 s: pg_basebackup copies the
-whole cluster) and stops it at the end; with SUNLIGHT_TEST_REPLICA_PORT set it uses the
+The module starts its own replica on a free port (seconds on a small cluster; pg_basebackup
+copies the whole cluster, so a minute where benchmark databases of gigabytes lie beside the
+test database) and stops it after its last test; with SUNLIGHT_TEST_REPLICA_PORT set it uses the
 replica already running there. Without PostgreSQL, or when no replica can be started (no
 PostgreSQL binaries, not root or postgres, the primary refusing replication), they skip and
 say why. Marker ``replica``: ``-m "not replica"`` leaves them out.
@@ -44,9 +45,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def real_replica(django_db_setup, django_db_blocker):
-    """The alias of a live streaming replica of the test database's server."""
+    """The alias of a live streaming replica of the test database's server, for this module
+    only: stopped after it, so the rest of the suite does not pay for its replay."""
     with django_db_blocker.unblock():
         if connections["default"].vendor != "postgresql":
             pytest.skip("streaming replicas are PostgreSQL's")
