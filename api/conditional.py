@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from functools import cache
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_etags, parse_http_date_safe
@@ -56,7 +56,9 @@ def _as_datetime(value) -> datetime | None:
 def fingerprint(request, reference_model=None) -> tuple[str, datetime | None]:
     """Return an ETag and Last-Modified for this request, from one query of small aggregates."""
     auditor = is_auditor(request)
-    with connection.cursor() as cursor:
+    # Raw SQL is not routed by itself: read where the request's other reads go (a replica's
+    # snapshot on public and API pages, config/routing.py), so the tag matches the answer.
+    with connections[router.db_for_read(Batch)].cursor() as cursor:
         cursor.execute(*_state_sql(public=not auditor, reference=reference_model))
         found = cursor.fetchone()
     count, final, last_id, updated, published, rows, total = found[:7]

@@ -25,7 +25,13 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.common import fresh_database, p95, setup_django
+from bench.common import (
+    drop_secondary_indexes,
+    fresh_database,
+    p95,
+    seed_villages_and_people,
+    setup_django,
+)
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/sunlight_bench_api"
 TOWNSHIPS, VILLAGES, HOUSEHOLDS, PERIODS = 10, 200, 100_000, 12
@@ -56,38 +62,24 @@ def seed(rows: int) -> list[int]:
                SELECT t, '镇' || t, '', '测试县', now() FROM generate_series(1, %s) t""",
             [TOWNSHIPS],
         )
-        cur.execute(
-            """INSERT INTO villages_village (id, township_id, name, code, created_at)
-               SELECT v, (v - 1) / %s + 1, '村' || v, '', now() FROM generate_series(1, %s) v""",
-            [VILLAGES // TOWNSHIPS, VILLAGES],
+        seed_villages_and_people(
+            cur,
+            villages_per_township=VILLAGES // TOWNSHIPS,
+            villages=VILLAGES,
+            households=HOUSEHOLDS,
+            id_masked="'341***********' || lpad((p %% 10000)::text, 4, '0')",
         )
-        cur.execute(
-            """INSERT INTO villages_household (id, village_id, "group", head_id, created_at)
-               SELECT h, (h - 1) %% %s + 1, (h %% 9 + 1) || '组', NULL, now()
-               FROM generate_series(1, %s) h""",
-            [VILLAGES, HOUSEHOLDS],
-        )
-        cur.execute(
-            """INSERT INTO villages_person (id, household_id, name_masked, name_hash, id_hash,
-                   id_masked, key_version, birth_year, sex, relation_to_head, created_at)
-               SELECT p, p, '张*', md5('n' || p), md5('p' || p), '341***********' ||
-                      lpad((p %% 10000)::text, 4, '0'), 1, 1930 + p %% 70,
-                      CASE WHEN p %% 2 = 0 THEN 'M' ELSE 'F' END, '户主', now()
-               FROM generate_series(1, %s) p""",
-            [HOUSEHOLDS],
-        )
-        cur.execute("UPDATE villages_household SET head_id = id")
         # Batch id = program index × 120 + month index × 10 + township: one per combination.
         cur.execute(
             f"""INSERT INTO funds_batch (id, program_id, period, year, township_id, title,
                    source_name, source_sha256, status, publicity_start, publicity_end,
                    published_at, corrects_id, row_count, household_count, person_count,
-                   total_amount, created_at, updated_at, reason)
+                   total_amount, reason, created_at, updated_at)
                SELECT p * 120 + m * 10 + t, ({program_array})[p + 1],
                       '2025-' || lpad((m + 1)::text, 2, '0'), 2025, t, '', 'bench.xlsx',
                       md5('b' || p || '-' || m || '-' || t) || md5('x' || p || m || t),
                       CASE WHEN t = 10 AND m = 11 THEN 'draft' ELSE 'final' END,
-                      NULL, NULL, now(), NULL, 0, 0, 0, 0, now(), now(), ''
+                      NULL, NULL, now(), NULL, 0, 0, 0, 0, '', now(), now()
                FROM generate_series(0, 6) p, generate_series(0, %s) m,
                     generate_series(1, %s) t""",
             [PERIODS - 1, TOWNSHIPS],
@@ -96,14 +88,7 @@ def seed(rows: int) -> list[int]:
         per_group = rows // (7 * PERIODS) + 1
         assert per_group * 8 < HOUSEHOLDS + 8
         # Bulk-load practice: drop the secondary indexes, load, then build them once.
-        cur.execute(
-            """SELECT indexname, indexdef FROM pg_indexes
-               WHERE tablename = 'funds_disbursement' AND indexname NOT LIKE '%%pkey'"""
-        )
-        indexes = cur.fetchall()
-        for name, _definition in indexes:
-            # Only the primary key is constraint-backed; the partial unique one is an index.
-            cur.execute(f'DROP INDEX "{name}"')
+        indexes = drop_secondary_indexes(cur)
         # Row i: program i % 7, month (i / 7) % 12, k = i / 84 picks a distinct household
         # within each (program, month), so "paid once per program and period" holds.
         cur.execute(
@@ -124,7 +109,7 @@ def seed(rows: int) -> list[int]:
                      FROM generate_series(0, %s) i) s""",
             [rows - 1],
         )
-        for _name, definition in indexes:
+        for definition in indexes:
             cur.execute(definition)
         cur.execute(
             """UPDATE funds_batch b SET row_count = s.n, total_amount = s.total

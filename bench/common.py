@@ -68,3 +68,45 @@ def checkpoint(db_url: str) -> None:
 def p95(samples: list[float]) -> float:
     """The 95th percentile of SAMPLES."""
     return statistics.quantiles(samples, n=20)[-1]
+
+
+def seed_villages_and_people(
+    cursor, *, villages_per_township: int, villages: int, households: int, id_masked: str
+) -> None:
+    """Insert VILLAGES villages (VILLAGES_PER_TOWNSHIP to a township, townships made before),
+    HOUSEHOLDS households spread over them and one person heading each, in set-based SQL.
+    ID_MASKED: the SQL expression of person p's masked ID number."""
+    cursor.execute(
+        """INSERT INTO villages_village (id, township_id, name, code, created_at)
+           SELECT v, (v - 1) / %s + 1, '村' || v, '', now() FROM generate_series(1, %s) v""",
+        [villages_per_township, villages],
+    )
+    cursor.execute(
+        """INSERT INTO villages_household (id, village_id, "group", head_id, created_at)
+           SELECT h, (h - 1) %% %s + 1, (h %% 9 + 1) || '组', NULL, now()
+           FROM generate_series(1, %s) h""",
+        [villages, households],
+    )
+    cursor.execute(
+        f"""INSERT INTO villages_person (id, household_id, name_masked, name_hash, id_hash,
+               id_masked, key_version, birth_year, sex, relation_to_head, created_at)
+           SELECT p, p, '张*', md5('n' || p), md5('p' || p), {id_masked}, 1, 1930 + p %% 70,
+                  CASE WHEN p %% 2 = 0 THEN 'M' ELSE 'F' END, '户主', now()
+           FROM generate_series(1, %s) p""",
+        [households],
+    )
+    cursor.execute("UPDATE villages_household SET head_id = id")
+
+
+def drop_secondary_indexes(cursor, table: str = "funds_disbursement") -> list[str]:
+    """Drop TABLE's indexes but its primary key, for a bulk load (the partial unique one is an
+    index, not a constraint); return their definitions, to build them once after the load."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+        "AND indexname NOT LIKE '%%pkey'",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes]

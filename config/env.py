@@ -3,6 +3,7 @@
 import os
 from datetime import date
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -41,3 +42,22 @@ def env_dates(name: str) -> list[date]:
         raise ImproperlyConfigured(
             f"{name} must list dates as YYYY-MM-DD, separated by commas ({error})."
         ) from None
+
+
+def replica_databases(urls: list[str], *, conn_max_age: int) -> dict[str, dict]:
+    """Return DATABASES entries replica1, replica2 … for the replica URLS.
+
+    Under the test runner each one mirrors the default database (TEST MIRROR): it connects to
+    its own server with the test database's name, and no test database is created on it (a
+    streaming replica is read-only and receives the primary's databases by itself).
+    """
+    databases = {}
+    for number, url in enumerate(urls, start=1):
+        database = dj_database_url.parse(url, conn_max_age=conn_max_age)
+        if database["ENGINE"] != "django.db.backends.postgresql":
+            raise ImproperlyConfigured(
+                "DATABASE_REPLICA_URLS must name PostgreSQL streaming replicas (postgres://…)."
+            )
+        database["TEST"] = {"MIRROR": "default"}
+        databases[f"replica{number}"] = database
+    return databases

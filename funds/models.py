@@ -213,6 +213,10 @@ class Batch(models.Model):
         return self.corrects_id is not None
 
 
+#: The columns a summary groups and sums on, carried by its partial indexes.
+SUMMARY_KEYS = ["village", "program", "period", "household", "amount"]
+
+
 class DisbursementQuerySet(models.QuerySet["Disbursement"]):
     def published(self) -> DisbursementQuerySet:
         """Rows of published batches only."""
@@ -361,6 +365,22 @@ class Disbursement(models.Model):
             ),
             models.Index(
                 fields=["origin_row"], condition=Q(origin_row__isnull=False), name="disb_origin"
+            ),
+            # Summaries give each group's failed and reversed amounts (api.selectors.named_groups):
+            # without these, each is a full scan of the table however few rows failed or were
+            # reversed (6.2 s at 10,000,000 rows; bench/README.md, "Scale benchmark"). Partial
+            # and covering: about 1 % of rows, read without touching the table.
+            models.Index(
+                fields=["batch"],
+                include=SUMMARY_KEYS,
+                condition=Q(status="failed"),
+                name="disb_failed",
+            ),
+            models.Index(
+                fields=["batch"],
+                include=SUMMARY_KEYS,
+                condition=Q(is_reversal=True),
+                name="disb_reversal",
             ),
         ]
         constraints = [

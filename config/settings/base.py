@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_dates, env_int, env_list, env_str
+from config.env import env_bool, env_dates, env_int, env_list, env_str, replica_databases
 from privacy.masking import DEFAULT_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a logged-in user's pages are read from the primary.
+    "config.routing.ReplicaReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -147,6 +149,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL, comma-separated URLs): public
+# and API reads go to them, everything else to the primary (config/routing.py; docs/deploy.md).
+DATABASES.update(
+    replica_databases(
+        env_list("DATABASE_REPLICA_URLS", ""), conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)
+    )
+)
+SUNLIGHT_DB_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["config.routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _REDIS_URL = env_str("REDIS_URL", "")
