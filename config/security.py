@@ -7,8 +7,10 @@ name the variable at fault, never its value.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.shortcuts import render
 
 # Keys generated for the demo, the tests and the benchmarks say so in their first characters
 # (scripts/run-demo writes "demo-..."); production refuses them.
@@ -80,3 +82,9 @@ def client_address(request: HttpRequest) -> str:
     privacy.clients.client_address (which honours SUNLIGHT_TRUSTED_PROXIES) and removes this.
     """
     return request.META.get("REMOTE_ADDR", "") or ""
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None):
+    """Answer a locked-out login (django-axes' AXES_LOCKOUT_CALLABLE): a translated 429 page."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "security/lockout.html", {"minutes": minutes}, status=429)
