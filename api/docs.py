@@ -15,6 +15,7 @@ The nonce is fresh on every answer: never cache this page.
 """
 
 from csp.constants import NONCE
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
 REDOC_STYLE_HASHES = [
@@ -30,6 +31,7 @@ class RedocView(SpectacularRedocView):
 
     template_name = "api/redoc.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response._csp_update = REDOC_POLICY  # what django-csp's csp_update decorator sets
