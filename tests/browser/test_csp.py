@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from funds.models import ImportJob
 from tests.browser.test_clerk_loop import _roster, _sign_in, _submit, _upload
+from tests.browser.test_pages import _key_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,19 +56,12 @@ def test_no_public_page_violates_the_policy(page, site, live_server):
     watch = Watch(page)
     assert page.goto("/").headers["content-security-policy"]
     pages = {
-        "home": reverse("publicity:home"),
-        "townships": reverse("publicity:township_index"),
+        **_key_pages(site),
         "township": reverse("publicity:township", args=[site.village.township_id]),
-        "village": reverse("publicity:village", args=[site.village.pk]),
-        "household": reverse("publicity:household", args=[site.household.pk]),
-        "program": reverse("publicity:program", args=[site.grain.slug]),
-        "batch": reverse("publicity:batch", args=[site.batch.pk]),
-        "print": reverse("publicity:batch_print", args=[site.batch.pk]),
         "village notice": reverse(
             "publicity:village_notice", args=[site.batch.pk, site.village.pk]
         ),
         "batch kiosk": reverse("publicity:batch_kiosk", args=[site.batch.pk]) + "?speed=0",
-        "village kiosk": reverse("publicity:village_kiosk", args=[site.village.pk]) + "?speed=0",
         "search": reverse("publicity:search") + "?q=红星",
         "verify": reverse("publicity:verify"),
         "lookup": reverse("publicity:lookup"),

@@ -6,27 +6,16 @@ turning HTTPS off is the operator's explicit choice and the check says so.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.config.test_keys import GOOD, ROOT
+from tests.config.test_keys import run_production
 
 
 def _deploy_check(**overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SUNLIGHT_"))}
-    env.update(GOOD, **overrides)
-    env["SUNLIGHT_VAR_DIR"] = "/tmp/sl-var-deploy-check"
-    env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run_production(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **overrides
     )
 
 

@@ -26,10 +26,12 @@ GOOD = {
 }
 
 
-def _start_production(**overrides: str | None) -> subprocess.CompletedProcess:
+def run_production(args: list[str], **overrides: str | None) -> subprocess.CompletedProcess:
+    """Run ARGS in a fresh interpreter with good production keys, OVERRIDES applied (None drops
+    a variable) and no settings module named, so manage.py's default applies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SUNLIGHT_"))}
     env.update(GOOD)
-    env["SUNLIGHT_VAR_DIR"] = os.environ.get("SUNLIGHT_VAR_DIR", "/tmp/sl-var-keys")
+    env["SUNLIGHT_VAR_DIR"] = "/tmp/sl-var-keys"
     env["DATABASE_URL"] = "postgres://nobody@127.0.0.1:1/none"
     for name, value in overrides.items():
         if value is None:
@@ -37,13 +39,12 @@ def _start_production(**overrides: str | None) -> subprocess.CompletedProcess:
         else:
             env[name] = value
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings.production"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def _start_production(**overrides: str | None) -> subprocess.CompletedProcess:
+    return run_production(["-c", "import config.settings.production"], **overrides)
 
 
 def test_good_keys_start():
@@ -100,16 +101,6 @@ def test_check_keys_accepts_good_keys_and_names_every_fault():
 
 def test_the_worker_refuses_too():
     """The task worker is manage.py db_worker: with no settings module named it is production."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SUNLIGHT_"))}
-    env.update(GOOD, SUNLIGHT_HASH_KEY="short", DATABASE_URL="sqlite:///:memory:")
-    env["SUNLIGHT_VAR_DIR"] = "/tmp/sl-var-keys"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_production(["manage.py", "db_worker", "--help"], SUNLIGHT_HASH_KEY="short")
     assert result.returncode != 0
     assert "SUNLIGHT_HASH_KEY" in result.stderr
