@@ -57,7 +57,7 @@ def _log_key_faults(log_key: str) -> list[str]:
     if not log_key.startswith(LOG_KEY_PREFIX):
         return ["SUNLIGHT_LOG_SIGNING_KEY is not a signed-note private key (PRIVATE+KEY+...)."]
     name = log_key[len(LOG_KEY_PREFIX) :].partition("+")[0]
-    if _is_throwaway(name) or name.lower().endswith(".invalid"):
+    if _is_throwaway(name):
         return ["SUNLIGHT_LOG_SIGNING_KEY is a demo or test key: generate a real one."]
     return []
 
