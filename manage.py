@@ -6,8 +6,8 @@ import sys
 
 
 def main() -> None:
-    """Run administrative tasks."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    """Run administrative tasks; production settings unless DJANGO_SETTINGS_MODULE names others."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

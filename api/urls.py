@@ -1,8 +1,9 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from api import views
+from api.docs import RedocView
 
 app_name = "api"
 
@@ -53,12 +54,15 @@ v1 = [
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script at docs/?script, not inline (CSP).
     path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
-        name="redoc",
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
     ),
+    path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("v1/", include(v1)),
     # Last: whatever names no endpoint is a JSON 404. Only paths ending in "/", so that a
     # path missing its slash is still redirected to the endpoint it names (APPEND_SLASH).

@@ -1,7 +1,9 @@
-"""Top-level URLs: the public site, staff pages, the API, the admin."""
+"""Top-level URLs: the public site, staff pages, the API, the admin.
 
-from django.conf import settings
-from django.conf.urls.static import static
+Media (uploads, error reports) is never served from here, not even under DEBUG: error reports are
+downloaded through the staff views that check permissions (funds.views.job_error_report).
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -15,6 +17,3 @@ urlpatterns = [
 ]
 # A database connection error raised outside a view is a 503 too (config.errors).
 handler500 = "config.errors.server_error"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

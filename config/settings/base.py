@@ -1,5 +1,6 @@
 """Settings shared by every environment; all values come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -86,7 +87,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -244,3 +244,48 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("SUNLIGHT_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ==== Secure by default (issue #15.1): CSP and login throttling. ===============================
+# Keep this block together at merge (other settings above may change around it).
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Every script and
+# style is a static file; the API docs load theirs the same way (templates/api/, static/api/).
+# QR codes and Swagger UI's icons are data: images. docs/security.md explains each directive.
+INSTALLED_APPS += ["csp", "axes"]  # axes has models: the login attempts
+MIDDLEWARE.insert(  # right after SecurityMiddleware, so every answer gets the header
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Swagger UI: no badge from the public validator (an image from elsewhere, which the policy blocks).
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
+# Login guessing (django-axes): after SUNLIGHT_LOGIN_FAILURE_LIMIT failed logins for one user
+# name from one client address, that pair is locked out for SUNLIGHT_LOGIN_COOLOFF_MINUTES and
+# gets the translated lockout page (HTTP 429). Covers /admin/login/, the staff's only login.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # axes wants to be last
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SUNLIGHT_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SUNLIGHT_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+# The client address of a request. The lead points this at privacy.clients.client_address (which
+# honours SUNLIGHT_TRUSTED_PROXIES) at merge; until then config.security's returns REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+# ==== end of the secure-by-default block ========================================================
