@@ -46,7 +46,7 @@ from api.serializers import (
     LogProofQuerySerializer,
     LogProofSerializer,
 )
-from api.throttling import RoleRateThrottle
+from api.throttling import ExportRateThrottle, RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
 from publicity import transparency
 from publicity.exports import csv_response, xlsx_response
@@ -292,6 +292,7 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
     filter_backends = [DjangoFilterBackend, filters.DisbursementOrdering]
     renderer_classes = [renderers.JSONRenderer]
     content_negotiation_class = DownloadNegotiation
+    throttle_classes = [RoleRateThrottle, ExportRateThrottle]
     export_format = "csv"
 
     def get_queryset(self):

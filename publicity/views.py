@@ -1,5 +1,7 @@
 """The public site's views: published batches only, masked values only."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -297,6 +299,19 @@ def village_notice(request, pk, village_pk):
     return render(request, "publicity/village_notice.html", context)
 
 
+def limited_download(view):
+    """Hold a download to the anonymous client's export budget (SUNLIGHT_THROTTLE_EXPORT)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if lookup.export_refused(request):
+            return render(request, "publicity/429.html", status=429)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@limited_download
 def village_notice_download(request, pk, village_pk, fmt):
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
@@ -309,6 +324,7 @@ def village_notice_download(request, pk, village_pk, fmt):
     return DOWNLOAD_FORMATS[fmt](name, header, notices.download_rows(rows, columns))
 
 
+@limited_download
 def batch_download(request, pk, fmt):
     notice = _published_batch(pk)
     if fmt not in DOWNLOAD_FORMATS:
@@ -318,6 +334,7 @@ def batch_download(request, pk, fmt):
     return DOWNLOAD_FORMATS[fmt](queries.safe_filename(name), DOWNLOAD_HEADER, rows)
 
 
+@limited_download
 def village_download(request, pk, fmt):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     if fmt not in DOWNLOAD_FORMATS:

@@ -68,6 +68,33 @@ SUNLIGHT_LOOKUP_PER_HOUR = env_int("SUNLIGHT_LOOKUP_PER_HOUR", 1000)
 SUNLIGHT_OBJECTIONS_PER_CLIENT = env_int("SUNLIGHT_OBJECTIONS_PER_CLIENT", 5)
 SUNLIGHT_RATE_WINDOW_SECONDS = env_int("SUNLIGHT_RATE_WINDOW_SECONDS", 3600)
 
+# --- Clients behind proxies, shared limits and the public-page cache (#15.2, #15.3) ---------
+# Who may speak for a client through X-Forwarded-For (privacy/clients.py): empty trusts no one
+# (REMOTE_ADDR only); a number is a count of proxy hops; or a comma list of addresses/CIDRs.
+SUNLIGHT_TRUSTED_PROXIES = env_str("SUNLIGHT_TRUSTED_PROXIES", "")
+# Downloads (public CSV/XLSX and the API's exports), per anonymous client, shared by both.
+SUNLIGHT_THROTTLE_EXPORT = env_str("SUNLIGHT_THROTTLE_EXPORT", "10/hour")
+# Public pages and anonymous API answers are cached for at most this long, keyed on the
+# publication version (publicity/pagecache.py); 0 turns the cache off.
+SUNLIGHT_PAGE_CACHE_SECONDS = env_int("SUNLIGHT_PAGE_CACHE_SECONDS", 3600)
+# Redis (limits and cached pages, shared by every process); local memory when unset.
+# Unreachable Redis degrades to a per-process cache with a warning (config/cache.py).
+REDIS_URL = env_str("REDIS_URL", "")
+SUNLIGHT_CACHE_WARN_SECONDS = env_int("SUNLIGHT_CACHE_WARN_SECONDS", 60)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "config.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sunlight",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# --- end of #15.2/#15.3 settings -------------------------------------------------------------
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -137,15 +164,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-_REDIS_URL = env_str("REDIS_URL", "")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL}
-        if _REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
 
 TASKS = {
     "default": {
