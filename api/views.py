@@ -48,7 +48,7 @@ from api.serializers import (
 )
 from api.throttling import ExportRateThrottle, RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
-from publicity import transparency
+from publicity import pagecache, transparency
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -61,6 +61,14 @@ ID_PARAMETER = OpenApiParameter(
 
 class NotModified(exceptions.APIException):
     status_code = status.HTTP_304_NOT_MODIFIED
+
+
+class CachedAnswer(Exception):
+    """The answer to this anonymous request, stored by an earlier one (publicity.pagecache)."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
 
 
 def counted(request) -> dict:
@@ -87,13 +95,33 @@ class ApiMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         parameters.check(self, request)
-        self.etag = self.last_modified = None
+        self.etag = self.last_modified = self.answer_key = None
         if request.method in ("GET", "HEAD"):
             self.etag, self.last_modified = fingerprint(request, self.reference_model)
             if not_modified(request, self.etag, self.last_modified):
                 raise NotModified()
+            if self.shares_answer(request):
+                # The ETag already names the path, the caller's kind and the published state.
+                self.answer_key = pagecache.digest(
+                    "api", self.etag, request.accepted_media_type, *pagecache.shared_parts(request)
+                )
+                cached = pagecache.stored(self.answer_key)
+                if cached is not None:
+                    raise CachedAnswer(cached)
+
+    def shares_answer(self, request) -> bool:
+        """Say whether this answer may come from, and go to, the shared cache: an anonymous
+        caller's JSON (never an auditor's, a user's or the browsable page with its forms)."""
+        return (
+            pagecache.enabled()
+            and pagecache.anonymous(request)
+            and not is_auditor(request)
+            and isinstance(request.accepted_renderer, renderers.JSONRenderer)
+        )
 
     def handle_exception(self, exc):
+        if isinstance(exc, CachedAnswer):
+            return exc.response
         if isinstance(exc, NotModified):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         if isinstance(exc, Http404):
@@ -109,6 +137,9 @@ class ApiMixin:
             if self.last_modified:
                 response["Last-Modified"] = http_date(self.last_modified.timestamp())
         patch_vary_headers(response, ("Authorization", "Cookie"))
+        key = getattr(self, "answer_key", None)
+        if key and isinstance(response, Response) and response.status_code == 200:
+            response.add_post_render_callback(lambda rendered: pagecache.store(key, rendered))
         return response
 
 

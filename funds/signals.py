@@ -1,6 +1,6 @@
 """What funds announces to the floors above it, which funds itself may not import.
 
-Both are sent inside the act's transaction, with the batch locked: a receiver that raises
+All are sent inside the act's transaction, with the batch locked: a receiver that raises
 rolls the act back and nothing changes.
 """
 
@@ -13,3 +13,9 @@ batch_finalizing = Signal()
 #: Sent by ``publish_batch`` once the batch is public (argument: ``batch``): the transparency
 #: log (publicity.transparency) appends the batch's rows this way, or nothing is published.
 batch_published = Signal()
+
+#: Sent by every act that changes what the public sees (arguments: ``batch``, ``act``: one of
+#: "publish", "finalise", "withdraw", "correct", "payment_results"), after the act's writes and
+#: inside its transaction: the public site bumps its publication version this way
+#: (publicity.receivers), so its cached pages are renewed exactly when the act commits.
+publication_changed = Signal()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from publicity import feeds, views
+from publicity.pagecache import public_page
 
 app_name = "publicity"
 urlpatterns = [
@@ -29,7 +30,7 @@ urlpatterns = [
         views.village_notice_download,
         name="village_notice_download",
     ),
-    path("feeds/batches.atom", feeds.PublishedBatchesFeed(), name="feed"),
+    path("feeds/batches.atom", public_page(feeds.PublishedBatchesFeed()), name="feed"),
     path("lookup/", views.lookup_view, name="lookup"),
     path("verify/", views.verify, name="verify"),
 ]

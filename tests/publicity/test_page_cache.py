@@ -91,22 +91,23 @@ def test_finalise_shows_on_the_next_request(client, site):
 def test_withdraw_shows_on_the_next_request(client, site):
     url = village_url(site)
     row = site.published.disbursements.order_by("id").first()
-    assert "1234.50" in served_from_cache(client, url).decode()
+    assert "1,234.50" in served_from_cache(client, url).decode()
     assert len(api_rows(site.published)) == 3
     publishing.withdraw_batch(batch=site.published, reason="名单有误")
-    assert "1234.50" not in client.get(url).content.decode()
+    assert "1,234.50" not in client.get(url).content.decode()
     assert api_rows(site.published) == []
     household = reverse("publicity:household", args=[row.household_id])
     assert client.get(household).status_code in (200, 404)
 
 
 def test_correct_shows_on_the_next_request(client, site):
-    url = batch_url(site.published)
-    row = site.published.disbursements.order_by("id").first()
+    # The final batch's page carries no objection form, so it is cached.
+    url = batch_url(site.final)
+    row = site.final.disbursements.order_by("id").first()
     assert 'id="corrected-banner"' not in served_from_cache(client, url).decode()
     version = PublicationVersion.current().number
     correction = publishing.correct_batch(
-        original=site.published,
+        original=site.final,
         changes={row.pk: publishing.Replacement(amount=Decimal("1000.00"))},
         source_name="更正",
         source_sha256="c" * 64,
@@ -121,7 +122,7 @@ def test_correct_shows_on_the_next_request(client, site):
 def test_payment_results_show_on_the_next_request(client, site):
     row = site.published.disbursements.order_by("id").first()
     url = reverse("publicity:household", args=[row.household_id])
-    assert "发放失败" not in served_from_cache(client, url).decode()
+    assert 'class="payment-state failed"' not in served_from_cache(client, url).decode()
     assert api_rows(site.published)[0]["payment_state"] != "failed"
     line = payments.MatchedLine(
         row.pk, "failed", row.amount, date(2026, 3, 20), "account_closed", "", "Sheet1", 3
@@ -130,7 +131,7 @@ def test_payment_results_show_on_the_next_request(client, site):
         batch=site.published, lines=[line], original_name="r.xlsx", sha256="r" * 64,
         today=date(2026, 4, 30),
     )  # fmt: skip
-    assert "发放失败" in client.get(url).content.decode()
+    assert 'class="payment-state failed"' in client.get(url).content.decode()
     states = {r["id"]: r["payment_state"] for r in api_rows(site.published)}
     assert states[row.pk] == "failed"
 
@@ -160,8 +161,8 @@ def test_the_key_holds_the_language_and_the_query(client, site):
     chinese = client.get(url).content.decode()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert chinese != english and 'lang="en"' in english
-    filtered = client.get(url, {"period": "2099-01"}).content.decode()
-    assert "1234.50" in chinese and "1234.50" not in filtered
+    filtered = client.get(url, {"period": "2026-03"}).content.decode()
+    assert 'value="2026-03" selected' in filtered and 'value="2026-03" selected' not in chinese
 
 
 def test_staff_are_never_served_the_anonymous_copy(client, site, admin_user):
@@ -177,7 +178,7 @@ def test_pages_with_a_form_or_a_message_are_not_cached(client, site):
     assert "ETag" not in lookup and "csrfmiddlewaretoken" in lookup.content.decode()
     data = {"name": person_name(0), "id_number": id_number(0), "year": ""}
     found = client.post("/lookup/", data).content.decode()
-    assert "1234.50" in found
+    assert "1,234.50" in found
     # The batch page in its publicity period carries the objection form and its token.
     first = client.get(batch_url(site.published))
     second = client.get(batch_url(site.published))
@@ -193,3 +194,45 @@ def test_the_language_switch_works_without_a_token(site):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
+
+
+def record_failure(batch):
+    row = batch.disbursements.order_by("id").first()
+    line = payments.MatchedLine(
+        row.pk, "failed", row.amount, date(2026, 3, 20), "account_closed", "", "Sheet1", 3
+    )
+    payments.record_payment_results(
+        batch=batch, lines=[line], original_name="r.xlsx", sha256="s" * 64,
+        today=date(2026, 4, 30),
+    )  # fmt: skip
+
+
+def test_api_answers_revalidate_after_payment_results(site):
+    api = APIClient()
+    url = f"/api/v1/disbursements/?batch={site.published.pk}"
+    etag = api.get(url)["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    record_failure(site.published)
+    fresh = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+
+
+def test_anonymous_api_answers_come_from_the_cache(site, django_assert_max_num_queries):
+    api = APIClient()
+    url = f"/api/v1/disbursements/?batch={site.published.pk}"
+    first = api.get(url)
+    with django_assert_max_num_queries(3):  # the aggregate and the version, not the rows
+        again = api.get(url)
+    assert again.status_code == 200 and again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+
+
+def test_a_village_renamed_in_the_admin_shows_on_the_next_request(
+    client, site, django_capture_on_commit_callbacks
+):
+    url = village_url(site)
+    assert "新名村" not in served_from_cache(client, url).decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        site.village.name = "新名村"
+        site.village.save()
+    assert "新名村" in client.get(url).content.decode()
