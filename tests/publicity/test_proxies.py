@@ -52,3 +52,8 @@ def test_public_downloads_share_the_export_limit(client, site, settings):
     ]
     assert codes == [200, 200, 429]
     assert client.get(batch_csv, REMOTE_ADDR="203.0.113.6").status_code == 200
+
+
+def test_public_downloads_stream(client, site):
+    response = client.get(reverse("publicity:batch_download", args=[site.published.pk, "csv"]))
+    assert response.status_code == 200 and response.streaming
