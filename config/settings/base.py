@@ -6,6 +6,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_dates, env_int, env_list, env_str
+from privacy.clients import trusted_proxies
 from privacy.masking import DEFAULT_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -72,6 +73,7 @@ SUNLIGHT_RATE_WINDOW_SECONDS = env_int("SUNLIGHT_RATE_WINDOW_SECONDS", 3600)
 # Who may speak for a client through X-Forwarded-For (privacy/clients.py): empty trusts no one
 # (REMOTE_ADDR only); a number is a count of proxy hops; or a comma list of addresses/CIDRs.
 SUNLIGHT_TRUSTED_PROXIES = env_str("SUNLIGHT_TRUSTED_PROXIES", "")
+trusted_proxies(SUNLIGHT_TRUSTED_PROXIES)  # a bad value refuses to start, naming the setting
 # Downloads (public CSV/XLSX and the API's exports), per anonymous client, shared by both.
 SUNLIGHT_THROTTLE_EXPORT = env_str("SUNLIGHT_THROTTLE_EXPORT", "10/hour")
 # Public pages and anonymous API answers are cached for at most this long, keyed on the

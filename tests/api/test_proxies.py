@@ -64,3 +64,15 @@ def test_exports_have_their_own_tighter_limit(world, settings):
 def test_exports_stream(world):
     response = APIClient().get("/api/v1/disbursements/export.csv")
     assert response.streaming
+
+
+def test_drf_num_proxies_is_not_used(world, small_rates, settings):  # noqa: F811
+    """Even with DRF's NUM_PROXIES set, the address comes from SUNLIGHT_TRUSTED_PROXIES."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.SUNLIGHT_TRUSTED_PROXIES = ""
+    client = APIClient(REMOTE_ADDR="203.0.113.9")
+    codes = [
+        client.get("/api/v1/programs/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]

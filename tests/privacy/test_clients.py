@@ -69,3 +69,19 @@ def test_the_key_is_a_keyed_hash_not_the_address(settings):
     key = client_key(ask("203.0.113.9"))
     assert "203.0.113.9" not in key and len(key) >= 32
     assert key == client_key(ask("203.0.113.9")) != client_key(ask("203.0.113.10"))
+
+
+def test_the_settings_refuse_a_bad_value_at_start_up():
+    import subprocess
+    import sys
+
+    env = {
+        "SUNLIGHT_TRUSTED_PROXIES": "nginx",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0 and "SUNLIGHT_TRUSTED_PROXIES" in done.stderr
