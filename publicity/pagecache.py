@@ -42,7 +42,7 @@ from publicity.models import PublicationVersion
 
 PREFIX = "sunlight:answer:"
 #: Response headers kept with a stored page.
-KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "X-Sunlight-As-Of")
+KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
 
 
 def not_modified(request, etag: str, last_modified: datetime | None) -> bool:
