@@ -21,6 +21,7 @@ from tests.factories import id_number, person_name
 from tests.publicity.sitedata import make_site
 
 CLOSED = "redis://127.0.0.1:1/5"
+SHARED = "redis://127.0.0.1:6379/5"  # the machine's Redis, a DB no one else uses
 
 
 def redis_caches(url: str) -> dict:
@@ -116,3 +117,21 @@ def test_redis_stopping_mid_test_degrades_and_logs(client, settings, own_redis, 
         assert 429 in codes and set(codes) <= {200, 429}
         assert APIClient().get("/api/v1/programs/").status_code == 200
     assert len(warnings_of(caplog)) == 1
+
+
+def test_two_processes_share_one_count_in_redis(caplog):
+    """Two backends (as two worker processes hold) count one client's hits together."""
+    from config.cache import FallbackRedisCache
+
+    params = redis_caches(SHARED)["default"]
+    first, second = (FallbackRedisCache(SHARED, params) for _ in range(2))
+    try:
+        first.clear()  # flushes DB 5 only
+    except Exception:  # pragma: no cover - no Redis on this machine
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    if warnings_of(caplog):
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    first.add("hits", 0)
+    first.incr("hits")
+    assert second.incr("hits") == 2
+    first.clear()
