@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast install lint format bench clean
+.PHONY: run test test-fast install lint format bench bench-load clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ format: install
 
 bench: install
 	bash scripts/bench
+
+## The load benchmark: gunicorn beside runserver under a mix of requests (PostgreSQL, Redis, wrk).
+bench-load: install
+	DATABASE_URL="$${LOAD_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sunlight_bench_load}" \
+	  $(PY) -m bench.load_bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

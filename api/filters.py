@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -13,14 +14,41 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from api.parameters import MAX_ID, a_date, a_moment, whole_number
 from funds.models import PERIOD_PATTERN, AuditEntry, Batch, Disbursement
 from villages.models import Household, Person, Village
 
-MAX_ID = 2**63 - 1
 MAX_AMOUNT = 10**12
+#: What an amount filter takes, in the schema and on the server alike.
+AMOUNT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 
 
-class IdField(forms.IntegerField):
+def entire(pattern: str) -> re.Pattern:
+    """Compile a schema's ``^…$`` PATTERN to match the whole text only, as JSON Schema reads it
+    (Python's ``$`` would also match before a final newline)."""
+    return re.compile(r"\A(?:" + pattern.removeprefix("^").removesuffix("$") + r")\Z")
+
+
+class ReadStrictly:
+    """A form field whose text ``read`` (api.parameters) turns into a value, None meaning the
+    text is not written as the schema declares: Django's own parsing is more forgiving."""
+
+    read: Callable[[str], Any]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = type(self).read(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class IdField(ReadStrictly, forms.IntegerField):
+    """An id: ASCII digits only (not "1.0", " 1" or "١", which Django would take), 1 to 2^63-1."""
+
+    read = staticmethod(whole_number)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
@@ -33,7 +61,10 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class PeriodField(forms.CharField):
-    default_validators = [RegexValidator(PERIOD_PATTERN, _("期间应为 YYYY-MM。"))]
+    default_validators = [RegexValidator(entire(PERIOD_PATTERN), _("期间应为 YYYY-MM。"))]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, strip=False, **kwargs)  # " 2026-03" is not a period
 
 
 @extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-03"})
@@ -45,8 +76,12 @@ class AmountField(forms.DecimalField):
     """An amount in yuan, at most two places, within ±10^12: one message whatever is wrong
     (1e400 broke three limits at once and said so three times)."""
 
+    pattern = entire(AMOUNT_PATTERN)
+
     def clean(self, value):
         try:
+            if value not in self.empty_values and not self.pattern.match(str(value)):
+                raise forms.ValidationError("")  # "1e3", " 12", "+5", ".5": not as declared
             return super().clean(value)
         except forms.ValidationError:
             raise forms.ValidationError(
@@ -66,33 +101,31 @@ class AmountField(forms.DecimalField):
         )
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$", "example": "1200.00"}
-)
+@extend_schema_field({"type": "string", "pattern": AMOUNT_PATTERN, "example": "1200.00"})
 class AmountFilter(django_filters.NumberFilter):
     field_class = AmountField
 
 
+class StrictDateField(ReadStrictly, forms.DateField):
+    """A date as RFC 3339 writes it, YYYY-MM-DD only (not "2026-3-1" or "03/01/2026")."""
+
+    read = staticmethod(a_date)
+
+
 @extend_schema_field({"type": "string", "format": "date"})
 class DateFilter(django_filters.DateFilter):
-    pass
+    field_class = StrictDateField
 
 
-class TimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 time, given to the database in UTC.
+class TimeField(ReadStrictly, forms.DateTimeField):
+    """An RFC 3339 time (api.parameters.a_moment), given to the database in UTC.
 
-    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16; and a time near
-    year 1 or 9999 may not exist in UTC at all (a 400, not a 500).
+    Python accepts offsets up to ±24 hours, PostgreSQL only up to about ±16: the moment is
+    converted to UTC first, and one before year 1 or after 9999 in UTC is the earliest or
+    latest moment (before or after every record) rather than an error.
     """
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return value
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise forms.ValidationError(_("时间超出范围。"), code="range") from None
+    read = staticmethod(a_moment)
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})
@@ -100,6 +133,28 @@ class TimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 time, such as 2026-03-01T08:00:00+08:00."""
 
     field_class = TimeField
+
+
+@extend_schema_field({"type": "string", "pattern": "^[^\\x00]*$"})
+class TextFilter(django_filters.CharFilter):
+    """Free text matched as given: not stripped, so that its declared length is its length;
+    without NUL, which Django refuses (PostgreSQL cannot store it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, strip=False, **kwargs)
+
+
+class FlagField(ReadStrictly, forms.Field):
+    """A boolean as OpenAPI's `boolean` goes on the wire: `true` or `false`, nothing else
+    (Django's NullBooleanField reads "yes" or "abc" as no filter at all)."""
+
+    default_error_messages = {"invalid": _("应为 true 或 false。")}
+    read = staticmethod({"true": True, "false": False}.get)
+
+
+@extend_schema_field({"type": "boolean"})
+class FlagFilter(django_filters.BooleanFilter):
+    field_class = FlagField
 
 
 class StaticFormFilterSet(django_filters.FilterSet):
@@ -172,43 +227,48 @@ class DisbursementFilter(StaticFormFilterSet):
         return queryset
 
 
-BAD_ORDERING = _("排序字段无效：只能是 amount、period、pay_date、id 之一，前加 - 表示降序。")
+BAD_ORDERING = _(
+    "排序字段无效：只能是 amount、period、pay_date、id 之一，前加 - 表示降序；"
+    "其后可再加 ,id 或 ,-id。"
+)
 
 
 class DisbursementOrdering(OrderingFilter):
     ordering_fields = ["amount", "period", "pay_date", "id"]
-    ordering_description = _("排序字段：amount、period、pay_date、id，前加 - 表示降序；默认 id。")
+    ordering_description = _(
+        "排序字段：amount、period、pay_date、id，前加 - 表示降序，其后可再加 ,id 或 ,-id"
+        "（同值时的次序）；默认 id。"
+    )
+
+    @classmethod
+    def accepted(cls) -> list[str]:
+        """Every value ``ordering`` takes: one field, or a field then id (either direction)."""
+        single = [f for field in cls.ordering_fields for f in (field, f"-{field}")]
+        ties = [f"{f},{i}" for f in single if f.lstrip("-") != "id" for i in ("id", "-id")]
+        return single + ties
 
     def get_ordering(self, request, queryset, view):
         """Add id as a tie-breaker, so that cursor pages over equal values are stable.
 
-        One field (or it and id) of ``ordering_fields``, with ``-`` for descending; anything
-        else is a 400 rather than silently the default order.
+        A value of ``accepted()`` exactly (the list the schema gives); anything else is a 400
+        rather than silently the default order.
         """
         raw = request.query_params.get(self.ordering_param)
-        if raw not in (None, ""):
-            fields = [f.strip() for f in raw.split(",")]
-            known = {f for name in self.ordering_fields for f in (name, f"-{name}")}
-            if (
-                any(f not in known for f in fields)
-                or len(fields) > 2
-                or (len(fields) == 2 and fields[1].lstrip("-") != "id")
-            ):
-                raise ValidationError({self.ordering_param: [BAD_ORDERING]})
+        if raw is not None and raw not in self.accepted():
+            raise ValidationError({self.ordering_param: [BAD_ORDERING]})
         ordering = list(super().get_ordering(request, queryset, view) or ["id"])
         if not {"id", "-id"} & set(ordering):
             ordering.append("id")
         return ordering
 
     def get_schema_operation_parameters(self, view):
-        names = [f for field in self.ordering_fields for f in (field, f"-{field}")]
         return [
             {
                 "name": self.ordering_param,
                 "required": False,
                 "in": "query",
                 "description": str(self.ordering_description),
-                "schema": {"type": "string", "enum": names},
+                "schema": {"type": "string", "enum": self.accepted()},
             }
         ]
 
@@ -255,7 +315,7 @@ class BatchFilter(django_filters.FilterSet):
 class AuditEntryFilter(django_filters.FilterSet):
     township = IdFilter(field_name="township_id", help_text=_("乡镇 id。"))
     batch = IdFilter(field_name="batch_id", help_text=_("批次 id。"))
-    user = django_filters.CharFilter(
+    user = TextFilter(
         field_name="username", max_length=150, help_text=_("操作人用户名（完全一致）。")
     )
     kind = django_filters.ChoiceFilter(choices=AuditEntry.Kind.choices, help_text=_("操作类型。"))

@@ -13,6 +13,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from api.parameters import whole_number
+
 MAX_PAGE_SIZE = 500
 PAGE_FIELD_DESCRIPTIONS = {
     "count": _("总条数。"),
@@ -52,26 +54,36 @@ class LinkedPages:
         )
 
 
+MAX_PAGE = 1_000_000
+
+
 def page_size_of(request, *, param: str, default: int, maximum: int) -> int:
-    """Return the page size asked for, capped at MAXIMUM; refuse anything but a whole number
-    of at least 1 with a 400 naming the parameter."""
+    """Return the page size asked for: a whole number from 1 to MAXIMUM (the schema's bounds);
+    anything else is a 400 naming the parameter and the limit."""
     raw = request.query_params.get(param)
-    if raw in (None, ""):
+    if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({param: [_("每页条数应为不小于 1 的整数。")]})
-    return min(int(raw), maximum)
+    return _bounded(raw, param=param, maximum=maximum, message=PAGE_SIZE_MESSAGE)
 
 
 def page_number_of(request, *, param: str) -> int:
-    """Return the page number asked for (1 when none); anything but a whole number from 1 is a
-    400 naming the parameter."""
+    """Return the page number asked for (1 when none): a whole number from 1 to MAX_PAGE;
+    anything else is a 400 naming the parameter."""
     raw = request.query_params.get(param)
-    if raw in (None, ""):
+    if raw is None:
         return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({param: [_("页码应为不小于 1 的整数。")]})
-    return int(raw)
+    return _bounded(raw, param=param, maximum=MAX_PAGE, message=PAGE_MESSAGE)
+
+
+PAGE_SIZE_MESSAGE = _("每页条数应为 1 到 %(maximum)d 之间的整数。")
+PAGE_MESSAGE = _("页码应为 1 到 %(maximum)d 之间的整数。")
+
+
+def _bounded(raw: str, *, param: str, maximum: int, message) -> int:
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= maximum:
+        raise ValidationError({param: [message % {"maximum": maximum}]})
+    return number
 
 
 @dataclass(frozen=True)
@@ -177,7 +189,7 @@ class KeysetCursorPagination(LinkedPages, pagination.BasePagination):
 
     def _position(self, request) -> dict | None:
         raw = request.query_params.get(self.cursor_query_param)
-        if raw in (None, ""):  # an empty value means none, as for every filter
+        if raw is None:  # an empty one is refused before (api.parameters.check)
             return None
         try:
             position = signing.loads(raw, salt=self.salt)
@@ -315,7 +327,7 @@ def _integer_parameters(paginator, view, parameters: list[dict]) -> list[dict]:
     """Give page and page_size their bounds in the schema."""
     for parameter in parameters:
         if parameter["name"] == paginator.page_query_param:
-            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
         elif parameter["name"] == paginator.page_size_query_param:
             parameter["schema"] = {
                 "type": "integer",

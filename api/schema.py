@@ -21,7 +21,24 @@ ERRORS = {
 }
 
 
+def not_empty(schema: dict) -> dict:
+    """Return SCHEMA for a query value that may not be empty (api.parameters.check refuses an
+    empty one): strings get ``minLength: 1``, arrays the same for their items."""
+    if schema.get("type") == "string":
+        return {**schema, "minLength": max(schema.get("minLength", 0), 1)}
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        return {**schema, "items": not_empty(schema["items"])}
+    return schema
+
+
 class ApiAutoSchema(AutoSchema):
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and isinstance(parameter.get("schema"), dict):
+                parameter["schema"] = not_empty(parameter["schema"])
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
@@ -52,7 +69,8 @@ class AuditorTokenScheme(OpenApiAuthenticationExtension):
 
 
 class DescribedFilterExtension(DjangoFilterExtension):
-    """Keep a filter's help_text as its description even when its schema is overridden."""
+    """Keep a filter's help_text as its description even when its schema is overridden, and
+    declare its max_length (the form refuses longer text)."""
 
     priority = 1
 
@@ -61,7 +79,10 @@ class DescribedFilterExtension(DjangoFilterExtension):
             auto_schema, model, filterset_class, field_name, filter_field
         )
         help_text = filter_field.extra.get("help_text")
+        max_length = filter_field.extra.get("max_length")
         for parameter in parameters:
             if help_text and not parameter.get("description"):
                 parameter["description"] = str(help_text)
+            if max_length and parameter["schema"].get("type") == "string":
+                parameter["schema"] = {**parameter["schema"], "maxLength": max_length}
         return parameters

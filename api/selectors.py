@@ -94,6 +94,25 @@ def visible_disbursements(
     return Disbursement.objects.filter(batch__status__in=statuses).order_by("id")
 
 
+def frozen_disbursements(
+    *, auditor: bool, asked: Sequence[str] = (), as_of: datetime | None, frozen_at: datetime
+) -> DisbursementQuerySet:
+    """Return the rows ``visible_disbursements`` counted at FROZEN_AT (an export job's request),
+    whenever this runs: what was public then — published by then, not withdrawn by then (a
+    batch published before the log of publication times counts as ever published). With
+    AS_OF, that moment already fixes them. Statuses an auditor ASKED for are those of batches
+    imported by FROZEN_AT, in their status now."""
+    if as_of is not None:
+        return visible_disbursements(auditor=auditor, asked=asked, as_of=as_of)
+    if asked:
+        rows = visible_disbursements(auditor=auditor, asked=asked)
+        return rows.filter(batch__created_at__lte=frozen_at)
+    ever_public = Q(batch__published_at__isnull=True, batch__status__in=Batch.PUBLIC_STATUSES)
+    return Disbursement.objects.filter(
+        public_at(frozen_at, batch="batch_id") | ever_public
+    ).order_by("id")
+
+
 def disbursement_values(
     *,
     auditor: bool,

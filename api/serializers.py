@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.parameters import WholeNumberField
 from funds.models import AuditEntry, Batch, Disbursement, PaymentResult, PaymentState, Program
 from villages.models import Household, Person, Township, Village
 
@@ -453,7 +454,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class LogProofQuerySerializer(serializers.Serializer):
-    tree_size = serializers.IntegerField(
+    tree_size = WholeNumberField(
         min_value=1,
         required=False,
         help_text=_("对照这个树大小的已签名检查点证明（默认最新检查点）。"),
@@ -472,8 +473,8 @@ class LogProofSerializer(serializers.Serializer):
 
 
 class LogConsistencyQuerySerializer(serializers.Serializer):
-    first = serializers.IntegerField(min_value=1, help_text=_("较早的已签名树大小。"))
-    second = serializers.IntegerField(min_value=1, help_text=_("较晚的已签名树大小。"))
+    first = WholeNumberField(min_value=1, help_text=_("较早的已签名树大小。"))
+    second = WholeNumberField(min_value=1, help_text=_("较晚的已签名树大小。"))
 
 
 class LogConsistencySerializer(serializers.Serializer):
@@ -484,6 +485,82 @@ class LogConsistencySerializer(serializers.Serializer):
     proof = serializers.ListField(
         child=serializers.CharField(), help_text=_("一致性证明（RFC 9162 §2.1.4），base64。")
     )
+
+
+class BulkScopeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["year", "township"], help_text=_("按年度或按乡镇。"))
+    value = serializers.IntegerField(help_text=_("年份，或乡镇 id。"))
+    label = serializers.CharField(help_text=_("年份，或乡镇名称。"))
+
+
+class BulkFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text=_("文件名。"))
+    scope = BulkScopeSerializer(help_text=_("文件的范围。"))
+    format = serializers.ChoiceField(choices=["csv", "parquet"], help_text=_("格式。"))
+    content_type = serializers.CharField(help_text=_("下载时的 Content-Type。"))
+    rows = serializers.IntegerField(help_text=_("数据行数（不含表头）。"))
+    bytes = serializers.IntegerField(help_text=_("文件大小（字节）。"))
+    sha256 = serializers.CharField(help_text=_("文件的 SHA-256（十六进制）。"))
+    generated_at = serializers.DateTimeField(help_text=_("生成时间。"))
+    url = serializers.URLField(help_text=_("下载地址。"))
+
+
+class BulkStateSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text=_("文件反映的时刻：此前发布、现在仍公开的批次。"))
+    tree_size = serializers.IntegerField(help_text=_("当时透明日志的树大小。"))
+    latest_publication = serializers.DateTimeField(
+        allow_null=True, help_text=_("最近一次发布的时间。")
+    )
+    public_batches = serializers.IntegerField(help_text=_("已公开的批次数。"))
+
+
+class BulkColumnSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text=_("列名。"))
+    type = serializers.CharField(help_text=_("类型（Arrow / Parquet）。"))
+    meaning_zh = serializers.CharField(help_text=_("含义（中文）。"))
+    meaning_en = serializers.CharField(help_text=_("含义（英文）。"))
+    masking_zh = serializers.CharField(help_text=_("脱敏说明（中文），不脱敏的列为空。"))
+    masking_en = serializers.CharField(help_text=_("脱敏说明（英文），不脱敏的列为空。"))
+
+
+class BulkManifestSerializer(serializers.Serializer):
+    generation = serializers.CharField(allow_null=True, help_text=_("本次生成的编号。"))
+    generated_at = serializers.DateTimeField(allow_null=True, help_text=_("生成时间。"))
+    state = BulkStateSerializer(
+        allow_null=True, help_text=_("文件反映的公开状态；尚未生成时为空。")
+    )
+    files = BulkFileSerializer(many=True, help_text=_("各文件。"))
+    dictionary = BulkColumnSerializer(many=True, help_text=_("数据字典：各列。"))
+
+
+class ExportJobStartSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("导出任务的 id。"))
+    status = serializers.CharField(help_text=_("queued：已排队。"))
+    rows = serializers.IntegerField(help_text=_("请求时符合条件的行数。"))
+    url = serializers.URLField(help_text=_("任务状态的地址（同 Location 响应头）。"))
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("导出任务的 id。"))
+    status = serializers.ChoiceField(
+        choices=["queued", "running", "done", "failed"],
+        help_text=_("queued 排队中，running 生成中，done 已完成，failed 失败。"),
+    )
+    format = serializers.ChoiceField(choices=["csv", "xlsx"], help_text=_("文件格式。"))
+    rows = serializers.IntegerField(help_text=_("请求时符合条件的行数。"))
+    rows_done = serializers.IntegerField(help_text=_("已写入的行数。"))
+    progress = serializers.IntegerField(help_text=_("进度（0–100）。"))
+    as_of = serializers.DateTimeField(
+        help_text=_("文件反映的时刻（请求的 as_of，否则为请求时刻）。")
+    )
+    filters = serializers.ListField(
+        source="query",
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("请求所用的参数：[名称, 值] 对。"),
+    )
+    created_at = serializers.DateTimeField(help_text=_("请求时间。"))
+    expires_at = serializers.DateTimeField(help_text=_("任务与文件删除的时间。"))
+    download = serializers.URLField(allow_null=True, help_text=_("完成后的下载地址；否则为空。"))
 
 
 class ApiIndexSerializer(serializers.Serializer):

@@ -29,6 +29,13 @@ v1 = [
         views.DisbursementXlsxExportView.as_view(),
         name="disbursement-export-xlsx",
     ),
+    path("bulk/", views.BulkManifestView.as_view(), name="bulk"),
+    path("exports/<str:pk>/", views.ExportJobView.as_view(), name="export-job"),
+    path(
+        "exports/<str:pk>/download",
+        views.ExportJobDownloadView.as_view(),
+        name="export-job-download",
+    ),
     path("redflags/", views.RedFlagIndexView.as_view(), name="redflags"),
     path("log/checkpoint", views.LogCheckpointView.as_view(), name="log-checkpoint"),
     path("log/key", views.LogKeyView.as_view(), name="log-key"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -27,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import filters, parameters, selectors, serializers
+from api import exportjobs, filters, parameters, selectors, serializers
 from api.authentication import AuditorTokenAuthentication
 from api.conditional import fingerprint, not_modified
 from api.pagination import (
@@ -48,7 +50,7 @@ from api.serializers import (
 )
 from api.throttling import ExportRateThrottle, RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
-from publicity import pagecache, transparency
+from publicity import bulk, pagecache, transparency
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -97,10 +99,10 @@ class ApiMixin:
         parameters.check(self, request)
         self.etag = self.last_modified = self.answer_key = None
         if request.method in ("GET", "HEAD"):
-            self.etag, self.last_modified = fingerprint(request, self.reference_model)
-            if not_modified(request, self.etag, self.last_modified):
+            self.etag, self.last_modified = self.conditional_state(request)
+            if self.etag is not None and not_modified(request, self.etag, self.last_modified):
                 raise NotModified()
-            if self.shares_answer(request):
+            if self.etag is not None and self.shares_answer(request):
                 # The ETag already names the path, the caller's kind and the published state.
                 self.answer_key = pagecache.digest(
                     "api", self.etag, request.accepted_media_type, *pagecache.shared_parts(request)
@@ -111,13 +113,18 @@ class ApiMixin:
 
     def shares_answer(self, request) -> bool:
         """Say whether this answer may come from, and go to, the shared cache: an anonymous
-        caller's JSON (never an auditor's, a user's or the browsable page with its forms)."""
+        caller's JSON with an ETag (never an auditor's, a user's, the browsable page with its
+        forms, or an answer that changes by itself, like an export job's state)."""
         return (
             pagecache.enabled()
             and pagecache.anonymous(request)
             and not is_auditor(request)
             and isinstance(request.accepted_renderer, renderers.JSONRenderer)
         )
+
+    def conditional_state(self, request) -> tuple[str | None, Any]:
+        """Return the answer's ETag and Last-Modified: by default, the data's state."""
+        return fingerprint(request, self.reference_model)
 
     def handle_exception(self, exc):
         if isinstance(exc, CachedAnswer):
@@ -316,27 +323,29 @@ class DownloadNegotiation(BaseContentNegotiation):
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class DisbursementExportView(ApiMixin, generics.GenericAPIView):
-    """Stream the filtered rows as CSV or XLSX, formula-safe."""
+class DisbursementExportView(exportjobs.ExportFiltering, ApiMixin, generics.GenericAPIView):
+    """Stream the filtered rows as CSV or XLSX, formula-safe; above
+    ``SUNLIGHT_EXPORT_SYNC_MAX_ROWS`` rows, start an export job and answer 202 with its URL."""
 
-    filterset_class = filters.DisbursementFilter
-    filter_backends = [DjangoFilterBackend, filters.DisbursementOrdering]
     renderer_classes = [renderers.JSONRenderer]
     content_negotiation_class = DownloadNegotiation
     throttle_classes = [RoleRateThrottle, ExportRateThrottle]
     export_format = "csv"
+    throttle_scope = "export"
 
     def get_queryset(self):
         return selectors.visible_disbursements(**counted(self.request))
 
     def get(self, request):
         rows = self.filter_queryset(self.get_queryset())
-        header = selectors.export_header()
         query = selectors.export_query(dict(request.GET.lists()))
-        as_of = filters.as_of_of(request) or timezone.now()  # the moment the rows reflect
-        # The moment and the filters travel in headers (ASCII: the query percent-encoded), so
-        # the CSV stays a plain table; the XLSX also lists them on a second sheet.
-        stamp = {"X-Sunlight-As-Of": as_of.isoformat(), "X-Sunlight-Filters": urlencode(query)}
+        asked_as_of = filters.as_of_of(request)
+        count = rows.count()
+        if count > settings.SUNLIGHT_EXPORT_SYNC_MAX_ROWS:
+            return self.start_job(request, query=query, as_of=asked_as_of, rows=count)
+        header = selectors.export_header()
+        as_of = asked_as_of or timezone.now()  # the moment the rows reflect
+        stamp = export_stamp(as_of.isoformat(), query)
         if self.export_format == "xlsx":
             cap = getattr(settings, "SUNLIGHT_API_XLSX_MAX_ROWS", 1_000_000)
             return xlsx_response(
@@ -347,16 +356,38 @@ class DisbursementExportView(ApiMixin, generics.GenericAPIView):
         cells = selectors.export_rows(rows=rows)
         return csv_response("disbursements.csv", header, cells, headers=stamp)
 
+    def start_job(self, request, *, query, as_of, rows: int) -> Response:
+        job_id = exportjobs.start(
+            fmt=self.export_format, query=query, as_of=as_of, auditor=is_auditor(request),
+            rows=rows,
+        )  # fmt: skip
+        url = reverse("api:export-job", kwargs={"pk": job_id}, request=request)
+        body = {"id": job_id, "status": "queued", "rows": rows, "url": url}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+def export_stamp(as_of: str, query) -> dict[str, str]:
+    """The headers that say what an export holds: the moment and the filters (ASCII: the query
+    percent-encoded), so the CSV stays a plain table; the XLSX also lists them on a sheet."""
+    return {"X-Sunlight-As-Of": as_of, "X-Sunlight-Filters": urlencode(list(map(tuple, query)))}
+
 
 _EXPORT_DOC = {
-    "description": _("按与发放记录列表相同的筛选条件导出，流式输出，单元格已防公式注入。"),
+    "description": _(
+        "按与发放记录列表相同的筛选条件导出，流式输出，单元格已防公式注入。符合条件的行数超过"
+        "服务器设定（SUNLIGHT_EXPORT_SYNC_MAX_ROWS，默认 50000）时不在请求中生成，而是返回 202 和"
+        "导出任务的地址（Location），由后台任务按请求时刻的数据生成文件。"
+    ),
     "filters": True,
 }
 
 
 @extend_schema(
     summary=_("导出发放记录（CSV）"),
-    responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    responses={
+        (200, "text/csv"): OpenApiTypes.BINARY,
+        (202, "application/json"): serializers.ExportJobStartSerializer,
+    },
     **_EXPORT_DOC,
 )
 class DisbursementCsvExportView(DisbursementExportView):
@@ -365,7 +396,10 @@ class DisbursementCsvExportView(DisbursementExportView):
 
 @extend_schema(
     summary=_("导出发放记录（XLSX）"),
-    responses={(200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY},
+    responses={
+        (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+        (202, "application/json"): serializers.ExportJobStartSerializer,
+    },
     **_EXPORT_DOC,
 )
 class DisbursementXlsxExportView(DisbursementExportView):
@@ -618,6 +652,105 @@ class LogConsistencyView(LogView):
         return self.prove(transparency.consistency, **sizes)
 
 
+@extend_schema(
+    summary=_("批量下载清单"),
+    description=_(
+        "全部公开数据按年度、按乡镇的 CSV 与 Parquet 文件：文件名、范围、格式、行数、字节数、"
+        "SHA-256、生成时间、下载地址，文件反映的公开状态（透明日志树大小、最近一次发布），以及"
+        "数据字典（各列的类型、中英文含义与脱敏说明）。每次发布、定稿、撤回后由后台任务重新生成；"
+        "尚未生成时 files 为空。"
+    ),
+    responses=serializers.BulkManifestSerializer,
+)
+class BulkManifestView(ApiMixin, APIView):
+    def conditional_state(self, request) -> tuple[str | None, Any]:
+        # The files change when a build ends, not when the rows do: the generation is the tag.
+        manifest = bulk.read_manifest()
+        if manifest is None:
+            return None, None
+        return f'"{manifest["generation"]}"', datetime.fromisoformat(manifest["generated_at"])
+
+    def get(self, request):
+        manifest = bulk.read_manifest() or {
+            "generation": None, "generated_at": None, "state": None, "files": [],
+        }  # fmt: skip
+        files = [
+            {
+                **entry,
+                "url": request.build_absolute_uri(
+                    reverse("publicity:bulk_file", kwargs={"name": entry["name"]})
+                ),
+            }
+            for entry in manifest["files"]
+        ]
+        data = {**manifest, "files": files, "dictionary": bulk.dictionary()}
+        return Response(serializers.BulkManifestSerializer(data).data)
+
+
+JOB_ID_PARAMETER = OpenApiParameter(
+    "id", str, OpenApiParameter.PATH, description=str(_("导出任务的 id（UUID）。"))
+)
+
+
+class ExportJobMixin(ApiMixin):
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = DownloadNegotiation
+    throttle_scope = "export"
+
+    def conditional_state(self, request) -> tuple[str | None, Any]:
+        return None, None  # a job's answer changes as it runs: never a 304
+
+    def job(self, request, pk) -> dict[str, Any]:
+        job = exportjobs.read(str(pk), auditor=is_auditor(request))
+        if job is None:
+            raise exceptions.NotFound(_t("没有这个导出任务，或已超过保留期限被删除。"))
+        return job
+
+
+@extend_schema(
+    summary=_("导出任务状态"),
+    description=_(
+        "大批量导出任务的状态：queued 排队中、running 生成中、done 已完成、failed 失败；"
+        "progress 为百分比；完成后 download 为下载地址。任务在保留期限"
+        "（SUNLIGHT_EXPORT_RETENTION_HOURS，默认 24 小时）后删除，之后 404。"
+    ),
+    parameters=[JOB_ID_PARAMETER],
+    responses=serializers.ExportJobSerializer,
+)
+class ExportJobView(ExportJobMixin, APIView):
+    def get(self, request, pk):
+        job = self.job(request, pk)
+        download = (
+            reverse("api:export-job-download", kwargs={"pk": job["id"]}, request=request)
+            if job["path"]
+            else None
+        )
+        return Response(serializers.ExportJobSerializer({**job, "download": download}).data)
+
+
+@extend_schema(
+    summary=_("下载导出任务的文件"),
+    description=_("已完成的导出任务生成的 CSV 或 XLSX 文件；未完成或不存在的任务 404。"),
+    parameters=[JOB_ID_PARAMETER],
+    responses={
+        (200, "text/csv"): OpenApiTypes.BINARY,
+        (200, XLSX_MEDIA_TYPE): OpenApiTypes.BINARY,
+    },
+)
+class ExportJobDownloadView(ExportJobMixin, APIView):
+    def get(self, request, pk):
+        job = self.job(request, pk)
+        if job["path"] is None:
+            raise exceptions.NotFound(_t("导出任务还没有完成。"))
+        response = FileResponse(
+            job["path"].open("rb"), as_attachment=True, filename=exportjobs.file_name(job),
+            content_type=exportjobs.FORMATS[job["format"]],
+        )  # fmt: skip
+        for name, value in export_stamp(job["as_of"], job["query"]).items():
+            response[name] = value
+        return response
+
+
 # The endpoints /api/v1/ lists: (name, path under /api/v1/, description).
 API_INDEX = [
     ("programs", "programs/", _("补贴项目")),
@@ -630,6 +763,7 @@ API_INDEX = [
     ("summary", "summary/", _("按乡镇、村、项目、期间等汇总")),
     ("export-csv", "disbursements/export.csv", _("按筛选条件导出 CSV")),
     ("export-xlsx", "disbursements/export.xlsx", _("按筛选条件导出 Excel")),
+    ("bulk", "bulk/", _("批量下载：全部公开数据按年度、按乡镇（CSV、Parquet）")),
     ("redflags", "redflags/", _("红旗（审计员）")),
     ("audit", "audit/", _("操作记录（审计员）")),
     ("log-checkpoint", "log/checkpoint", _("透明日志：最新签名检查点")),

@@ -82,12 +82,12 @@ def seed(rows: int) -> list[int]:
             f"""INSERT INTO funds_batch (id, program_id, period, year, township_id, title,
                    source_name, source_sha256, status, publicity_start, publicity_end,
                    published_at, corrects_id, row_count, household_count, person_count,
-                   total_amount, created_at, updated_at)
+                   total_amount, created_at, updated_at, reason)
                SELECT p * 120 + m * 10 + t, ({program_array})[p + 1],
                       '2025-' || lpad((m + 1)::text, 2, '0'), 2025, t, '', 'bench.xlsx',
                       md5('b' || p || '-' || m || '-' || t) || md5('x' || p || m || t),
                       CASE WHEN t = 10 AND m = 11 THEN 'draft' ELSE 'final' END,
-                      NULL, NULL, now(), NULL, 0, 0, 0, 0, now(), now()
+                      NULL, NULL, now(), NULL, 0, 0, 0, 0, now(), now(), ''
                FROM generate_series(0, 6) p, generate_series(0, %s) m,
                     generate_series(1, %s) t""",
             [PERIODS - 1, TOWNSHIPS],

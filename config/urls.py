@@ -16,5 +16,8 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("publicity.urls")),
 ]
+# A database connection error raised outside a view is a 503 too (config.errors).
+handler500 = "config.errors.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

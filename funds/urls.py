@@ -13,6 +13,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/confirm/", views.job_confirm, name="job_confirm"),
     path("jobs/<uuid:pk>/mapping/", views.job_mapping, name="job_mapping"),
     path("jobs/<uuid:pk>/abandon/", views.job_abandon, name="job_abandon"),
+    path("jobs/<uuid:pk>/retry/", views.job_retry, name="job_retry"),
     path("jobs/<uuid:pk>/errors.xlsx", views.job_error_report, name="job_error_report"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),

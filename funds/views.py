@@ -128,6 +128,7 @@ def _job_page(
         w for w in report.get("warnings", []) if w.get("code") not in anomalies.MISMATCH_CODES
     ]
     context["discardable"] = [str(status) for status in jobs.DISCARDABLE]
+    context["retryable"] = jobs.can_retry(job)
     return render(request, "funds/job_detail.html", context)
 
 
@@ -158,6 +159,15 @@ def job_abandon(request, pk):
     job = _job(request, pk, "funds.upload_roster")
     if not jobs.abandon_job(job=job):
         messages.error(request, _("该任务已导入、正在处理或已放弃，不能再放弃"))
+    return redirect("funds:job_detail", pk=job.pk)
+
+
+@require_POST
+@staff_only
+def job_retry(request, pk):
+    job = _job(request, pk)
+    if not tasks.request_retry(job=job, user=request.user):
+        messages.error(request, _("只有中断或出错、且数据仍保留的任务才能重试；该任务不能重试"))
     return redirect("funds:job_detail", pk=job.pk)
 
 

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -71,17 +72,16 @@ def csv_response(
     return response
 
 
-def xlsx_response(
-    filename: str,
+def write_xlsx(
+    file: BinaryIO,
     header: Sequence[str],
     rows: Iterable[Sequence[Cell]],
     *,
     title: str = "data",
     number_formats: Mapping[int, str] | None = None,
     notes: Iterable[Sequence[Cell]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> FileResponse:
-    """Write rows to a write-only workbook on disk and stream the file back.
+) -> None:
+    """Write rows to FILE as a workbook, through openpyxl's write-only mode.
 
     NUMBER_FORMATS maps a column's index to an Excel number format; NOTES, if given, are the
     rows of a second sheet 说明 (what the data is: when it was taken, with which filters).
@@ -96,8 +96,28 @@ def xlsx_response(
         note_sheet = workbook.create_sheet(title=_("说明"))
         for row in notes:
             note_sheet.append([neutralise(value) for value in row])
+    workbook.save(file)
+
+
+def write_csv(file: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """Write rows to FILE as the CSV that ``csv_response`` streams, byte for byte."""
+    for text in iter_csv(header, rows):
+        file.write(text.encode())
+
+
+def xlsx_response(
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    title: str = "data",
+    number_formats: Mapping[int, str] | None = None,
+    notes: Iterable[Sequence[Cell]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> FileResponse:
+    """Write rows to a write-only workbook on disk (``write_xlsx``) and stream the file back."""
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook.save(spool)
+    write_xlsx(spool, header, rows, title=title, number_formats=number_formats, notes=notes)
     spool.seek(0)
     response = FileResponse(
         spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE

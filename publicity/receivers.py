@@ -9,8 +9,14 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from funds.models import Batch, Program
-from funds.signals import batch_finalizing, batch_published, publication_changed
-from publicity import transparency
+from funds.signals import (
+    batch_finalized,
+    batch_finalizing,
+    batch_published,
+    batch_withdrawn,
+    publication_changed,
+)
+from publicity import bulk, transparency
 from publicity.models import Objection, PublicationVersion
 from villages.models import Township, Village
 
@@ -31,6 +37,18 @@ def log_publication(sender, *, batch: Batch, **kwargs) -> None:
     """Append the batch's rows to the transparency log and sign a checkpoint, in the
     publication's transaction: a publication that cannot be logged is not made."""
     transparency.append_batch(batch=batch)
+
+
+@receiver(batch_published, dispatch_uid="publicity.bulk.published")
+@receiver(batch_finalized, dispatch_uid="publicity.bulk.finalized")
+@receiver(batch_withdrawn, dispatch_uid="publicity.bulk.withdrawn")
+def rebuild_bulk_downloads(sender, *, batch: Batch, previous: str = "", **kwargs) -> None:
+    """Queue a rebuild of the bulk downloads once the act is committed (one waiting rebuild is
+    enough: it reads everything public when it runs). A correction is public when its batch is
+    published; a draft withdrawn was never in the files."""
+    if previous == Batch.Status.DRAFT:
+        return
+    transaction.on_commit(bulk.request_rebuild)
 
 
 @receiver(publication_changed, dispatch_uid="publicity.publication_version")

@@ -31,6 +31,9 @@ urlpatterns = [
         name="village_notice_download",
     ),
     path("feeds/batches.atom", public_page(feeds.PublishedBatchesFeed()), name="feed"),
+    path("downloads/bulk/", views.bulk_downloads, name="bulk"),
+    path("downloads/bulk/dictionary.json", views.bulk_dictionary, name="bulk_dictionary"),
+    path("downloads/bulk/<str:name>", views.bulk_file, name="bulk_file"),
     path("lookup/", views.lookup_view, name="lookup"),
     path("verify/", views.verify, name="verify"),
 ]

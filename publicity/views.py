@@ -5,7 +5,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from funds.importing import blankroster
 from funds.models import Batch, Program
-from publicity import exports, lookup, notices, queries, transparency
+from publicity import bulk, exports, lookup, notices, queries, transparency
 from publicity.charts import bar_chart
 from publicity.filters import DisbursementFilter
 from publicity.forms import LookupForm, ObjectionForm, SearchForm
@@ -357,6 +357,48 @@ def village_download(request, pk, fmt):
     rows = queries.download_rows(queries.published_rows().filter(village=place))
     name = f"{place.township.name}-{place.name}.{fmt}"
     return DOWNLOAD_FORMATS[fmt](queries.safe_filename(name), DOWNLOAD_HEADER, rows)
+
+
+@require_GET
+def bulk_downloads(request):
+    """List the bulk files (size, rows, SHA-256) and the data dictionary."""
+    manifest = bulk.read_manifest()
+    files = manifest["files"] if manifest else []
+    lang = "en" if (translation.get_language() or "").startswith("en") else "zh"
+    context = {
+        "manifest": manifest,
+        "years": [f for f in files if f["scope"]["kind"] == "year"],
+        "townships": [f for f in files if f["scope"]["kind"] == "township"],
+        "dictionary": [
+            {**column, "meaning": column[f"meaning_{lang}"], "masking": column[f"masking_{lang}"]}
+            for column in bulk.dictionary()
+        ],
+    }
+    return render(request, "publicity/bulk.html", context)
+
+
+@require_GET
+def bulk_file(request, name):
+    """Stream one file the current manifest names; any other name is a 404."""
+    manifest = bulk.read_manifest()
+    entry = bulk.file_entry(manifest, name)
+    if entry is None:
+        raise Http404
+    try:
+        handle = bulk.file_path(manifest, name).open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=name, content_type=bulk.CONTENT_TYPES[entry["format"]]
+    )
+    response["X-Checksum-SHA256"] = entry["sha256"]
+    return response
+
+
+@require_GET
+def bulk_dictionary(request):
+    """The data dictionary as JSON: each column's name, type, meaning and masking."""
+    return JsonResponse({"columns": bulk.dictionary()}, json_dumps_params={"ensure_ascii": False})
 
 
 @never_cache

@@ -36,6 +36,15 @@ SUNLIGHT_MAX_UNCOMPRESSED_BYTES = env_int("SUNLIGHT_MAX_UNCOMPRESSED_BYTES", 500
 SUNLIGHT_MAX_ROWS = env_int("SUNLIGHT_MAX_ROWS", 1_000_000)
 # Staged rows and error reports are deleted this many days after their job last changed.
 SUNLIGHT_IMPORT_FILE_RETENTION_DAYS = env_int("SUNLIGHT_IMPORT_FILE_RETENTION_DAYS", 7)
+# An API export matching more rows than this runs as a background job (202 + the job's URL);
+# the job's file is deleted this many hours after it was asked for.
+SUNLIGHT_EXPORT_SYNC_MAX_ROWS = env_int("SUNLIGHT_EXPORT_SYNC_MAX_ROWS", 50_000)
+SUNLIGHT_EXPORT_RETENTION_HOURS = env_int("SUNLIGHT_EXPORT_RETENTION_HOURS", 24)
+# A job parsing or importing whose heartbeat (its updated_at, beaten as progress is reported)
+# is older than this was left by a worker that died: the sweep marks it failed, retryable. Each
+# worker sweeps when it starts and then every SUNLIGHT_STALE_SWEEP_SECONDS.
+SUNLIGHT_STALE_JOB_SECONDS = env_int("SUNLIGHT_STALE_JOB_SECONDS", 900)
+SUNLIGHT_STALE_SWEEP_SECONDS = env_int("SUNLIGHT_STALE_SWEEP_SECONDS", 60)
 SUNLIGHT_MAX_COLUMNS = env_int("SUNLIGHT_MAX_COLUMNS", 200)
 SUNLIGHT_MAX_CELLS = env_int("SUNLIGHT_MAX_CELLS", 30_000_000)
 SUNLIGHT_MAX_MERGED_RANGES = env_int("SUNLIGHT_MAX_MERGED_RANGES", 10_000)
@@ -111,15 +120,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
-    "django_tasks",
-    "django_tasks_db",
     "villages",
-    "funds",
+    "funds",  # before django_tasks_db: its db_worker command (which sweeps stale jobs) wins
     "publicity",
     "api",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
+    # First, so that it answers a view's database error before any other middleware sees it.
+    "config.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

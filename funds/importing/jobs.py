@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -358,6 +359,8 @@ def _load(
     for attempt in range(2):
         try:
             with transaction.atomic():
+                if job is not None:
+                    _hold(job)
                 batch = load_staged(
                     staged=staged,
                     program=program,
@@ -662,7 +665,10 @@ def _job_progress(job: ImportJob, start: int, end: int, message: str) -> Progres
         share = done / total if total else 1
         job.progress = min(end, start + int((end - start) * share))
         job.message = message
-        ImportJob.objects.filter(pk=job.pk).update(progress=job.progress, message=message)
+        # updated_at is the job's heartbeat: the stale-job sweep (sweep_stale_jobs) reads it.
+        ImportJob.objects.filter(pk=job.pk).update(
+            progress=job.progress, message=message, updated_at=timezone.now()
+        )
 
     return update
 
@@ -791,10 +797,95 @@ def abandon_job(*, job: ImportJob) -> bool:
 
 
 def abandon_stale_jobs(*, now: Any = None) -> int:
-    """Abandon every job left waiting for mapping longer than MAPPING_WAIT; return how many."""
+    """Abandon every job left waiting for mapping, or failed with its upload kept for a retry,
+    longer than MAPPING_WAIT; return how many."""
     cutoff = (now or timezone.now()) - MAPPING_WAIT
-    stale = ImportJob.objects.filter(status=ImportStatus.NEEDS_MAPPING, updated_at__lt=cutoff)
+    waiting = Q(status=ImportStatus.NEEDS_MAPPING) | (Q(status=ImportStatus.FAILED) & ~Q(file=""))
+    stale = ImportJob.objects.filter(waiting, updated_at__lt=cutoff)
     return sum(abandon_job(job=job) for job in stale.only("pk"))
+
+
+# --- Jobs a dead worker left running ------------------------------------------------------
+#: The states a worker is working in; a job left in one by a worker that died is stale.
+WORKING = (ImportStatus.PARSING, ImportStatus.IMPORTING)
+
+
+def _hold(job: ImportJob) -> None:
+    """Beat the job's heartbeat inside the load's transaction, which then holds its row.
+
+    A sweep passes over a row held by a live transaction (PostgreSQL, SKIP LOCKED), however
+    long the load takes; when the worker dies, the database rolls the load back and lets go.
+    """
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+
+
+def stale_after() -> timedelta:
+    """How long a working job may go without a heartbeat before it counts as abandoned."""
+    return timedelta(seconds=settings.SUNLIGHT_STALE_JOB_SECONDS)
+
+
+def sweep_stale_jobs(*, now: Any = None) -> int:
+    """Fail every job a worker left parsing or importing with no heartbeat for longer than
+    ``SUNLIGHT_STALE_JOB_SECONDS``; return how many.
+
+    A dead worker wrote nothing: its load ran in one transaction, which the database rolled
+    back when the connection went. The staged rows (or the upload, when it died while
+    parsing) stay, so staff can retry the job (``can_retry``; ``tasks.request_retry``). The
+    task's own row, left running by the dead worker, is marked failed too.
+    """
+    cutoff = (now or timezone.now()) - stale_after()
+    with transaction.atomic():
+        found = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=WORKING, updated_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        queued = _queued(found)  # claimed by staff, waiting for a worker: not stale
+        stale = [pk for pk in found if str(pk) not in queued]
+        if not stale:
+            return 0
+        # The conditions again: a job that moved on meanwhile (SQLite has no row locks) stays.
+        ImportJob.objects.filter(pk__in=stale, status__in=WORKING, updated_at__lt=cutoff).update(
+            status=ImportStatus.FAILED, progress=100, updated_at=timezone.now(),
+            message=_("处理中断（任务进程意外停止），没有写入任何数据；可以重试"),
+        )  # fmt: skip
+        _fail_dead_tasks(stale)
+    log.warning("%d import job(s) left running by a stopped worker marked failed", len(stale))
+    return len(stale)
+
+
+def _task_rows(job_ids: list[Any], status: str) -> Any:
+    """The task rows (django-tasks-db) in STATUS whose first argument is one of JOB_IDS."""
+    from django_tasks_db.models import DBTaskResult
+
+    ids = [str(pk) for pk in job_ids]
+    return DBTaskResult.objects.filter(status=status, args_kwargs__args__0__in=ids)
+
+
+def _queued(job_ids: list[Any]) -> set[str]:
+    """Return those of JOB_IDS that have a task waiting in the queue."""
+    from django_tasks import TaskResultStatus
+
+    if not job_ids:
+        return set()
+    rows = _task_rows(job_ids, TaskResultStatus.READY)
+    return {str(v) for v in rows.values_list("args_kwargs__args__0", flat=True)}
+
+
+def _fail_dead_tasks(job_ids: list[Any]) -> None:
+    """Mark failed the task rows a dead worker left running for the jobs JOB_IDS."""
+    from django_tasks import TaskResultStatus
+
+    _task_rows(job_ids, TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now(),
+        exception_class_path="funds.importing.jobs.WorkerStopped",
+        traceback="The worker stopped while running this task (stale-job sweep).",
+    )  # fmt: skip
+
+
+def can_retry(job: ImportJob) -> bool:
+    """Say whether a job can be run again: failed, with its staged rows or its upload kept."""
+    return job.status == ImportStatus.FAILED and bool(job.staged or job.file)
 
 
 def confirm_import(

@@ -16,12 +16,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from funds import access, audit
 from funds.importing.jobs import (
     abandon_stale_jobs,
+    can_retry,
     confirm_import,
     drop_upload,
     remap_roster,
@@ -159,7 +161,7 @@ def request_confirm(
     report = {**(job.report or {}), "acknowledged": list(acknowledged or [])}
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
         status=ImportStatus.IMPORTING, progress=0, message=_("排队等待导入"), publish=publish,
-        report=report,
+        report=report, updated_at=timezone.now(),
     )  # fmt: skip
     if claimed:
         reason = personal.scrub_text(override_reason.strip())[:500]
@@ -178,9 +180,45 @@ def request_mapping(
     """
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.NEEDS_MAPPING).update(
         status=ImportStatus.PENDING, progress=0, message=_("排队等待按指定的列重新检查"),
-        mapping=mapping,
+        mapping=mapping, updated_at=timezone.now(),
     )  # fmt: skip
     if claimed:
         remap_import_task.enqueue(str(job.pk), template_name, getattr(user, "pk", None))
+    job.refresh_from_db()
+    return bool(claimed)
+
+
+def request_retry(*, job: ImportJob, user: Any = None) -> bool:
+    """Queue a failed job again from where it stopped; say whether this call queued it.
+
+    A job with staged rows is loaded again (as it was asked: draft or published); one whose
+    upload was kept (its worker died while parsing) is read again. Nothing of the failed
+    attempt was written: a load runs in one transaction. A USER needs the permission for that
+    step in the job's township.
+    """
+    if not can_retry(job):
+        return False
+    town = Township.objects.filter(name=job.township_name).first() if job.township_name else None
+    loading = bool(job.staged)
+    if user is not None:
+        access.require(user, "funds.confirm_import" if loading else "funds.upload_roster", town)
+        if loading and job.publish:
+            access.require(user, "funds.publish_batch", town)
+    status = ImportStatus.IMPORTING if loading else ImportStatus.PENDING
+    message = _("排队等待重新导入") if loading else _("排队等待重新检查")
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.FAILED).update(
+        status=status, progress=0, message=message, updated_at=timezone.now()
+    )
+    if claimed:
+        user_id = getattr(user, "pk", None)
+        if loading:  # the load records who confirmed it (funds.importing.jobs._accept)
+            confirm_import_task.enqueue(str(job.pk), job.publish, user_id, "")
+            job.refresh_from_db()
+            return True
+        audit.record(audit.Kind.UPLOAD, user=user, township=town, obj=job, retry=True)
+        if job.mapping:
+            remap_import_task.enqueue(str(job.pk), "", user_id)
+        else:
+            stage_import_task.enqueue(str(job.pk))
     job.refresh_from_db()
     return bool(claimed)

@@ -157,8 +157,9 @@ def test_cursor_pages_walk_every_published_row_once(api, world):
     assert len(seen) == len(set(seen))
 
 
-def test_page_size_is_capped(api, world):
-    """A page never holds more than 500 rows, whatever page_size asks."""
+def test_a_page_holds_at_most_500_rows_and_a_larger_size_is_refused(api, world):
+    """A page never holds more than 500 rows: page_size=500 gives 500, a larger size is a 400
+    naming the limit (the schema's maximum), not silently capped."""
     batch = world.published[0]
     household = world.households[0]
     orig = batch.disbursements.first()
@@ -177,8 +178,10 @@ def test_page_size_is_capped(api, world):
         )
         for _ in range(520)
     )
-    body = api.get("/api/v1/disbursements/?page_size=100000").json()
-    assert len(body["results"]) == 500
+    body = api.get("/api/v1/disbursements/?page_size=500").json()
+    assert len(body["results"]) == 500 and body["next"]
+    refused = api.get("/api/v1/disbursements/?page_size=100000")
+    assert refused.status_code == 400 and "500" in refused.json()["page_size"][0]
 
 
 def test_draft_batches_never_leak_through_status_filter(api, world):

@@ -108,3 +108,22 @@ def test_invalid_filter_values_are_400_not_500(api, world, query):
 def test_unknown_ids_match_nothing(api, world):
     """An id that names nothing gives an empty page, not an error."""
     assert listed(api, "village=987654321") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("false", False), ("", None)])
+def test_a_flag_reads_true_and_false_as_openapi_sends_them(text, value):
+    from api.filters import FlagField
+
+    assert FlagField(required=False).clean(text) is value
+
+
+@pytest.mark.parametrize("text", ["1", "0", "yes", "True", "FALSE", " true", "on"])
+def test_a_flag_refuses_every_other_spelling(text):
+    """Django's boolean field would read "yes" as no filter at all: an answer to another
+    question. A flag takes the schema's `true` or `false` only."""
+    from django import forms
+
+    from api.filters import FlagField
+
+    with pytest.raises(forms.ValidationError):
+        FlagField(required=False).clean(text)
