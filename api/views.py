@@ -51,9 +51,9 @@ from api.serializers import (
     LogProofQuerySerializer,
     LogProofSerializer,
 )
-from api.throttling import RoleRateThrottle
+from api.throttling import ExportRateThrottle, RoleRateThrottle
 from funds.models import AuditEntry, Disbursement, Program
-from publicity import bulk, transparency
+from publicity import bulk, pagecache, transparency
 from publicity.exports import csv_response, xlsx_response
 from villages.models import Township, Village
 
@@ -66,6 +66,14 @@ ID_PARAMETER = OpenApiParameter(
 
 class NotModified(exceptions.APIException):
     status_code = status.HTTP_304_NOT_MODIFIED
+
+
+class CachedAnswer(Exception):
+    """The answer to this anonymous request, stored by an earlier one (publicity.pagecache)."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
 
 
 def counted(request) -> dict:
@@ -103,17 +111,38 @@ class ApiMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         parameters.check(self, request)
-        self.etag = self.last_modified = None
+        self.etag = self.last_modified = self.answer_key = None
         if request.method in ("GET", "HEAD"):
             self.etag, self.last_modified = self.conditional_state(request)
             if self.etag is not None and not_modified(request, self.etag, self.last_modified):
                 raise NotModified()
+            if self.etag is not None and self.shares_answer(request):
+                # The ETag already names the path, the caller's kind and the published state.
+                self.answer_key = pagecache.digest(
+                    "api", self.etag, request.accepted_media_type, *pagecache.shared_parts(request)
+                )
+                cached = pagecache.stored(self.answer_key)
+                if cached is not None:
+                    raise CachedAnswer(cached)
+
+    def shares_answer(self, request) -> bool:
+        """Say whether this answer may come from, and go to, the shared cache: an anonymous
+        caller's JSON with an ETag (never an auditor's, a user's, the browsable page with its
+        forms, or an answer that changes by itself, like an export job's state)."""
+        return (
+            pagecache.enabled()
+            and pagecache.anonymous(request)
+            and not is_auditor(request)
+            and isinstance(request.accepted_renderer, renderers.JSONRenderer)
+        )
 
     def conditional_state(self, request) -> tuple[str | None, Any]:
         """Return the answer's ETag and Last-Modified: by default, the data's state."""
         return fingerprint(request, self.reference_model)
 
     def handle_exception(self, exc):
+        if isinstance(exc, CachedAnswer):
+            return exc.response
         if isinstance(exc, NotModified):
             return Response(status=status.HTTP_304_NOT_MODIFIED)
         if isinstance(exc, Http404):
@@ -129,6 +158,9 @@ class ApiMixin:
             if self.last_modified:
                 response["Last-Modified"] = http_date(self.last_modified.timestamp())
         patch_vary_headers(response, ("Authorization", "Cookie"))
+        key = getattr(self, "answer_key", None)
+        if key and isinstance(response, Response) and response.status_code == 200:
+            response.add_post_render_callback(lambda rendered: pagecache.store(key, rendered))
         return response
 
 
@@ -317,6 +349,7 @@ class DisbursementExportView(exportjobs.ExportFiltering, ApiMixin, generics.Gene
 
     renderer_classes = [renderers.JSONRenderer]
     content_negotiation_class = DownloadNegotiation
+    throttle_classes = [RoleRateThrottle, ExportRateThrottle]
     export_format = "csv"
     throttle_scope = "export"
 

@@ -75,15 +75,6 @@ def check_keys(secret_key: str, hash_key: bytes, log_key: str) -> None:
         )
 
 
-def client_address(request: HttpRequest) -> str:
-    """Return the address the login limiter (django-axes) counts failures against.
-
-    For now the peer address, REMOTE_ADDR. At merge the lead points AXES_CLIENT_IP_CALLABLE at
-    privacy.clients.client_address (which honours SUNLIGHT_TRUSTED_PROXIES) and removes this.
-    """
-    return request.META.get("REMOTE_ADDR", "") or ""
-
-
 def lockout_response(request: HttpRequest, original_response=None, credentials=None):
     """Answer a locked-out login (django-axes' AXES_LOCKOUT_CALLABLE): a translated 429 page."""
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from funds import access, audit
+from funds import access, audit, signals
 from funds.importing.parsed import Issue
 from funds.importing.returns import FAILED, ParsedReturn, ReturnLine, read_return
 from funds.models import Batch, Disbursement, PaymentResult, PaymentReturn
@@ -306,4 +306,5 @@ def record_payment_results(
         audit.Kind.PAYMENT_RESULTS, user=user, batch=locked, obj=upload,
         lines=len(lines), failed=upload.failed_count, resent=upload.resent_count,
     )  # fmt: skip
+    signals.publication_changed.send(sender=Batch, batch=locked, act="payment_results")
     return upload

@@ -98,6 +98,7 @@ def publish_batch(
         publicity_start=start.isoformat(), publicity_end=locked.publicity_end.isoformat(),
     )  # fmt: skip
     signals.batch_published.send(sender=Batch, batch=locked)
+    signals.publication_changed.send(sender=Batch, batch=locked, act="publish")
     _refresh(batch, locked)
     return batch
 
@@ -122,6 +123,7 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.FINALISE, user=user, batch=locked)
     signals.batch_finalized.send(sender=Batch, batch=locked)
+    signals.publication_changed.send(sender=Batch, batch=locked, act="finalise")
     _refresh(batch, locked)
     return batch
 
@@ -147,6 +149,7 @@ def withdraw_batch(*, batch: Batch, user: Any = None, reason: str = "") -> Batch
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.WITHDRAW, user=user, batch=locked, reason=reason, previous=previous)
     signals.batch_withdrawn.send(sender=Batch, batch=locked, previous=previous)
+    signals.publication_changed.send(sender=Batch, batch=locked, act="withdraw")
     _refresh(batch, locked)
     return batch
 
@@ -268,6 +271,9 @@ def correct_batch(
         audit.Kind.CORRECT, user=user, batch=original, obj=correction, reason=reason,
         correction=correction.pk, rows=len(rows),
     )  # fmt: skip
+    # The correction is a draft until published, but the original's staff and public
+    # answers (its corrections, the rows it may still correct) change with it.
+    signals.publication_changed.send(sender=Batch, batch=locked, act="correct")
     return correction
 
 

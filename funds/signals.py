@@ -20,3 +20,9 @@ batch_finalized = Signal()
 #: Sent by ``withdraw_batch`` once the batch is withdrawn (arguments: ``batch``, ``previous``:
 #: the status it had; a draft withdrawn was never public).
 batch_withdrawn = Signal()
+
+#: Sent by every act that changes what the public sees (arguments: ``batch``, ``act``: one of
+#: "publish", "finalise", "withdraw", "correct", "payment_results"), after the act's writes and
+#: inside its transaction: the public site bumps its publication version this way
+#: (publicity.receivers), so its cached pages are renewed exactly when the act commits.
+publication_changed = Signal()

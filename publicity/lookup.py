@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from privacy import hashing, personal
+from privacy import clients, personal
 from publicity import queries
 from publicity.models import LookupAlarm
 from villages.models import Person
@@ -37,14 +37,14 @@ SCOPES = {
 }
 
 
-def client_key(request: HttpRequest) -> str:
-    """Return a keyed hash of the client's address, fit for a cache key."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    return hashing.keyed_hash(
-        f"ip:{address}",
-        key=settings.SUNLIGHT_HASH_KEY,
-        version=settings.SUNLIGHT_HASH_KEY_VERSION,
-    )
+#: A rate as the API writes it ("10/hour"): the period's first letter gives its seconds.
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """Return the (requests, seconds) of a rate such as "10/hour" or "120/minute"."""
+    count, period = rate.split("/", 1)
+    return int(count), PERIODS[period.strip()[0]]
 
 
 def count_hit(scope: str, subject: str, *, window: int) -> int:
@@ -64,17 +64,26 @@ def over_limit(scope: str, subject: str, *, limit: int, window: int) -> bool:
 
 
 def client_over_limit(request: HttpRequest, scope: str) -> bool:
-    """Count a hit by this client on SCOPE ('lookup', 'objection') and check its limit."""
+    """Count a hit by this client on SCOPE ('lookup', 'objection', 'export') and check its
+    limit. The client is its address behind the trusted proxies (privacy.clients), hashed."""
+    window = settings.SUNLIGHT_RATE_WINDOW_SECONDS
     limits = {
-        "lookup": settings.SUNLIGHT_LOOKUP_PER_CLIENT,
-        "objection": settings.SUNLIGHT_OBJECTIONS_PER_CLIENT,
+        "lookup": (settings.SUNLIGHT_LOOKUP_PER_CLIENT, window),
+        "objection": (settings.SUNLIGHT_OBJECTIONS_PER_CLIENT, window),
+        "export": parse_rate(settings.SUNLIGHT_THROTTLE_EXPORT),
     }
-    return over_limit(
-        f"{scope}-client",
-        client_key(request),
-        limit=limits[scope],
-        window=settings.SUNLIGHT_RATE_WINDOW_SECONDS,
-    )
+    limit, window = limits[scope]
+    return over_limit(f"{scope}-client", clients.client_key(request), limit=limit, window=window)
+
+
+def export_refused(request: HttpRequest) -> bool:
+    """Count a download by an anonymous client (public CSV/XLSX and the API's exports share
+    one budget); say whether it is over SUNLIGHT_THROTTLE_EXPORT. Signed-in staff and
+    auditors are held by their own limits, not this one."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    return client_over_limit(request, "export")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,3 +154,38 @@ class Checkpoint(models.Model):
     @property
     def root_b64(self) -> str:
         return base64.b64encode(bytes(self.root_hash)).decode()
+
+
+class PublicationVersion(models.Model):
+    """One row counting the acts that changed what the public sees (publicity.pagecache).
+
+    Publish, finalise, withdraw, correct and payment results bump it inside the act's
+    transaction (funds.signals.public_data_changed): a cached page keyed on it is never
+    served after the act commits, and never replaced before.
+    """
+
+    ROW = 1
+
+    number = models.PositiveBigIntegerField(_("版本号"), default=0)
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("公开数据版本")
+        verbose_name_plural = _("公开数据版本")
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+    @classmethod
+    def current(cls) -> PublicationVersion:
+        """Return the version now (number 0 and no time before the first act)."""
+        found = cls.objects.filter(pk=cls.ROW).first()
+        return found or cls(pk=cls.ROW, number=0, changed_at=None)
+
+    @classmethod
+    def bump(cls) -> None:
+        """Count one more change, in the caller's transaction (its row lock orders acts)."""
+        now = timezone.now()
+        changed = cls.objects.filter(pk=cls.ROW).update(number=F("number") + 1, changed_at=now)
+        if not changed:
+            cls.objects.get_or_create(pk=cls.ROW, defaults={"number": 1, "changed_at": now})

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from funds.models import Batch
-from funds.signals import batch_finalized, batch_finalizing, batch_published, batch_withdrawn
+from funds.models import Batch, Program
+from funds.signals import (
+    batch_finalized,
+    batch_finalizing,
+    batch_published,
+    batch_withdrawn,
+    publication_changed,
+)
 from publicity import bulk, transparency
-from publicity.models import Objection
+from publicity.models import Objection, PublicationVersion
+from villages.models import Township, Village
 
 
 @receiver(batch_finalizing, dispatch_uid="publicity.no_open_objections")
@@ -41,3 +49,23 @@ def rebuild_bulk_downloads(sender, *, batch: Batch, previous: str = "", **kwargs
     if previous == Batch.Status.DRAFT:
         return
     transaction.on_commit(bulk.request_rebuild)
+
+
+@receiver(publication_changed, dispatch_uid="publicity.publication_version")
+def bump_publication_version(sender, **kwargs) -> None:
+    """Renew every cached public page and API answer (publicity.pagecache) with the act: the
+    bump is in the act's transaction, so it commits, or rolls back, with it."""
+    PublicationVersion.bump()
+
+
+@receiver(post_save, sender=Program, dispatch_uid="publicity.version_program_saved")
+@receiver(post_delete, sender=Program, dispatch_uid="publicity.version_program_deleted")
+@receiver(post_save, sender=Township, dispatch_uid="publicity.version_township_saved")
+@receiver(post_delete, sender=Township, dispatch_uid="publicity.version_township_deleted")
+@receiver(post_save, sender=Village, dispatch_uid="publicity.version_village_saved")
+@receiver(post_delete, sender=Village, dispatch_uid="publicity.version_village_deleted")
+def bump_on_place_or_program_edit(sender, **kwargs) -> None:
+    """A program, township or village edited (their names and notes are on every page): bump
+    once the edit commits, in a transaction of its own, so an import that creates a village
+    does not hold the version's row lock while it runs."""
+    transaction.on_commit(PublicationVersion.bump)

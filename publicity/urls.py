@@ -1,6 +1,7 @@
 from django.urls import path
 
 from publicity import feeds, views
+from publicity.pagecache import public_page
 
 app_name = "publicity"
 urlpatterns = [
@@ -29,7 +30,7 @@ urlpatterns = [
         views.village_notice_download,
         name="village_notice_download",
     ),
-    path("feeds/batches.atom", feeds.PublishedBatchesFeed(), name="feed"),
+    path("feeds/batches.atom", public_page(feeds.PublishedBatchesFeed()), name="feed"),
     path("downloads/bulk/", views.bulk_downloads, name="bulk"),
     path("downloads/bulk/dictionary.json", views.bulk_dictionary, name="bulk_dictionary"),
     path("downloads/bulk/<str:name>", views.bulk_file, name="bulk_file"),

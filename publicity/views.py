@@ -1,5 +1,7 @@
 """The public site's views: published batches only, masked values only."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,6 +21,7 @@ from publicity.charts import bar_chart
 from publicity.filters import DisbursementFilter
 from publicity.forms import LookupForm, ObjectionForm, SearchForm
 from publicity.models import Objection
+from publicity.pagecache import public_page
 from publicity.qr import qr_svg
 from villages.models import Household, Township, Village
 
@@ -72,6 +75,7 @@ def _published_batch(pk) -> Batch:
     return get_object_or_404(queries.published_batches(), pk=pk)
 
 
+@public_page
 def home(request):
     year = timezone.localdate().year
     rows = queries.year_rows(year)
@@ -93,11 +97,13 @@ def search(request):
     return render(request, "publicity/search.html", {"search_form": form, "results": results})
 
 
+@public_page
 def township_index(request):
     context = {"townships": queries.townships_with_villages()}
     return render(request, "publicity/township_index.html", context)
 
 
+@public_page
 def township(request, pk):
     town = get_object_or_404(Township, pk=pk)
     rows = queries.published_rows().filter(village__township=town)
@@ -110,6 +116,7 @@ def township(request, pk):
     return render(request, "publicity/township.html", context)
 
 
+@public_page
 def village(request, pk):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
@@ -124,6 +131,7 @@ def village(request, pk):
     return render(request, "publicity/village.html", context)
 
 
+@public_page
 def household(request, pk):
     home_ = get_object_or_404(Household.objects.select_related("village__township"), pk=pk)
     rows = queries.household_rows(home_.pk)
@@ -143,6 +151,7 @@ def household(request, pk):
     return render(request, "publicity/household.html", context)
 
 
+@public_page
 def program(request, slug):
     scheme = get_object_or_404(Program, slug=slug)
     rows = queries.published_rows().filter(program=scheme)
@@ -164,6 +173,7 @@ def program_template(request, slug):
     return exports.bytes_response(name, blankroster.roster_template(scheme))
 
 
+@public_page
 def batch(request, pk, objection_form=None):
     withdrawn = queries.withdrawn_notice(pk)
     if withdrawn is not None:
@@ -208,6 +218,7 @@ def objection(request, pk):
     return redirect(reverse("publicity:batch", args=[notice.pk]) + "#objection")
 
 
+@public_page
 def batch_print(request, pk):
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
@@ -235,6 +246,7 @@ def _kiosk(request, *, title, rows):
     return render(request, "publicity/kiosk.html", context)
 
 
+@public_page
 def batch_kiosk(request, pk):
     notice = _published_batch(pk)
     rows = queries.published_rows().filter(batch=notice)
@@ -245,6 +257,7 @@ def batch_kiosk(request, pk):
     return _kiosk(request, title=title, rows=rows)
 
 
+@public_page
 def village_kiosk(request, pk):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     entries = DisbursementFilter(request.GET, queries.published_rows().filter(village=place))
@@ -274,6 +287,7 @@ def _village_page_url(request, notice, place, group) -> str:
     return request.build_absolute_uri(url)
 
 
+@public_page
 def village_notice(request, pk, village_pk):
     notice, place, group, rows = _notice_place(request, pk, village_pk)
     found = notices.extent(rows)
@@ -297,6 +311,20 @@ def village_notice(request, pk, village_pk):
     return render(request, "publicity/village_notice.html", context)
 
 
+def limited_download(view):
+    """Hold a download to the anonymous client's export budget (SUNLIGHT_THROTTLE_EXPORT)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if lookup.export_refused(request):
+            return render(request, "publicity/429.html", status=429)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@public_page
+@limited_download
 def village_notice_download(request, pk, village_pk, fmt):
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
@@ -309,6 +337,8 @@ def village_notice_download(request, pk, village_pk, fmt):
     return DOWNLOAD_FORMATS[fmt](name, header, notices.download_rows(rows, columns))
 
 
+@public_page
+@limited_download
 def batch_download(request, pk, fmt):
     notice = _published_batch(pk)
     if fmt not in DOWNLOAD_FORMATS:
@@ -318,6 +348,8 @@ def batch_download(request, pk, fmt):
     return DOWNLOAD_FORMATS[fmt](queries.safe_filename(name), DOWNLOAD_HEADER, rows)
 
 
+@public_page
+@limited_download
 def village_download(request, pk, fmt):
     place = get_object_or_404(Village.objects.select_related("township"), pk=pk)
     if fmt not in DOWNLOAD_FORMATS:
@@ -387,6 +419,7 @@ def lookup_view(request):
     return render(request, "publicity/lookup.html", context)
 
 
+@public_page
 def verify(request):
     context = {
         "verifier": transparency.log_verifier(),

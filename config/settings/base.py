@@ -7,6 +7,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_dates, env_int, env_list, env_str, replica_databases
+from privacy.clients import trusted_proxies
 from privacy.masking import DEFAULT_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -77,6 +78,34 @@ SUNLIGHT_LOOKUP_TARGET_WINDOW_SECONDS = env_int("SUNLIGHT_LOOKUP_TARGET_WINDOW_S
 SUNLIGHT_LOOKUP_PER_HOUR = env_int("SUNLIGHT_LOOKUP_PER_HOUR", 1000)
 SUNLIGHT_OBJECTIONS_PER_CLIENT = env_int("SUNLIGHT_OBJECTIONS_PER_CLIENT", 5)
 SUNLIGHT_RATE_WINDOW_SECONDS = env_int("SUNLIGHT_RATE_WINDOW_SECONDS", 3600)
+
+# --- Clients behind proxies, shared limits and the public-page cache (#15.2, #15.3) ---------
+# Who may speak for a client through X-Forwarded-For (privacy/clients.py): empty trusts no one
+# (REMOTE_ADDR only); a number is a count of proxy hops; or a comma list of addresses/CIDRs.
+SUNLIGHT_TRUSTED_PROXIES = env_str("SUNLIGHT_TRUSTED_PROXIES", "")
+trusted_proxies(SUNLIGHT_TRUSTED_PROXIES)  # a bad value refuses to start, naming the setting
+# Downloads (public CSV/XLSX and the API's exports), per anonymous client, shared by both.
+SUNLIGHT_THROTTLE_EXPORT = env_str("SUNLIGHT_THROTTLE_EXPORT", "10/hour")
+# Public pages and anonymous API answers are cached for at most this long, keyed on the
+# publication version (publicity/pagecache.py); 0 turns the cache off.
+SUNLIGHT_PAGE_CACHE_SECONDS = env_int("SUNLIGHT_PAGE_CACHE_SECONDS", 3600)
+# Redis (limits and cached pages, shared by every process); local memory when unset.
+# Unreachable Redis degrades to a per-process cache with a warning (config/cache.py).
+REDIS_URL = env_str("REDIS_URL", "")
+SUNLIGHT_CACHE_WARN_SECONDS = env_int("SUNLIGHT_CACHE_WARN_SECONDS", 60)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "config.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "sunlight",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# --- end of #15.2/#15.3 settings -------------------------------------------------------------
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -159,15 +188,6 @@ DATABASES.update(
 SUNLIGHT_DB_REPLICAS = [alias for alias in DATABASES if alias != "default"]
 DATABASE_ROUTERS = ["config.routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-_REDIS_URL = env_str("REDIS_URL", "")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL}
-        if _REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
 
 TASKS = {
     "default": {
@@ -285,7 +305,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
-# The client address of a request. The lead points this at privacy.clients.client_address (which
-# honours SUNLIGHT_TRUSTED_PROXIES) at merge; until then config.security's returns REMOTE_ADDR.
-AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+# The client address of a request, as every other limit reads it: the peer, or the client the
+# trusted proxies (SUNLIGHT_TRUSTED_PROXIES) name in X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "privacy.clients.client_address"
 # ==== end of the secure-by-default block ========================================================

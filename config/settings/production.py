@@ -9,7 +9,7 @@ from config.env import env_bool, env_int
 from config.security import check_keys
 
 from .base import *  # noqa: F403
-from .base import DATABASES, SECRET_KEY, SUNLIGHT_HASH_KEY, SUNLIGHT_LOG_SIGNING_KEY
+from .base import DATABASES, REDIS_URL, SECRET_KEY, SUNLIGHT_HASH_KEY, SUNLIGHT_LOG_SIGNING_KEY
 
 # Weak, missing or demo keys refuse to start: gunicorn, manage.py and the task worker alike.
 check_keys(SECRET_KEY, SUNLIGHT_HASH_KEY, SUNLIGHT_LOG_SIGNING_KEY)
@@ -30,3 +30,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     import warnings
 
     warnings.warn("Production should run on PostgreSQL (set DATABASE_URL).", stacklevel=1)
+
+# --- Shared limits and page cache (#15.2): Redis, or a loud warning -------------------------
+# Without REDIS_URL every worker process keeps its own rate limits and cached pages: limits
+# multiply by the number of workers. Fine for one worker; otherwise set REDIS_URL.
+if not REDIS_URL:
+    import warnings
+
+    warnings.warn(
+        "REDIS_URL is not set: rate limits and cached pages are per worker process, not "
+        "shared (docs/operations.md, 'Rate limits and the cache').",
+        stacklevel=1,
+    )

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from config.security import client_address
+from privacy.clients import client_address
 
 PASSWORD = "a-long-staff-password-1"
 pytestmark = pytest.mark.django_db
@@ -76,12 +76,29 @@ def test_the_limit_is_a_setting(client, clerk, settings):
 
 
 def test_a_forwarded_for_header_does_not_escape_the_lock(client, clerk, settings):
-    """Until the lead wires the trusted-proxy helper, the peer address is the client."""
+    """With no trusted proxy (the default), a client naming itself in X-Forwarded-For is still
+    its peer address: a guesser cannot step out of the lock by varying the header."""
     _fail(client, settings.AXES_FAILURE_LIMIT)
     response = _login(client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.55")
     assert response.status_code == 429
 
 
-def test_client_address_is_the_peer_address():
+def test_behind_a_trusted_proxy_the_lock_holds_the_forwarded_client_only(client, clerk, settings):
+    """Behind the reverse proxy every login comes from its address: the lock must key on the
+    client the proxy names, or one guesser would lock every clerk of the county out."""
+    assert settings.AXES_CLIENT_IP_CALLABLE == "privacy.clients.client_address"
+    settings.SUNLIGHT_TRUSTED_PROXIES = "10.0.0.1"
+    proxy = {"address": "10.0.0.1"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "clerk", "wrong-guess", HTTP_X_FORWARDED_FOR="192.0.2.55", **proxy)
+    guesser = _login(client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.55", **proxy)
+    assert guesser.status_code == 429
+    office = _login(
+        client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.4", **proxy
+    )
+    assert office.status_code == 302
+
+
+def test_client_address_is_the_peer_address_without_trusted_proxies():
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert client_address(request) == "198.51.100.1"

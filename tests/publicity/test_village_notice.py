@@ -185,7 +185,8 @@ def test_program_without_quantities_has_no_quantity_or_rate_column(client):
     assert "500.00" in text
 
 
-def test_village_notice_makes_no_query_per_row(client, notice):
+def test_village_notice_makes_no_query_per_row(client, notice, settings):
+    settings.SUNLIGHT_PAGE_CACHE_SECONDS = 0  # rows added below without an act: render each time
     url = _notice_url(notice, notice.red)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
@@ -293,7 +294,8 @@ def test_village_kiosk_keeps_its_filters(client, notice):
     assert len(sections) == 1 and "548.60" in sections[0]
 
 
-def test_village_kiosk_makes_no_query_per_row_or_batch(client, notice):
+def test_village_kiosk_makes_no_query_per_row_or_batch(client, notice, settings):
+    settings.SUNLIGHT_PAGE_CACHE_SECONDS = 0  # rows added below without an act: render each time
     url = reverse("publicity:village_kiosk", args=[notice.red.pk])
     with CaptureQueriesContext(connection) as few:
         client.get(url)
