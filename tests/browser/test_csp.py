@@ -65,6 +65,7 @@ def test_no_public_page_violates_the_policy(page, site, live_server):
         "search": reverse("publicity:search") + "?q=红星",
         "verify": reverse("publicity:verify"),
         "lookup": reverse("publicity:lookup"),
+        "bulk downloads": reverse("publicity:bulk"),
     }
     for name, url in pages.items():
         watch.visit(name, url)
@@ -100,6 +101,18 @@ def test_no_public_page_violates_the_policy(page, site, live_server):
     )
     watch.visit("500", "/boom/", status=500)
     assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none", "its CSS loads"
+    # The database-away page likewise (config.errors renders it without a request context).
+    page.route(
+        "**/db-away/",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": policy},
+            body=render_to_string("503.html"),
+        ),
+    )
+    watch.visit("503", "/db-away/", status=503)
+    assert page.evaluate("document.styleSheets[0].cssRules.length") > 0, "its CSS loads"
 
     # Downloads and the feed are files, not pages; they answer.
     for url in (

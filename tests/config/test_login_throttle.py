@@ -93,9 +93,7 @@ def test_behind_a_trusted_proxy_the_lock_holds_the_forwarded_client_only(client,
         _login(client, "clerk", "wrong-guess", HTTP_X_FORWARDED_FOR="192.0.2.55", **proxy)
     guesser = _login(client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.55", **proxy)
     assert guesser.status_code == 429
-    office = _login(
-        client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.4", **proxy
-    )
+    office = _login(client, "clerk", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.4", **proxy)
     assert office.status_code == 302
 
 
