@@ -106,18 +106,17 @@ def disbursement_values(
 
 
 def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add each row's person's masked name and ID number, in one query for the page."""
+    """Add each row's person's masked ID number, in one query for the page.
+
+    The name is the row's own (``name_masked``, as its roster wrote it), not the person's.
+    """
     # Joining persons in the page query would look up every row matching the filters
     # before the sort and limit; looking up only the page's persons is one small query.
     ids = {row["person_id"] for row in rows}
-    masks = {
-        pk: (name, number)
-        for pk, name, number in Person.objects.filter(pk__in=ids).values_list(
-            "pk", "name_masked", "id_masked"
-        )
-    }
+    masks = dict(Person.objects.filter(pk__in=ids).values_list("pk", "id_masked"))
     for row in rows:
-        row["person_name_masked"], row["person_id_masked"] = masks[row["person_id"]]
+        row["person_name_masked"] = row["name_masked"]
+        row["person_id_masked"] = masks[row["person_id"]]
     return rows
 
 
@@ -300,7 +299,7 @@ EXPORT_FIELDS: list[tuple[str, Promise]] = [
     ("village__name", _("村")),
     ("household_id", _("农户id")),
     ("person_id", _("享受人id")),
-    ("person__name_masked", _("享受人（脱敏）")),
+    ("name_masked", _("享受人（脱敏）")),
     ("person__id_masked", _("身份证号（脱敏）")),
     ("payee_id", _("收款人id")),
     ("quantity", _("数量")),
