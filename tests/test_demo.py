@@ -59,6 +59,26 @@ def test_load_demo_imports_every_roster_through_the_real_import(settings, tmp_pa
 
 
 @pytest.mark.django_db
+def test_the_demo_puts_every_row_in_its_households_village(settings, tmp_path):
+    """Issue #14, defect 4: 823 demo rows named another village than their household's."""
+    from funds.consistency import inconsistencies
+
+    settings.VAR_DIR = tmp_path
+    reports = load.load_demo()
+
+    assert [r.status for r in reports] == [ImportStatus.IMPORTED] * len(load.ROSTERS)
+    assert inconsistencies() == {
+        "row_village_is_household_village": 0,
+        "row_program_is_batch_program": 0,
+    }
+    # The rosters share people (overlapping offsets): the check is not vacuous.
+    assert Disbursement.objects.values("person_id").distinct().count() < (
+        Disbursement.objects.count()
+    )
+    call_command("check_consistency", stdout=StringIO())  # raises CommandError otherwise
+
+
+@pytest.mark.django_db
 def test_load_demo_again_finds_every_roster_imported(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     first = load.load_demo()

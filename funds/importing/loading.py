@@ -34,6 +34,7 @@ from django.db import (
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from funds.consistency import HouseholdVillageMismatch, household_village_errors
 from funds.importing.staging import (
     PERSON_FIELDS,
     PERSON_FREE_TEXT,
@@ -673,6 +674,13 @@ class ChunkedLoad:
         town = self.loader.township
         if self.rows_sent != len(staged.rows) or town is None or town.name != staged.township:
             raise LoadFailed("the rows written are not the staged roster")
+        batch = self.loader.batch
+        assert batch is not None
+        # One village per household, checked over the batch's rows in one query before
+        # commit: a household already stored in another village is refused, with its rows.
+        errors = household_village_errors(batch.pk)
+        if errors:
+            raise HouseholdVillageMismatch(errors)
         return self.loader.finish(counts)
 
     def close(self) -> None:

@@ -285,9 +285,20 @@ class Stager:
                 head_hash=head_hash,
             )  # fmt: skip
             chunk.persons.append(person)
-        if head_hash not in households:
+        home = households.get(head_hash)
+        if home is None:
             households[head_hash] = (r.village, r.group or "")
             chunk.households.append(head_hash)
+        elif home[0] != r.village:  # one household, one village (funds.consistency)
+            chunk.errors.append(
+                {
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "column": _("村"),
+                    "message": _("同一户（同一户主）在本花名册中写在两个村；一户只属于一个村"),
+                    "code": "household_village",
+                }
+            )
         id_hash = head_hash if head_number == number else cache.id_values(number)[0]
         if id_hash not in persons:
             relation = r.relation or ("" if r.head_id else HEAD_RELATION)
