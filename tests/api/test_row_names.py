@@ -171,3 +171,27 @@ def test_a_roster_staged_before_rows_had_names_loads_its_persons_names():
 def test_a_leaf_names_the_row_by_its_own_name():
     """The log's leaf reads the row's own name: a backfilled row gives what it gave before."""
     assert LEAF_FIELDS["name_masked"] == "name_masked"
+
+
+def test_the_lookup_finds_a_person_by_the_name_a_published_roster_gave(monkeypatch, tmp_path):
+    from publicity.lookup import find_entries
+
+    _two_rosters(monkeypatch, tmp_path)
+    id_hash = personal.hash_id_number(unique_id_number(0))
+
+    by_new = find_entries(id_hash=id_hash, name=NEW)
+    by_old = find_entries(id_hash=id_hash, name=OLD)
+    by_other = find_entries(id_hash=id_hash, name="王大明")
+
+    assert by_new.found and by_new.name_masked == personal.mask_name(NEW)
+    assert by_old.found and by_old.name_masked == personal.mask_name(OLD)
+    assert not by_other.found
+
+
+def test_the_staff_search_finds_a_row_by_its_own_name(monkeypatch, tmp_path):
+    from funds.forms import CorrectionSearchForm
+
+    _old, new = _two_rosters(monkeypatch, tmp_path)
+    form = CorrectionSearchForm({"q": "", "who": personal.hash_name(NEW)})
+
+    assert list(form.filter(Disbursement.objects.all())) == [new]
