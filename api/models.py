@@ -80,14 +80,9 @@ class AuditorToken(models.Model):
             self.save(update_fields=["revoked_at"])
 
 
-#: The audit record's kind for a red-flag review. ``funds.AuditEntry.Kind`` does not list it:
-#: a new choice there is a funds migration, left to the merge. The column is free text to the
-#: database, so the API names it beside the model's kinds (AUDIT_KINDS).
-REVIEW_AUDIT_KIND = "redflag_review"
-AUDIT_KINDS: dict[str, object] = {
-    **dict(AuditEntry.Kind.choices),
-    REVIEW_AUDIT_KIND: dict(AuditEntry.Kind.choices).get(REVIEW_AUDIT_KIND, _("复核红旗")),
-}
+#: The audit record's kind for a red-flag review, and every kind the audit list takes.
+REVIEW_AUDIT_KIND = AuditEntry.Kind.REDFLAG_REVIEW.value
+AUDIT_KINDS: dict[str, object] = dict(AuditEntry.Kind.choices)
 
 
 class RedFlagReview(models.Model):

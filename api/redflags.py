@@ -231,6 +231,24 @@ def changed_account(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     )
 
 
+def same_id_different_name(rows: DisbursementQuerySet) -> DisbursementQuerySet:
+    """Return rows of a person (one ID hash) whose rosters name them differently (by the keyed
+    hash of each row's own name): a changed name, a typing error, or someone else's ID."""
+    live = rows.exclude(name_hash="").exclude(batch__status=Batch.Status.WITHDRAWN)
+    persons = (
+        live.order_by()
+        .values("person_id")
+        .annotate(names=Count("name_hash", distinct=True))
+        .filter(names__gt=1)
+    )
+    cases = live.filter(Exists(persons.filter(person_id=OuterRef("person_id"))))
+    return (
+        _no_expected_value(cases, "same_id_different_name")
+        .annotate(group=_as_text("person_id"), case_key=_as_text("person_id"))
+        .order_by("person_id", "period", "id")
+    )
+
+
 def exclusive_programs(rows: DisbursementQuerySet) -> DisbursementQuerySet:
     """Return paid rows of a person paid in one period by two programs that exclude each other
     (``SUNLIGHT_EXCLUSIVE_PROGRAMS``: 低保 with 特困 by default, by program slug)."""
@@ -263,6 +281,7 @@ def case_id(kind: str, key: str) -> str:
     KEY is the ids that make the case (``case_key``): the person for person_in_two_households;
     person/program/period for paid_twice; the account's keyed hash for shared_account; the row
     for amount_mismatch and above_rate_or_cap; person/program for age_rule and changed_account;
+    the person for same_id_different_name;
     person/period for exclusive_programs. Ids, never personal data in the clear; the same case
     keeps its id whatever is imported later. The SQL below computes the same.
     """
@@ -310,6 +329,11 @@ RED_FLAGS: dict[str, RedFlag] = {
         RedFlag("above_rate_or_cap", _("金额超过花名册所列标准或项目上限"), above_rate_or_cap),
         RedFlag("age_rule", _("年龄不符合项目条件"), age_rule),
         RedFlag("changed_account", _("同一人同一项目换了账号"), changed_account),
+        RedFlag(
+            "same_id_different_name",
+            _("同一身份证号在不同花名册上姓名不同"),
+            same_id_different_name,
+        ),
         RedFlag(
             "exclusive_programs", _("同一人同一期间领取了不能兼得的两个项目"), exclusive_programs
         ),

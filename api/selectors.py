@@ -29,7 +29,7 @@ from django.db.models import (
     When,
 )
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
@@ -156,18 +156,17 @@ def disbursement_values(
 
 
 def with_persons(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add each row's person's masked name and ID number, in one query for the page."""
+    """Add each row's person's masked ID number, in one query for the page.
+
+    The name is the row's own (``name_masked``, as its roster wrote it), not the person's.
+    """
     # Joining persons in the page query would look up every row matching the filters
     # before the sort and limit; looking up only the page's persons is one small query.
     ids = {row["person_id"] for row in rows}
-    masks = {
-        pk: (name, number)
-        for pk, name, number in Person.objects.filter(pk__in=ids).values_list(
-            "pk", "name_masked", "id_masked"
-        )
-    }
+    masks = dict(Person.objects.filter(pk__in=ids).values_list("pk", "id_masked"))
     for row in rows:
-        row["person_name_masked"], row["person_id_masked"] = masks[row["person_id"]]
+        row["person_name_masked"] = row["name_masked"]
+        row["person_id_masked"] = masks[row["person_id"]]
     return rows
 
 
@@ -350,7 +349,7 @@ EXPORT_FIELDS: list[tuple[str, Promise]] = [
     ("village__name", _("村")),
     ("household_id", _("农户id")),
     ("person_id", _("享受人id")),
-    ("person__name_masked", _("享受人（脱敏）")),
+    ("name_masked", _("享受人（脱敏）")),
     ("person__id_masked", _("身份证号（脱敏）")),
     ("payee_id", _("收款人id")),
     ("quantity", _("数量")),
@@ -405,7 +404,7 @@ def _export_cells(
     labels = dict(Disbursement.Status.choices)
     batch_labels = dict(Batch.Status.choices)
     states = dict(PaymentState.choices)
-    yes, no = _t("是"), _t("否")
+    yes, no = gettext("是"), gettext("否")
     for values_row in values.iterator(chunk_size=EXPORT_CHUNK):
         row = list(values_row)
         state = latest.get(row[0], row[_STATUS])

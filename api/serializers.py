@@ -208,10 +208,12 @@ DISBURSEMENT_FIELDS = [
     "payment_history",
 ]
 # Columns a disbursement's representation reads, fetched with values(): hashes and notes
-# are never read, and no model instance is built per row. The person's masked name and ID
-# number are added per page (api.selectors.with_persons), after the sort and limit.
+# are never read, and no model instance is built per row. The name is the row's own, as its
+# roster wrote it; the person's masked ID number is added per page (api.selectors.with_persons),
+# after the sort and limit.
 DISBURSEMENT_VALUES = [
     "id",
+    "name_masked",
     "batch_id",
     "program_id",
     "period",
@@ -261,7 +263,9 @@ class DisbursementSerializer(serializers.ModelSerializer):
         many=True, read_only=True, help_text=_("银行回盘的发放结果，按日期从早到晚。")
     )
     person_name_masked = serializers.CharField(
-        source="person.name_masked", read_only=True, help_text=_("享受人姓名（脱敏）。")
+        source="name_masked",
+        read_only=True,
+        help_text=_("享受人姓名（脱敏），按本行所在花名册的写法。"),
     )
     person_id_masked = serializers.CharField(
         source="person.id_masked", read_only=True, help_text=_("享受人身份证号（脱敏）。")
@@ -396,7 +400,7 @@ class RedFlagRowSerializer(serializers.Serializer):
     household = serializers.IntegerField(source="household_id", help_text=_("农户 id。"))
     person = serializers.IntegerField(source="person_id", help_text=_("享受人 id。"))
     person_name_masked = serializers.CharField(
-        source="person.name_masked", help_text=_("享受人姓名（脱敏）。")
+        source="name_masked", help_text=_("享受人姓名（脱敏），按本行所在花名册的写法。")
     )
     person_id_masked = serializers.CharField(
         source="person.id_masked", help_text=_("享受人身份证号（脱敏）。")

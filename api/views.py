@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -286,7 +286,7 @@ class BatchViewSet(ReferenceViewSet):
     @action(detail=True, permission_classes=[IsAuditor], filter_backends=[])
     def provenance(self, request, pk=None):
         if not str(pk).isdigit() or int(pk) > filters.MAX_ID:
-            raise exceptions.NotFound(_t("没有这个批次。"))
+            raise exceptions.NotFound(gettext("没有这个批次。"))
         batch = get_object_or_404(selectors.visible_batches(auditor=True), pk=int(pk))
         data = selectors.batch_provenance(batch)
         return Response(serializers.BatchProvenanceSerializer(data).data)
@@ -456,7 +456,7 @@ class SummaryView(ApiMixin, generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         by = request.query_params.get("by", "village")
         if by not in selectors.SUMMARY_GROUPS:
-            raise exceptions.ValidationError({"by": [_t("分组方式无效。")]})
+            raise exceptions.ValidationError({"by": [gettext("分组方式无效。")]})
         filterset = DjangoFilterBackend().get_filterset(request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
@@ -554,7 +554,7 @@ class RedFlagListView(ApiMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Disbursement.objects.none()
         if self.kwargs["kind"] not in RED_FLAGS:
-            raise exceptions.NotFound(_t("没有这种红旗。"))
+            raise exceptions.NotFound(gettext("没有这种红旗。"))
         return selectors.red_flag_scope(auditor=is_auditor(self.request))
 
     def filter_queryset(self, queryset):
@@ -733,7 +733,7 @@ class LogCheckpointView(LogView):
     def get(self, request):
         checkpoint = transparency.latest_checkpoint()
         if checkpoint is None:
-            raise exceptions.NotFound(_t("透明日志还是空的。"))
+            raise exceptions.NotFound(gettext("透明日志还是空的。"))
         return HttpResponse(checkpoint.note, content_type=PLAIN_TEXT)
 
 
@@ -746,7 +746,7 @@ class LogKeyView(LogView):
     def get(self, request):
         verifier = transparency.log_verifier()
         if verifier is None:
-            raise exceptions.NotFound(_t("本站未配置透明日志签名密钥。"))
+            raise exceptions.NotFound(gettext("本站未配置透明日志签名密钥。"))
         return HttpResponse(verifier.key() + "\n", content_type=PLAIN_TEXT)
 
 
@@ -764,7 +764,7 @@ class LogProofView(LogView):
 
     def get(self, request, pk):
         if not str(pk).isdigit():
-            raise exceptions.NotFound(_t("这条记录不在透明日志中"))
+            raise exceptions.NotFound(gettext("这条记录不在透明日志中"))
         size = self.query(LogProofQuerySerializer).get("tree_size")
         return self.prove(transparency.inclusion, row_id=int(pk), tree_size=size)
 
@@ -837,7 +837,7 @@ class ExportJobMixin(ApiMixin):
     def job(self, request, pk) -> dict[str, Any]:
         job = exportjobs.read(str(pk), auditor=is_auditor(request))
         if job is None:
-            raise exceptions.NotFound(_t("没有这个导出任务，或已超过保留期限被删除。"))
+            raise exceptions.NotFound(gettext("没有这个导出任务，或已超过保留期限被删除。"))
         return job
 
 
@@ -875,7 +875,7 @@ class ExportJobDownloadView(ExportJobMixin, APIView):
     def get(self, request, pk):
         job = self.job(request, pk)
         if job["path"] is None:
-            raise exceptions.NotFound(_t("导出任务还没有完成。"))
+            raise exceptions.NotFound(gettext("导出任务还没有完成。"))
         response = FileResponse(
             job["path"].open("rb"), as_attachment=True, filename=exportjobs.file_name(job),
             content_type=exportjobs.FORMATS[job["format"]],

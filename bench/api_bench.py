@@ -95,7 +95,7 @@ def seed(rows: int) -> list[int]:
             f"""INSERT INTO funds_disbursement (batch_id, program_id, period, village_id,
                    household_id, person_id, payee_id, quantity, rate, amount, pay_date,
                    account_masked, account_hash, status, is_reversal, corrects_id, note,
-                   source_sheet, source_row)
+                   source_sheet, source_row, name_masked, name_hash)
                SELECT p * 120 + m * 10 + ((h - 1) %% {VILLAGES}) / {VILLAGES // TOWNSHIPS} + 1,
                       ({program_array})[p + 1], '2025-' || lpad((m + 1)::text, 2, '0'),
                       (h - 1) %% {VILLAGES} + 1, h, h, NULL,
@@ -103,7 +103,7 @@ def seed(rows: int) -> list[int]:
                       ((i::bigint * 7919) %% 100000)::numeric / 100 + 50,
                       make_date(2025, m + 1, 20), '6217****' || lpad((h %% 10000)::text, 4, '0'),
                       md5('a' || h), CASE WHEN i %% 97 = 0 THEN 'failed' ELSE 'paid' END,
-                      false, NULL, '', 'Sheet1', i %% 5000 + 4
+                      false, NULL, '', 'Sheet1', i %% 5000 + 4, '张*', md5('n' || h)
                FROM (SELECT i, i %% 7 AS p, (i / 7) %% {PERIODS} AS m,
                             ((i / {7 * PERIODS}) * 8 + i %% 7) %% {HOUSEHOLDS} + 1 AS h
                      FROM generate_series(0, %s) i) s""",

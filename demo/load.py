@@ -24,6 +24,10 @@ from funds.publishing import finalize_batch, publish_batch
 
 TOWNSHIP = "城关镇"
 VILLAGES = ("东风村", "红旗村", "新华村", "幸福村", "和平村", "光明村")
+#: Persons per village, by person number (demo.rostergen's village_span): rosters that share
+#: people (overlapping offsets) put each in one village, so a household's rows all name its
+#: village (funds.consistency; ``manage.py check_consistency`` finds none that disagree).
+VILLAGE_SPAN = 200
 DEMO_USER = "demo"
 
 
@@ -97,6 +101,7 @@ def generate_files(directory: Path | None = None) -> list[tuple[DemoRoster, Path
                 seed=spec.seed,
                 township=TOWNSHIP,
                 villages=list(VILLAGES),
+                village_span=VILLAGE_SPAN,
                 program=spec.program,
                 period=spec.period,
                 **spec.options,

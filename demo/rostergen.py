@@ -274,6 +274,7 @@ class _Spec:
     repeat_header_every: int
     id_column: str
     accounts: str
+    village_span: int
 
     def check(self) -> None:
         if self.fmt not in FORMATS:
@@ -286,6 +287,8 @@ class _Spec:
         ):  # fmt: skip
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}")
+        if self.village_span < 0:
+            raise ValueError("village_span counts persons: 0 (rows spread evenly) or more")
         if self.repeat_header_every < 0:
             raise ValueError("repeat_header_every counts data rows: 0 (never) or more")
         for kind in self.errors:
@@ -348,6 +351,7 @@ def generate_roster(
     repeat_header_every: int = 0,
     id_column: str = "id",
     accounts: str = "plain",
+    village_span: int = 0,
 ) -> GeneratedRoster:
     """Write a roster of ROWS data rows to PATH in FMT and say what it holds.
 
@@ -376,6 +380,12 @@ def generate_roster(
     - ``accounts``: "plain" (the default) or "grouped": accounts in groups of four separated
       by spaces or dashes (6217 0012 3456 7890 123).
 
+    ``village_span``: N > 0 places person number i (counted from ``unique_offset``, as ID
+    numbers are) in ``villages[(i // N) % len(villages)]``, whatever the roster: rosters that
+    share people (overlapping offsets) then agree on each one's village, and so on their
+    households', as real rosters of one township do. 0 (the default) spreads the rows evenly
+    over the villages, in order.
+
     ``GeneratedRoster.total`` is always the figure paid (net, total or the one amount column)
     over the valid rows, so tests can reconcile to the cent whatever the shape.
     """
@@ -389,7 +399,7 @@ def generate_roster(
         errors=dict(errors or {}), unique_offset=unique_offset, office_headers=office_headers,
         money=money, amount_words=amount_words, pay_dates=pay_dates,
         contact_columns=contact_columns, repeat_header_every=repeat_header_every,
-        id_column=id_column, accounts=accounts,
+        id_column=id_column, accounts=accounts, village_span=village_span,
     )  # fmt: skip
     spec.check()
     builder = _Builder(Path(path), spec)
@@ -607,6 +617,8 @@ class _Builder:
             spec.rows // len(villages) + (1 if i < spec.rows % len(villages) else 0)
             for i in range(len(villages))
         ]
+        if spec.village_span:
+            villages, per_village = self._villages_by_person()
         # A CSV file has no sheet names: the importer names its one sheet after the file.
         if spec.fmt.startswith("csv"):
             sheet_name = result.path.stem
@@ -621,6 +633,18 @@ class _Builder:
         if single is not None:
             self._close_sheet(single)
         result.sheets = [sheet.name for sheet in self.sheets]
+
+    def _villages_by_person(self) -> tuple[list[str], list[int]]:
+        """Return the runs of the roster's persons by village, in order: villages and counts."""
+        spec = self.spec
+        runs: list[list] = []
+        for index in range(spec.unique_offset, spec.unique_offset + spec.rows):
+            village = spec.villages[(index // spec.village_span) % len(spec.villages)]
+            if runs and runs[-1][0] == village:
+                runs[-1][1] += 1
+            else:
+                runs.append([village, 1])
+        return [village for village, _count in runs], [count for _village, count in runs]
 
     def _end_run(self, sheet: _Sheet, run_start: int) -> None:
         """Merge the village cells of the rows written since RUN_START."""

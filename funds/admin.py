@@ -63,10 +63,13 @@ class BatchAdmin(PlaceScopedAdmin):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(PlaceScopedAdmin):
-    list_display = ["person", "program", "period", "village", "amount", "status", "pay_date"]
+    # The row's own name (as its roster wrote it) beside the person (first name stored).
+    list_display = [
+        "name_masked", "person", "program", "period", "village", "amount", "status", "pay_date",
+    ]  # fmt: skip
     list_filter = ["status", "program", "is_reversal"]
     list_select_related = ["person", "program", "village"]
-    exclude = ["account_hash"]
+    exclude = ["account_hash", "name_hash"]
     show_full_result_count = False
     place_field = "batch__township"
 

@@ -130,10 +130,10 @@ def for_batch(batch: Batch, *, statuses: Sequence[str] = PUBLIC) -> Found:
         rows = (
             Disbursement.objects.filter(batch=batch, is_reversal=False, person__in=already)
             .order_by("id")
-            .values("person__name_masked", "source_sheet", "source_row")[:EXAMPLES]
+            .values("name_masked", "source_sheet", "source_row")[:EXAMPLES]
         )
         found.examples = [
-            {"name": r["person__name_masked"], "sheet": r["source_sheet"], "row": r["source_row"]}
+            {"name": r["name_masked"], "sheet": r["source_sheet"], "row": r["source_row"]}
             for r in rows
         ]
     return found
@@ -167,9 +167,7 @@ def for_staged(
         if len(found.examples) == EXAMPLES:
             break
         if row.id_hash in repeated:
-            person = staged.persons.get(row.id_hash)
-            name = person.name_masked if person is not None else ""
-            found.examples.append({"name": name, "sheet": row.sheet, "row": row.row})
+            found.examples.append({"name": row.name_masked, "sheet": row.sheet, "row": row.row})
     return found
 
 

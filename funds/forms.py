@@ -448,14 +448,15 @@ class CorrectionSearchForm(forms.Form):
             return rows
         if who := self.cleaned_data["who"]:
             rows = rows.filter(
-                Q(person__name_hash=who)
+                Q(name_hash=who)  # the row's own name, as its roster wrote it
+                | Q(person__name_hash=who)
                 | Q(person__id_hash=who)
                 | Q(payee__name_hash=who)
                 | Q(payee__id_hash=who)
             )
         if q := self.cleaned_data["q"]:
             rows = rows.filter(
-                Q(person__name_masked__icontains=q)
+                Q(name_masked__icontains=q)
                 | Q(village__name__icontains=q)
                 | Q(source_sheet__icontains=q)
             )

@@ -302,6 +302,12 @@ class Disbursement(models.Model):
         db_index=False,  # a partial index in Meta: most rows have no separate payee
         db_constraint=False,  # funds.importing.refchecks: no per-row trigger on every (NULL) payee
     )
+    # The beneficiary's name as this row's own roster writes it, masked, and its keyed hash:
+    # a person is one Person by ID hash, but rosters of other years may name them otherwise
+    # (a changed or corrected name), and a row shows what its roster said. Rows made before
+    # these columns existed carry their person's name (migration 0015).
+    name_masked = models.CharField(_("姓名（脱敏）"), max_length=50, default="", blank=True)
+    name_hash = models.CharField(_("姓名密钥散列"), max_length=80, default="", blank=True)
     quantity = models.DecimalField(
         _("数量"), max_digits=14, decimal_places=4, null=True, blank=True
     )
@@ -404,7 +410,15 @@ class Disbursement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} {self.program_id} {self.period} {self.amount}"
+        return f"{self.name_masked} {self.program_id} {self.period} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A row made one at a time without its roster's name (the admin cannot; code and tests
+        # may) takes its person's, as migration 0015 did for the rows before it. Imports and
+        # corrections write the names themselves, in bulk.
+        if not self.name_hash and self.person_id is not None:
+            self.name_masked, self.name_hash = self.person.name_masked, self.person.name_hash
+        super().save(*args, **kwargs)
 
 
 class ImportStatus(models.TextChoices):
@@ -802,6 +816,7 @@ class AuditEntry(models.Model):
         PAYMENT_RESULTS = "payment_results", _("导入发放结果")
         MAINTENANCE = "maintenance", _("维护命令")
         OVERRIDE = "override", _("越权处理")
+        REDFLAG_REVIEW = "redflag_review", _("复核红旗")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     user = models.ForeignKey(

@@ -176,6 +176,7 @@ class Replacement:
 _COPIED = [
     "program_id", "period", "village_id", "household_id", "person_id", "payee_id", "quantity",
     "rate", "pay_date", "account_masked", "account_hash", "source_sheet", "source_row",
+    "name_masked", "name_hash",  # a correction keeps the name its original row's roster gave
 ]  # fmt: skip
 TITLE_MAX = Batch._meta.get_field("title").max_length
 

@@ -195,6 +195,18 @@ class LookupResult:
         return bool(self.rows)
 
 
+def _name_on_published_rows(person: Person, name: str) -> str | None:
+    """Return NAME masked as Sunlight shows it if it is PERSON's name, else None.
+
+    A person's name is the one first stored, or one a published roster gave them since
+    (a later roster may write it otherwise: each row keeps its own, by keyed hash).
+    """
+    if person.name_matches(name):
+        return person.name_masked
+    rows = queries.published_rows().filter(person_id=person.pk, name_hash=personal.hash_name(name))
+    return rows.values_list("name_masked", flat=True).first()
+
+
 def find_entries(*, id_hash: str, name: str, year: int | None = None) -> LookupResult:
     """Return the household's published entries if NAME belongs to the person with ID_HASH."""
     person = (
@@ -205,7 +217,8 @@ def find_entries(*, id_hash: str, name: str, year: int | None = None) -> LookupR
     if person is None:
         personal.hash_name(name)  # the same work as a match, so timing tells nothing
         return LookupResult()
-    if not person.name_matches(name) or not _published(person):
+    shown = _name_on_published_rows(person, name)
+    if shown is None or not _published(person):
         return LookupResult()
     if person.household_id:
         rows = queries.household_rows(person.household_id, year=year)
@@ -221,6 +234,6 @@ def find_entries(*, id_hash: str, name: str, year: int | None = None) -> LookupR
         rows=entries,
         totals=queries.totals(rows),
         by_year=queries.totals_by_year(rows),
-        name_masked=person.name_masked,
+        name_masked=shown,
         id_masked=person.id_masked,
     )

@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Substr
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +47,7 @@ ROW_FIELDS = (
     "program__unit",
     "village__name",
     "household__group",
-    "person__name_masked",
+    "name_masked",  # the row's own: the name as its roster wrote it
     "person__id_masked",
     "person__relation_to_head",
     "account_masked",
@@ -341,18 +341,29 @@ def household_rows(household_id: int, *, year: int | None = None) -> QuerySet[Di
 
 
 def household_member_rows(household_id: int) -> QuerySet:
-    """Return the masked members of a household that its published rows name, as dicts."""
+    """Return the masked members of a household that its published rows name, as dicts.
+
+    Each member's ``name_masked`` is the name their latest published row of the household
+    gives (rosters of other years may name them otherwise), else the person's.
+    """
     # The head as a subquery, not a join: "household or headed household" across a join made
     # PostgreSQL test every person of the county (4 s at 100,000 persons, bench/load_bench.py);
     # two indexed conditions let it read only the household's members.
     head = Household.objects.filter(pk=household_id).values("head_id")[:1]
+    latest = (
+        household_rows(household_id)
+        .filter(person_id=OuterRef("pk"))
+        .order_by("-period", "-id")
+        .values("name_masked")[:1]
+    )
     return (
         household_rows(household_id)
         .named_persons()
         .filter(Q(household_id=household_id) | Q(pk=Subquery(head)))
         .distinct()
         .order_by("id")
-        .values("id", "name_masked", "id_masked", "relation_to_head")
+        .annotate(roster_name=Coalesce(Subquery(latest), F("name_masked")))
+        .values("id", "roster_name", "id_masked", "relation_to_head")
     )
 
 
@@ -400,7 +411,7 @@ def download_rows(rows: QuerySet[Disbursement], measures: Sequence[Any] = ()):
             "village__township__name",
             "village__name",
             "household__group",
-            "person__name_masked",
+            "name_masked",
             "person__id_masked",
             "program__name",
             "period",

@@ -37,7 +37,7 @@ LEAF_FIELDS = {
     "period": "period",
     "village": "village_id",
     "household": "household_id",
-    "name_masked": "person__name_masked",
+    "name_masked": "name_masked",  # the row's own (funds 0015 gave older rows their person's)
     "id_masked": "person__id_masked",
     "quantity": "quantity",
     "rate": "rate",

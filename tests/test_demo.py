@@ -21,6 +21,7 @@ from demo import load
 from demo.rostergen import make_id_number
 from funds.models import Batch, Disbursement, ImportStatus
 from privacy.idnumbers import check_id_number, clean_valid_id
+from tests.config.test_keys import GOOD as PRODUCTION_KEYS
 
 ROOT = Path(settings.BASE_DIR)
 #: The product: nothing in it may import the demo (the demo imports the product, not back).
@@ -56,6 +57,26 @@ def test_load_demo_imports_every_roster_through_the_real_import(settings, tmp_pa
     assert user.is_staff and user.is_superuser and user.check_password(password)
     assert password in text
     assert "DEMO ONLY" in (tmp_path / "demo.env").read_text()
+
+
+@pytest.mark.django_db
+def test_the_demo_puts_every_row_in_its_households_village(settings, tmp_path):
+    """Issue #14, defect 4: 823 demo rows named another village than their household's."""
+    from funds.consistency import inconsistencies
+
+    settings.VAR_DIR = tmp_path
+    reports = load.load_demo()
+
+    assert [r.status for r in reports] == [ImportStatus.IMPORTED] * len(load.ROSTERS)
+    assert inconsistencies() == {
+        "row_village_is_household_village": 0,
+        "row_program_is_batch_program": 0,
+    }
+    # The rosters share people (overlapping offsets): the check is not vacuous.
+    assert Disbursement.objects.values("person_id").distinct().count() < (
+        Disbursement.objects.count()
+    )
+    call_command("check_consistency", stdout=StringIO())  # raises CommandError otherwise
 
 
 @pytest.mark.django_db
@@ -127,11 +148,10 @@ def _probe(settings_module: str, tmp_path: Path) -> dict:
         for name, value in os.environ.items()
         if not name.startswith(("DJANGO_", "SUNLIGHT_")) and name != "DATABASE_URL"
     }
-    # What production requires (see config.settings.base): no default for either key.
+    # What production requires: strong keys, checked at start-up (config.security.check_keys).
     env |= {
+        **PRODUCTION_KEYS,
         "DJANGO_SETTINGS_MODULE": settings_module,
-        "DJANGO_SECRET_KEY": "probe-only-secret-key",
-        "SUNLIGHT_HASH_KEY": "probe-only-hash-key",
         "SUNLIGHT_VAR_DIR": str(tmp_path),
         # Never connected to; PostgreSQL keeps production's SQLite warning quiet.
         "DATABASE_URL": "postgres://probe@127.0.0.1:9/probe",

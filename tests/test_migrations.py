@@ -204,3 +204,47 @@ def test_funds_0014_gives_every_correction_row_the_row_its_chain_began_with():
 
     chain = Disbursement.objects.filter(batch__in=[first, second])
     assert {row.origin_row for row in chain} == {first_row.pk}
+
+
+@pytest.mark.django_db
+def test_funds_0015_gives_every_row_its_persons_name_in_one_update():
+    """The data step of 0015 fills rows without a name of their own from their person, set-based,
+    and leaves a row's own name alone; a backfilled row's leaf is what it was before."""
+    from decimal import Decimal
+
+    from django.test.utils import CaptureQueriesContext
+
+    from funds.models import Disbursement
+    from tests.factories import make_batch, make_program, make_village, person_name
+
+    migration = importlib.import_module("funds.migrations.0015_disbursement_row_name")
+    rows = [(person_name(n), unique(n), Decimal("100.00")) for n in range(3)]
+    batch = make_batch(make_program(), make_village(), rows)
+    kept = batch.disbursements.order_by("id").first()
+    Disbursement.objects.filter(pk=kept.pk).update(name_masked="闫*超", name_hash="own")
+    # As a database from before 0015 would have them: no name on the rows.
+    Disbursement.objects.exclude(pk=kept.pk).update(name_masked="", name_hash="")
+
+    with CaptureQueriesContext(connection) as queries:
+        migration.backfill(None, _SchemaEditor())
+
+    assert len(queries) == 1
+    for row in Disbursement.objects.select_related("person"):
+        if row.pk == kept.pk:
+            assert (row.name_masked, row.name_hash) == ("闫*超", "own")
+        else:
+            assert (row.name_masked, row.name_hash) == (
+                row.person.name_masked,
+                row.person.name_hash,
+            )
+            assert row.name_hash
+
+
+def unique(n: int) -> str:
+    from tests.factories import unique_id_number
+
+    return unique_id_number(n)
+
+
+class _SchemaEditor:
+    connection = connection

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from funds import access, audit, duplicates
 from funds.audit import Kind
+from funds.consistency import HouseholdVillageMismatch
 from funds.importing import anomalies, errorreport
 from funds.importing.filesafety import (
     MASKED_REPORT_WORDS,
@@ -376,6 +377,8 @@ def _load(
                 if publish:
                     publish_batch(batch=batch, user=user, repeats_checked=True)
             break
+        except HouseholdVillageMismatch as refused:
+            return _refused(report, refused)
         except (IntegrityError, LoadFailed):
             if Batch.objects.of_file(report.sha256) is not None:
                 return duplicate(report)
@@ -384,6 +387,13 @@ def _load(
             if attempt:
                 raise
     report.status, report.batch = ImportStatus.IMPORTED, batch.pk
+    return report
+
+
+def _refused(report: ImportReport, refused: HouseholdVillageMismatch) -> ImportReport:
+    """Reject a roster the loader refused once written (rolled back): say where and why."""
+    report.errors += refused.errors
+    report.status = ImportStatus.REJECTED
     return report
 
 
@@ -539,11 +549,13 @@ def _import_file(
         if load.loader is not None and report.villages:
             new_places(report)
         raise
-    except _Rejected:
+    except (_Rejected, HouseholdVillageMismatch) as rejected:
         # Rolled back: whatever the stream had written is gone, so the places it made are
         # new again.
         if load.loader is not None and report.villages:
             new_places(report)
+        if isinstance(rejected, HouseholdVillageMismatch):
+            return _refused(report, rejected)
         return report
     except (IntegrityError, LoadFailed) as failure:
         if staged is None:
@@ -926,11 +938,19 @@ def confirm_import(
     delete_report(job)  # the problems stay listed on the job; the workbook goes
     report.error_report = ""
     imported = report.status == ImportStatus.IMPORTED
+    if imported:
+        message = _("导入完成")
+    elif report.status == ImportStatus.REJECTED:  # refused by the loader's checks
+        message = _("未通过校验，未写入任何数据")
+    else:
+        message = _("该文件已经导入过")
     _set(
         job,
-        status=report.status,  # imported, or duplicate when a racing import of it came first
+        # imported; rejected by the loader's checks; or duplicate when a racing import of it
+        # came first
+        status=report.status,
         progress=100,
-        message=_("导入完成") if imported else _("该文件已经导入过"),
+        message=message,
         report=report.as_json(),
         staged="",
         batch_id=report.batch,

@@ -34,6 +34,7 @@ from django.db import (
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from funds.consistency import HouseholdVillageMismatch, household_village_errors
 from funds.importing.staging import (
     PERSON_FIELDS,
     PERSON_FREE_TEXT,
@@ -192,7 +193,8 @@ HOUSEHOLD_COLUMNS = ["id", "village_id", "group", "head_id", "created_at"]
 DISBURSEMENT_COLUMNS = [
     "batch_id", "program_id", "period", "village_id", "household_id", "person_id", "payee_id",
     "quantity", "rate", "amount", "pay_date", "account_masked", "account_hash", "status",
-    "is_reversal", "corrects_id", "note", "source_sheet", "source_row",
+    "is_reversal", "corrects_id", "note", "source_sheet", "source_row", "name_masked",
+    "name_hash",
 ]  # fmt: skip
 
 
@@ -299,7 +301,8 @@ class Preformatter:
             f"{NULL if r.quantity is None else r.quantity!s}\t"
             f"{NULL if r.rate is None else r.rate!s}\t{r.amount!s}\t{r.pay_date or NULL}\t"
             f"{r.account_masked}\t{r.account_hash}\t{r.status}\tf\t{NULL}\t{esc(r.note)}\t"
-            f"{esc(r.sheet[:100])}\t{NULL if r.row is None else r.row}\n"
+            f"{esc(r.sheet[:100])}\t{NULL if r.row is None else r.row}\t{esc(r.name_masked)}\t"
+            f"{r.name_hash}\n"
             for r in chunk.rows
         )
         return Prepared(
@@ -570,6 +573,7 @@ class Loader:
                 person_ids[r.id_hash], person_ids[r.payee_hash] if r.payee_hash else None,
                 r.quantity, r.rate, r.amount, r.pay_date or None, r.account_masked,
                 r.account_hash, r.status, False, None, r.note, r.sheet[:100], r.row,
+                r.name_masked, r.name_hash,
             )
             for r in chunk.rows
         )  # fmt: skip
@@ -670,6 +674,13 @@ class ChunkedLoad:
         town = self.loader.township
         if self.rows_sent != len(staged.rows) or town is None or town.name != staged.township:
             raise LoadFailed("the rows written are not the staged roster")
+        batch = self.loader.batch
+        assert batch is not None
+        # One village per household, checked over the batch's rows in one query before
+        # commit: a household already stored in another village is refused, with its rows.
+        errors = household_village_errors(batch.pk)
+        if errors:
+            raise HouseholdVillageMismatch(errors)
         return self.loader.finish(counts)
 
     def close(self) -> None:

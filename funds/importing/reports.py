@@ -188,7 +188,7 @@ def summarise(report: ImportReport, staged: Staged) -> None:
             "village": r.village,
             "group": staged.households[r.head_hash][1],
             "head": persons[r.head_hash].name_masked,
-            "name": persons[r.id_hash].name_masked,
+            "name": r.name_masked,
             "id_masked": persons[r.id_hash].id_masked,
             "relation": persons[r.id_hash].relation_to_head,
             "quantity": None if r.quantity is None else str(r.quantity),

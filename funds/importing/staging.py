@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from funds.importing.gcpause import gc_paused
 from privacy import idnumbers, personal
 
-STAGED_FORMAT = 1
+#: 2: rows carry their own masked name and name hash (a format-1 file takes its persons').
+STAGED_FORMAT = 2
 
 
 @dataclass(slots=True)
@@ -74,12 +75,15 @@ class StagedRow:
     account_hash: str
     status: str
     note: str
+    name_masked: str  # the beneficiary's name as this row writes it, masked
+    name_hash: str  # and its keyed hash ('' for a blank name)
 
     def as_list(self) -> list[Any]:
         return [
             self.sheet, self.row, self.village, self.id_hash, self.head_hash, self.payee_hash,
             _dec(self.quantity), _dec(self.rate), str(self.amount), self.pay_date,
-            self.account_masked, self.account_hash, self.status, self.note,
+            self.account_masked, self.account_hash, self.status, self.note, self.name_masked,
+            self.name_hash,
         ]  # fmt: skip
 
 
@@ -143,7 +147,8 @@ class Staged:
         """Read a staged roster written by ``dump``."""
         lines = gzip.decompress(data).decode().split("\n")
         meta = json.loads(lines[0])
-        if meta.get("format") != STAGED_FORMAT:
+        version = meta.get("format")
+        if version not in (1, STAGED_FORMAT):
             raise ValueError("unknown staged format")
         staged = cls(township=meta["township"], kind=meta["kind"])
         for line in lines[1:]:
@@ -156,6 +161,9 @@ class Staged:
             else:
                 values[6], values[7] = _undec(values[6]), _undec(values[7])
                 values[8] = Decimal(values[8])
+                if version == 1:  # staged before rows had names: the person's, as loaded then
+                    person = staged.persons[values[3]]
+                    values += [person.name_masked, person.name_hash]
                 staged.rows.append(StagedRow(*values))
         return staged
 
@@ -277,9 +285,20 @@ class Stager:
                 head_hash=head_hash,
             )  # fmt: skip
             chunk.persons.append(person)
-        if head_hash not in households:
+        home = households.get(head_hash)
+        if home is None:
             households[head_hash] = (r.village, r.group or "")
             chunk.households.append(head_hash)
+        elif home[0] != r.village:  # one household, one village (funds.consistency)
+            chunk.errors.append(
+                {
+                    "sheet": r.sheet,
+                    "row": r.row,
+                    "column": _("村"),
+                    "message": _("同一户（同一户主）在本花名册中写在两个村；一户只属于一个村"),
+                    "code": "household_village",
+                }
+            )
         id_hash = head_hash if head_number == number else cache.id_values(number)[0]
         if id_hash not in persons:
             relation = r.relation or ("" if r.head_id else HEAD_RELATION)
@@ -351,4 +370,5 @@ class Stager:
         return StagedRow(
             r.sheet, r.row, r.village, id_hash, head_hash, payee_hash, r.quantity, r.rate,
             r.amount, iso, account_masked, account_hash, r.status or "paid", note[:500],
+            *cache.name_values(r.name),
         )  # fmt: skip

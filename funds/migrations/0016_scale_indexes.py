@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("funds", "0014_corrections_reason_origin"),
+        ("funds", "0015_disbursement_row_name"),
     ]
 
     operations = [

@@ -137,6 +137,7 @@ def world(db) -> World:
             "age_rule",
             "changed_account",
             "exclusive_programs",
+            "same_id_different_name",
         )
     }
     d = Decimal
@@ -219,7 +220,13 @@ def world(db) -> World:
     flagged["age_rule"].add(r[7].pk)
     flagged["above_rate_or_cap"].add(r[8].pk)  # 150 > the roster's 100 per person
     # Farm machinery: one purchase above the cap.
-    r.append(pay(b4, heads[7], households[7], "1200.00", pay_date=date(2026, 3, 15)))
+    # …on a roster that writes person 7's name otherwise (王五常 → 王五丰): same ID, other name.
+    renamed = {
+        "name_masked": personal.mask_name("王五丰"),
+        "name_hash": personal.hash_name("王五丰"),
+    }
+    r.append(pay(b4, heads[7], households[7], "1200.00", pay_date=date(2026, 3, 15), **renamed))
+    flagged["same_id_different_name"] |= {r[8].pk, r[9].pk}
     r.append(
         pay(
             b4,

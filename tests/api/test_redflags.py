@@ -21,6 +21,7 @@ KINDS = [
     "age_rule",
     "changed_account",
     "exclusive_programs",
+    "same_id_different_name",
 ]
 
 

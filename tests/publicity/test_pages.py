@@ -142,7 +142,7 @@ def test_household_members_carry_no_birth_year_or_sex(client, site):
     household = site.published.disbursements.first().household_id
     members = list(client.get(reverse("publicity:household", args=[household])).context["members"])
     assert members
-    assert all(set(m) == {"id", "name_masked", "id_masked", "relation_to_head"} for m in members)
+    assert all(set(m) == {"id", "roster_name", "id_masked", "relation_to_head"} for m in members)
 
 
 @pytest.mark.parametrize("status", [Batch.Status.DRAFT, Batch.Status.WITHDRAWN])

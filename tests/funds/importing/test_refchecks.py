@@ -43,7 +43,8 @@ def _values(row: Disbursement, **changes) -> list:
         "person_id": row.person_id, "payee_id": None, "quantity": None, "rate": None,
         "amount": "5.00", "pay_date": None, "account_masked": "", "account_hash": "",
         "status": "paid", "is_reversal": False, "corrects_id": None, "note": "",
-        "source_sheet": "", "source_row": None,
+        "source_sheet": "", "source_row": None, "name_masked": row.name_masked,
+        "name_hash": row.name_hash,
     }  # fmt: skip
     values.update(changes)
     return [values[c] for c in DISBURSEMENT_COLUMNS]
