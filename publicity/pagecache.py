@@ -42,7 +42,16 @@ from publicity.models import PublicationVersion
 
 PREFIX = "sunlight:answer:"
 #: Response headers kept with a stored page.
-KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
+#: The API's X-Sunlight-* headers say the moment an answer reflects (the moment it was computed,
+#: which stays true until the next act bumps the version) and what it was asked.
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Language",
+    "Content-Disposition",
+    "X-Sunlight-As-Of",
+    "X-Sunlight-As-Of-Tree-Size",
+    "X-Sunlight-Filters",
+)
 
 
 def not_modified(request, etag: str, last_modified: datetime | None) -> bool:
