@@ -33,8 +33,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
@@ -59,42 +57,49 @@ MASKED_ACCOUNT = _("已脱敏：只留前 4 位与后 4 位。")
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the bulk files: its name, Arrow type, source and meaning."""
+    """One column of the bulk files: its name, Arrow type (as pyarrow spells it: see arrow_type),
+    source and meaning."""
 
     name: str
-    type: pa.DataType
+    type: str
     source: str  # a values() lookup on Disbursement, or "" for a value computed per row
     meaning: Promise
     masking: Promise | None = None
 
 
-MONEY = pa.decimal128(14, 2)
-MEASURE = pa.decimal128(14, 4)
+MONEY = "decimal128(14, 2)"
+MEASURE = "decimal128(14, 4)"
 
 COLUMNS: list[Column] = [
-    Column("record_id", pa.int64(), "id", _("发放记录 id，与接口 /api/v1/disbursements/ 相同。")),
-    Column("batch_id", pa.int64(), "batch_id", _("发放批次 id（公示页 /batches/<id>/）。")),
+    Column("record_id", "int64", "id", _("发放记录 id，与接口 /api/v1/disbursements/ 相同。")),
+    Column("batch_id", "int64", "batch_id", _("发放批次 id（公示页 /batches/<id>/）。")),
     Column(
         "batch_status",
-        pa.string(),
+        "string",
         "batch__status",
         _("批次状态：publicity 公示中，final 已定稿。"),
     ),
-    Column("year", pa.int32(), "batch__year", _("年度（发放期间所在年份）。")),
-    Column("period", pa.string(), "period", _("发放期间，YYYY-MM。")),
-    Column("program_id", pa.int64(), "program_id", _("补贴项目 id。")),
-    Column("program", pa.string(), "program__name", _("补贴项目名称。")),
-    Column("township_id", pa.int64(), "batch__township_id", _("发放批次所属乡镇 id。")),
-    Column("township", pa.string(), "batch__township__name", _("乡镇名称。")),
-    Column("village_id", pa.int64(), "village_id", _("村（社区）id。")),
-    Column("village", pa.string(), "village__name", _("村（社区）名称。")),
-    Column("village_group", pa.string(), "household__group", _("村民小组（组），可能为空。")),
-    Column("household_id", pa.int64(), "household_id", _("农户 id（公示页 /households/<id>/）。")),
-    Column("person_id", pa.int64(), "person_id", _("享受人 id（系统内编号，不是身份证号）。")),
-    Column("person_name_masked", pa.string(), "person__name_masked", _("享受人姓名。"), MASKED),
+    Column("year", "int32", "batch__year", _("年度（发放期间所在年份）。")),
+    Column("period", "string", "period", _("发放期间，YYYY-MM。")),
+    Column("program_id", "int64", "program_id", _("补贴项目 id。")),
+    Column("program", "string", "program__name", _("补贴项目名称。")),
+    Column("township_id", "int64", "batch__township_id", _("发放批次所属乡镇 id。")),
+    Column("township", "string", "batch__township__name", _("乡镇名称。")),
+    Column("village_id", "int64", "village_id", _("村（社区）id。")),
+    Column("village", "string", "village__name", _("村（社区）名称。")),
+    Column("village_group", "string", "household__group", _("村民小组（组），可能为空。")),
+    Column("household_id", "int64", "household_id", _("农户 id（公示页 /households/<id>/）。")),
+    Column("person_id", "int64", "person_id", _("享受人 id（系统内编号，不是身份证号）。")),
+    Column(
+        "person_name_masked",
+        "string",
+        "name_masked",
+        _("享受人姓名，按本行所在花名册所写。"),
+        MASKED,
+    ),
     Column(
         "person_id_number_masked",
-        pa.string(),
+        "string",
         "person__id_masked",
         _("享受人身份证号。"),
         MASKED_ID,
@@ -102,31 +107,51 @@ COLUMNS: list[Column] = [
     Column("quantity", MEASURE, "quantity", _("数量（如面积，亩），可能为空。")),
     Column("rate", MEASURE, "rate", _("花名册所列标准（元/单位），可能为空。")),
     Column("amount", MONEY, "amount", _("金额（元，精确到分）；冲销行为负数。")),
-    Column("pay_date", pa.date32(), "pay_date", _("发放日期，可能为空。")),
-    Column("account_masked", pa.string(), "account_masked", _("收款账号。"), MASKED_ACCOUNT),
+    Column("pay_date", "date32[day]", "pay_date", _("发放日期，可能为空。")),
+    Column("account_masked", "string", "account_masked", _("收款账号。"), MASKED_ACCOUNT),
     Column(
         "status",
-        pa.string(),
+        "string",
         "status",
         _("花名册所列发放状态：paid 已发放，failed 发放失败，stopped 停发。"),
     ),
-    Column("is_reversal", pa.bool_(), "is_reversal", _("是否为更正中的冲销行。")),
-    Column("corrects_id", pa.int64(), "corrects_id", _("更正行所更正的发放记录 id。")),
+    Column("is_reversal", "bool", "is_reversal", _("是否为更正中的冲销行。")),
+    Column("corrects_id", "int64", "corrects_id", _("更正行所更正的发放记录 id。")),
     Column(
         "corrected_by_batch",
-        pa.int64(),
+        "int64",
         "",
         _("若本行已被公开的更正批次更正，该更正批次的 id；否则为空。"),
     ),
     Column(
         "payment_state",
-        pa.string(),
+        "string",
         "",
         _("当前发放状态（按最新的银行回盘结果）：paid、failed、resent 已重发、stopped。"),
     ),
 ]
 SOURCES = [column.source for column in COLUMNS if column.source]
-SCHEMA = pa.schema([pa.field(column.name, column.type) for column in COLUMNS])
+
+
+def arrow_type(name: str):
+    """Return the Arrow type NAME spells. pyarrow is imported here, when a build writes Parquet,
+    not with this module: the web and import processes load it at start-up (receivers) and
+    pyarrow costs them some 50 MB each."""
+    import pyarrow as pa
+
+    decimal = re.fullmatch(r"decimal128\((\d+), (\d+)\)", name)
+    if decimal:
+        return pa.decimal128(int(decimal[1]), int(decimal[2]))
+    return {"date32[day]": pa.date32(), "bool": pa.bool_()}.get(name) or pa.type_for_alias(name)
+
+
+def arrow_schema():
+    """Return the Parquet files' Arrow schema."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(column.name, arrow_type(column.type)) for column in COLUMNS])
+
+
 _ID = SOURCES.index("id")
 _STATUS = SOURCES.index("status")
 
@@ -304,15 +329,19 @@ def _write_scope(folder: Path, scope: dict[str, Any], cutoff: datetime) -> list[
     line = csv.writer(_Echo())
     out.write(("\ufeff" + line.writerow([column.name for column in COLUMNS])).encode())
     count = 0
-    with pq.ParquetWriter(parquet_tmp, SCHEMA, compression="zstd") as parquet, out.file:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
+    types = [arrow_type(column.type) for column in COLUMNS]
+    with pq.ParquetWriter(parquet_tmp, schema, compression="zstd") as parquet, out.file:
         for chunk in records(_scope_rows(scope, cutoff), cutoff):
             text = "".join(line.writerow([csv_cell(value) for value in row]) for row in chunk)
             out.write(text.encode())
             arrays = [
-                pa.array([row[i] for row in chunk], type=column.type)
-                for i, column in enumerate(COLUMNS)
+                pa.array([row[i] for row in chunk], type=types[i]) for i in range(len(COLUMNS))
             ]
-            parquet.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
+            parquet.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
             count += len(chunk)
         out.file.flush()
         os.fsync(out.file.fileno())

@@ -330,3 +330,37 @@ def test_a_failed_build_leaves_the_last_good_files(world, monkeypatch):
     assert [p.name for p in bulk.bulk_dir().iterdir() if p.is_dir()] == [good["generation"]]
     for entry in good["files"]:
         assert bulk.file_path(good, entry["name"]).is_file()
+
+
+def test_each_row_carries_the_name_its_own_roster_wrote(world):
+    """Issue #14.3: a person renamed on a later roster is published under each roster's name."""
+    row = Disbursement.objects.published().first()
+    Disbursement.objects.filter(pk=row.pk).update(name_masked="闫*超")
+    assert row.person.name_masked != "闫*超"
+    manifest = bulk.build()
+    names = [
+        line["person_name_masked"]
+        for name in _files(manifest, "csv")
+        for line in _csv(bulk.file_path(manifest, name))
+        if int(line["record_id"]) == row.pk
+    ]
+    assert names == ["闫*超", "闫*超"]  # its year's file and its township's
+
+
+def test_the_web_process_does_not_load_pyarrow_until_a_build():
+    """pyarrow costs each process that imports it some 50 MB: only a build loads it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import django, sys; django.setup(); import publicity.bulk, publicity.receivers, "
+        "api.views; print('pyarrow' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"
