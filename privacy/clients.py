@@ -96,3 +96,11 @@ def client_key(request) -> str:
         key=settings.SUNLIGHT_HASH_KEY,
         version=settings.SUNLIGHT_HASH_KEY_VERSION,
     )
+
+
+def login_address(request) -> str | None:
+    """Return the client's address for the login limiter (django-axes' AXES_CLIENT_IP_CALLABLE):
+    ``client_address``, or None when the request names no address (axes stores the address in
+    an IP-typed column, which PostgreSQL refuses "unknown" for)."""
+    address = client_address(request)
+    return None if address == UNKNOWN else address

@@ -307,5 +307,5 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 # The client address of a request, as every other limit reads it: the peer, or the client the
 # trusted proxies (SUNLIGHT_TRUSTED_PROXIES) name in X-Forwarded-For.
-AXES_CLIENT_IP_CALLABLE = "privacy.clients.client_address"
+AXES_CLIENT_IP_CALLABLE = "privacy.clients.login_address"
 # ==== end of the secure-by-default block ========================================================

@@ -86,7 +86,7 @@ def test_a_forwarded_for_header_does_not_escape_the_lock(client, clerk, settings
 def test_behind_a_trusted_proxy_the_lock_holds_the_forwarded_client_only(client, clerk, settings):
     """Behind the reverse proxy every login comes from its address: the lock must key on the
     client the proxy names, or one guesser would lock every clerk of the county out."""
-    assert settings.AXES_CLIENT_IP_CALLABLE == "privacy.clients.client_address"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "privacy.clients.login_address"
     settings.SUNLIGHT_TRUSTED_PROXIES = "10.0.0.1"
     proxy = {"address": "10.0.0.1"}
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -100,3 +100,13 @@ def test_behind_a_trusted_proxy_the_lock_holds_the_forwarded_client_only(client,
 def test_client_address_is_the_peer_address_without_trusted_proxies():
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert client_address(request) == "198.51.100.1"
+
+
+def test_a_login_without_an_address_is_recorded_without_one(client, clerk):
+    """A sign-in whose request has no REMOTE_ADDR (the test client's force_login; a WSGI server
+    on a Unix socket): the login record's IP column (PostgreSQL's inet) must get NULL, not
+    "unknown", or the sign-in fails."""
+    from axes.models import AccessLog
+
+    client.force_login(clerk)
+    assert AccessLog.objects.get(username="clerk").ip_address is None
