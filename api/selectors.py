@@ -35,6 +35,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from api.models import RedFlagReview
 from api.redflags import RED_FLAGS, with_cases
+from funds import audit
 from funds.access import COUNTY_STAFF_GROUP, TOWNSHIP_STAFF_GROUP
 from funds.models import (
     AuditEntry,
@@ -48,7 +49,6 @@ from funds.models import (
     Program,
     current_state,
 )
-from privacy import personal
 from publicity.exports import Cell
 from publicity.models import Checkpoint
 from villages.models import Household, Person, Township, Village
@@ -588,9 +588,7 @@ def batch_provenance(batch: Batch) -> dict[str, Any]:
         "imported": {
             # A file name is staff's free text ("张三户补贴.xlsx"): numbers scrubbed, known names
             # masked, as reasons are.
-            "file": Person.objects.mask_names_in(personal.scrub_text(job.original_name))
-            if job
-            else "",
+            "file": audit.scrub(job.original_name) if job else "",
             "uploaded_at": job.created_at if job else None,
             "warnings": warnings,
             "acknowledged": list(report.get("acknowledged", [])),

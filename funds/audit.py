@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection
 
-from funds.models import AuditEntry, Batch
+from funds.models import AuditEntry, Batch, Disbursement
 from privacy import personal
 from villages.models import Person, Township
 
@@ -78,7 +78,7 @@ def record(
         batch_id=getattr(batch, "pk", None),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        reason=Person.objects.mask_names_in(personal.scrub_text(reason or ""))[:REASON_MAX],
+        reason=scrub(reason)[:REASON_MAX],
         details=details,
     )
 
@@ -95,3 +95,12 @@ def lift_guard_and_empty() -> None:
         cursor.execute("DELETE FROM funds_auditentry")
         for statement in GUARD.get(vendor, ()):
             cursor.execute(statement)
+
+
+def scrub(text: str | None) -> str:
+    """Return staff's free TEXT (a reason, a note, a file name) fit to be shown: ID-, phone- and
+    account-like numbers scrubbed, and the names of persons Sunlight knows masked, whether the
+    name is a person's first or one a later roster wrote on a payment row."""
+    return Person.objects.mask_names_in(
+        personal.scrub_text(text or ""), also=Disbursement.objects.all()
+    )

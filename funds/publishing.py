@@ -21,8 +21,6 @@ from django.utils.translation import gettext as _
 
 from funds import access, audit, duplicates, signals, workdays
 from funds.models import Batch, Disbursement
-from privacy import personal
-from villages.models import Person
 
 
 def _require(batch: Batch, *allowed: str) -> None:
@@ -184,7 +182,7 @@ TITLE_MAX = Batch._meta.get_field("title").max_length
 def public_reason(text: str) -> str:
     """Return TEXT fit to be shown publicly: ID-, phone- and account-like numbers scrubbed and
     the names of persons Sunlight knows masked (as funds.audit does for its reasons)."""
-    return Person.objects.mask_names_in(personal.scrub_text(text or "").strip())
+    return audit.scrub((text or "").strip()).strip()
 
 
 def correction_title(original: Batch) -> str:

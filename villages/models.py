@@ -140,19 +140,26 @@ class Household(models.Model):
 
 
 class PersonManager(models.Manager["Person"]):
-    def mask_names_in(self, text: str) -> str:
+    def mask_names_in(self, text: str, *, also: models.QuerySet | None = None) -> str:
         """Mask in TEXT every full name of a person Sunlight knows, found by keyed name hash.
 
         Staff write reasons and notes that may be public ("王小明多发"): every 2–4 character run
         is hashed with the name key and looked up in one query; the names found are masked.
-        A name nobody in the database has is left as written.
+        ALSO is another queryset with a ``name_hash`` column whose names count as known (funds
+        passes its payment rows: a later roster may name a person otherwise than the first,
+        and that name is in the row only). A name nobody in the database has is left as written.
         """
         if not text:
             return text
         candidates = {personal.hash_name(c): c for c in personal.name_candidates(text)}
         if not candidates:
             return text
-        known = self.filter(name_hash__in=list(candidates)).values_list("name_hash", flat=True)
+        hashes = list(candidates)
+        known = self.filter(name_hash__in=hashes).values_list("name_hash", flat=True)
+        if also is not None:
+            known = known.order_by().union(
+                also.filter(name_hash__in=hashes).order_by().values_list("name_hash", flat=True)
+            )
         return personal.mask_known_names(text, {candidates[h] for h in set(known)})
 
     def identify(

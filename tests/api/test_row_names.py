@@ -18,8 +18,9 @@ from funds.importing.jobs import import_roster
 from funds.importing.loading import load_staged
 from funds.importing.staging import Staged, stage_rows
 from funds.models import Batch, Disbursement
-from funds.publishing import Replacement, correct_batch, publish_batch
+from funds.publishing import Replacement, correct_batch, public_reason, publish_batch
 from privacy import personal
+from publicity.models import LogLeaf
 from publicity.transparency import LEAF_FIELDS
 from tests.factories import make_program, unique_id_number
 from tests.funds.importing.support import household_row, roster, roster_file, use_roster
@@ -168,9 +169,27 @@ def test_a_roster_staged_before_rows_had_names_loads_its_persons_names():
     ]
 
 
-def test_a_leaf_names_the_row_by_its_own_name():
-    """The log's leaf reads the row's own name: a backfilled row gives what it gave before."""
+def test_a_leaf_names_the_row_by_its_own_name(monkeypatch, tmp_path):
+    """The log's leaf of each row carries the name its own roster wrote, masked."""
+    old, new = _two_rosters(monkeypatch, tmp_path)
     assert LEAF_FIELDS["name_masked"] == "name_masked"
+    leaves = dict(
+        LogLeaf.objects.filter(disbursement_id__in=[old.pk, new.pk]).values_list(
+            "disbursement_id", "leaf"
+        )
+    )
+    assert json.loads(leaves[old.pk])["name_masked"] == personal.mask_name(OLD)
+    assert json.loads(leaves[new.pk])["name_masked"] == personal.mask_name(NEW)
+    assert NEW not in leaves[new.pk] and OLD not in leaves[old.pk]
+
+
+def test_a_name_only_a_later_roster_wrote_is_masked_in_public_reasons(monkeypatch, tmp_path):
+    """Staff may write the person's newer name in a withdrawal reason or a review note: it is a
+    known name too (a row's), so it is masked like the first stored one."""
+    _two_rosters(monkeypatch, tmp_path)
+    shown = public_reason(f"{NEW}与{OLD}重复领取")
+    assert NEW not in shown and OLD not in shown
+    assert personal.mask_name(NEW) in shown and personal.mask_name(OLD) in shown
 
 
 def test_the_lookup_finds_a_person_by_the_name_a_published_roster_gave(monkeypatch, tmp_path):
