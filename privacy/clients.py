@@ -99,8 +99,12 @@ def client_key(request) -> str:
 
 
 def login_address(request) -> str | None:
-    """Return the client's address for the login limiter (django-axes' AXES_CLIENT_IP_CALLABLE):
-    ``client_address``, or None when the request names no address (axes stores the address in
-    an IP-typed column, which PostgreSQL refuses "unknown" for)."""
-    address = client_address(request)
-    return None if address == UNKNOWN else address
+    """Return what the login limiter (django-axes' AXES_CLIENT_IP_CALLABLE) stores as the
+    client's address: not the address, which axes would keep raw in its table, but a
+    pseudo-address made of its keyed hash (an IPv6 unique-local address, fd00::/8, since axes'
+    column takes addresses only): the same client gets the same one, and nobody can read the
+    address back. None when the request names no address."""
+    if client_address(request) == UNKNOWN:
+        return None
+    digest = bytes.fromhex(client_key(request)[-32:])
+    return str(ipaddress.IPv6Address(b"\xfd" + digest[1:]))

@@ -308,4 +308,8 @@ AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 # The client address of a request, as every other limit reads it: the peer, or the client the
 # trusted proxies (SUNLIGHT_TRUSTED_PROXIES) name in X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "privacy.clients.login_address"
+# An address is personal data: axes keeps a keyed-hash pseudo-address (login_address), keeps no
+# log of successful sign-ins, and writes no addresses to the log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 # ==== end of the secure-by-default block ========================================================

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from funds.importing.jobs import sweep_stale_jobs
+from privacy.logs import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def sweep_quietly() -> int:
     try:
         return sweep_stale_jobs()
     except Exception:
-        log.exception("the stale import job sweep failed; it runs again at the next tick")
+        log_failure(log, "the stale import job sweep failed; it runs again at the next tick")
         return 0
     finally:
         if threading.current_thread() is not threading.main_thread():
