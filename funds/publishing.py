@@ -120,7 +120,6 @@ def finalize_batch(*, batch: Batch, user: Any = None) -> Batch:
     locked.status = Batch.Status.FINAL
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.FINALISE, user=user, batch=locked)
-    signals.batch_finalized.send(sender=Batch, batch=locked)
     signals.publication_changed.send(sender=Batch, batch=locked, act="finalise")
     _refresh(batch, locked)
     return batch
@@ -146,8 +145,7 @@ def withdraw_batch(*, batch: Batch, user: Any = None, reason: str = "") -> Batch
     locked.status = Batch.Status.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
     audit.record(audit.Kind.WITHDRAW, user=user, batch=locked, reason=reason, previous=previous)
-    signals.batch_withdrawn.send(sender=Batch, batch=locked, previous=previous)
-    signals.publication_changed.send(sender=Batch, batch=locked, act="withdraw")
+    signals.publication_changed.send(sender=Batch, batch=locked, act="withdraw", previous=previous)
     _refresh(batch, locked)
     return batch
 

@@ -14,15 +14,10 @@ batch_finalizing = Signal()
 #: log (publicity.transparency) appends the batch's rows this way, or nothing is published.
 batch_published = Signal()
 
-#: Sent by ``finalize_batch`` once the batch is final (argument: ``batch``).
-batch_finalized = Signal()
-
-#: Sent by ``withdraw_batch`` once the batch is withdrawn (arguments: ``batch``, ``previous``:
-#: the status it had; a draft withdrawn was never public).
-batch_withdrawn = Signal()
-
 #: Sent by every act that changes what the public sees (arguments: ``batch``, ``act``: one of
-#: "publish", "finalise", "withdraw", "correct", "payment_results"), after the act's writes and
-#: inside its transaction: the public site bumps its publication version this way
-#: (publicity.receivers), so its cached pages are renewed exactly when the act commits.
+#: "publish", "finalise", "withdraw", "correct", "payment_results"; for "withdraw" also
+#: ``previous``, the status the batch had: a draft withdrawn was never public), after the act's
+#: writes and inside its transaction: the public site bumps its publication version and queues
+#: a rebuild of the bulk downloads this way (publicity.receivers), so its cached pages are
+#: renewed exactly when the act commits.
 publication_changed = Signal()

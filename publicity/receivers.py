@@ -9,13 +9,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from funds.models import Batch, Program
-from funds.signals import (
-    batch_finalized,
-    batch_finalizing,
-    batch_published,
-    batch_withdrawn,
-    publication_changed,
-)
+from funds.signals import batch_finalizing, batch_published, publication_changed
 from publicity import bulk, transparency
 from publicity.models import Objection, PublicationVersion
 from villages.models import Township, Village
@@ -39,14 +33,13 @@ def log_publication(sender, *, batch: Batch, **kwargs) -> None:
     transparency.append_batch(batch=batch)
 
 
-@receiver(batch_published, dispatch_uid="publicity.bulk.published")
-@receiver(batch_finalized, dispatch_uid="publicity.bulk.finalized")
-@receiver(batch_withdrawn, dispatch_uid="publicity.bulk.withdrawn")
-def rebuild_bulk_downloads(sender, *, batch: Batch, previous: str = "", **kwargs) -> None:
+@receiver(publication_changed, dispatch_uid="publicity.bulk")
+def rebuild_bulk_downloads(sender, *, act: str, previous: str = "", **kwargs) -> None:
     """Queue a rebuild of the bulk downloads once the act is committed (one waiting rebuild is
-    enough: it reads everything public when it runs). A correction is public when its batch is
-    published; a draft withdrawn was never in the files."""
-    if previous == Batch.Status.DRAFT:
+    enough: it reads everything public when it runs): a publication, finalisation, withdrawal
+    or bank payment results (the files carry each row's payment state). A correction changes
+    the files when its batch is published; a draft withdrawn was never in them."""
+    if act == "correct" or previous == Batch.Status.DRAFT:
         return
     transaction.on_commit(bulk.request_rebuild)
 

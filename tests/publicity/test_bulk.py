@@ -58,6 +58,7 @@ def test_each_year_and_township_holds_exactly_the_public_rows(world):
 
 def test_a_draft_never_appears(world):
     manifest = bulk.build()
+    assert manifest["files"], "the build wrote files"
     for entry in manifest["files"]:
         path = bulk.file_path(manifest, entry["name"])
         if entry["format"] == "csv":
@@ -94,6 +95,7 @@ def test_the_manifest_checksums_sizes_and_state_match_the_files(world):
     manifest = bulk.build()
     assert manifest == bulk.read_manifest()
     assert manifest["files"]
+    assert manifest["files"], "the build wrote files"
     for entry in manifest["files"]:
         data = bulk.file_path(manifest, entry["name"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -121,6 +123,7 @@ def test_a_withdrawn_batch_disappears_after_the_rebuild(world):
 def test_no_personal_data_in_any_file(world):
     manifest = bulk.build()
     planted = [*CANARY_NAMES, *CANARY_ACCOUNTS, *world.raw_ids, "张三丰", "李四光", "王五常"]
+    assert manifest["files"], "the build wrote files"
     for entry in manifest["files"]:
         data = bulk.file_path(manifest, entry["name"]).read_bytes()
         if entry["format"] == "parquet":
@@ -169,6 +172,7 @@ def test_the_page_lists_files_and_the_dictionary(client, world):
     assert response.status_code == 200
     text = response.content.decode()
     manifest = bulk.read_manifest()
+    assert manifest["files"], "the build wrote files"
     for entry in manifest["files"]:
         assert entry["sha256"] in text and entry["name"] in text
     assert "person_name_masked" in text
@@ -364,3 +368,18 @@ def test_the_web_process_does_not_load_pyarrow_until_a_build():
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(("act", "queues"), [("payment_results", True), ("correct", False)])
+def test_payment_results_queue_a_rebuild_and_a_draft_correction_does_not(
+    act, queues, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The files carry each row's payment state, so bank results renew them; a correction
+    changes them only once it is published (which queues its own rebuild)."""
+    from funds.signals import publication_changed
+
+    queued = []
+    monkeypatch.setattr(bulk, "rebuild_bulk_downloads", _Recorder(queued))
+    with django_capture_on_commit_callbacks(execute=True):
+        publication_changed.send(sender=Batch, batch=world.published[1], act=act)
+    assert queued == ([1] if queues else [])
