@@ -450,7 +450,7 @@ def red_flag_rows(
     """Return the rows of ROWS that raise the red flag KIND, with their person and village, their
     case id and its latest review (``last_review_at``, ``last_review_by``); only the cases
     REVIEWED or not when asked. Still one query: the reviews are correlated subqueries."""
-    latest = RedFlagReview.objects.filter(kind=kind, case=OuterRef("case")).order_by("-at", "-id")
+    latest = case_reviews(kind=kind, case=OuterRef("case"))
     found = (
         with_cases(kind, RED_FLAGS[kind].find(rows))
         .annotate(

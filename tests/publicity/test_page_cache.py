@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -49,8 +51,12 @@ def api_batch(batch) -> dict:
 
 
 def served_from_cache(client, url) -> bytes:
-    """Read URL twice; the second answer comes from the cache (no query runs for it)."""
-    first, second = client.get(url), client.get(url)
+    """Read URL twice; the second answer comes from the cache (no query runs for it but the
+    version's and the session's)."""
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(url)
+    assert len(queries) <= 2, [q["sql"] for q in queries]
     assert first.status_code == second.status_code == 200
     assert second.content == first.content
     return second.content
